@@ -1,0 +1,16 @@
+/**
+ * Entry point for the functions framework: each RPC is its own HTTP function
+ * (`functions-framework --target=getOperation`), named as its file; `gaffer` serves
+ * every RPC at one URL. All share one App per instance, created on first request.
+ */
+import * as functions from '@google-cloud/functions-framework';
+import {App, createApp} from '../src/app';
+import {parseConfig} from '../src/config';
+import {httpHandler} from '../src/http/rpc';
+import {RPCS} from './rpcs';
+
+let app: Promise<App> | undefined;
+const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => createApp(parseConfig(process.env))));
+
+for (const rpc of RPCS) functions.http(rpc.name, httpHandler([rpc], sharedApp));
+functions.http('gaffer', httpHandler(RPCS, sharedApp));

@@ -1,0 +1,28 @@
+/** operations.list: GET /v2alpha1/projects/{project}/operations?filter=&pageSize=&pageToken= */
+import {invalidArgument} from '../src/core/errors';
+import {checkProjectId} from '../src/core/names';
+import type {Rpc} from '../src/http/rpc';
+
+function parsePageSize(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^-?\d+$/.test(text)) throw invalidArgument('pageSize', 'an integer', text);
+  const value = Number(text);
+  if (value < 0) throw invalidArgument('pageSize', 'non-negative', value);
+  return value;
+}
+
+export const listOperations: Rpc = {
+  name: 'listOperations',
+  method: 'GET',
+  path: '/v2alpha1/projects/{project}/operations',
+  queryParams: ['filter', 'pageSize', 'pageToken'],
+  async handle({params, query, caller}, app) {
+    const projectId = checkProjectId(params.project!);
+    await app.access.check(caller, 'genomics.operations.list', projectId);
+    return app.operations.list(projectId, {
+      filter: query.filter,
+      pageSize: parsePageSize(query.pageSize),
+      pageToken: query.pageToken || undefined,
+    });
+  },
+};

@@ -1,0 +1,15 @@
+/** Every RPC Gaffer serves; the local server mounts all of them. */
+import type {Rpc} from '../src/http/rpc';
+import {cancelOperation} from './cancelOperation';
+import {getOperation} from './getOperation';
+import {listOperations} from './listOperations';
+import {runPipeline} from './runPipeline';
+import {waitOperation} from './waitOperation';
+
+export const RPCS: readonly Rpc[] = [
+  runPipeline as Rpc,
+  getOperation,
+  listOperations,
+  cancelOperation as Rpc,
+  waitOperation as Rpc,
+];

@@ -1,0 +1,20 @@
+/** operations.wait (google.longrunning): POST /v2alpha1/projects/{project}/operations/{operation}:wait */
+import {checkOperationId, checkProjectId} from '../src/core/names';
+import {parseDuration} from '../src/core/time';
+import type {Rpc} from '../src/http/rpc';
+import {checkNameMatchesPath} from './names';
+
+export const waitOperation: Rpc<{name?: string; timeout?: string}> = {
+  name: 'waitOperation',
+  method: 'POST',
+  path: '/v2alpha1/projects/{project}/operations/{operation}:wait',
+  bodySchema: 'waitOperationRequest',
+  async handle({params, body, caller, signal}, app) {
+    const projectId = checkProjectId(params.project!);
+    const id = checkOperationId(params.operation!);
+    checkNameMatchesPath(body.name, projectId, id);
+    await app.access.check(caller, 'genomics.operations.get', projectId);
+    const timeoutMs = body.timeout === undefined ? undefined : parseDuration(body.timeout);
+    return app.operations.wait(projectId, id, timeoutMs, signal);
+  },
+};

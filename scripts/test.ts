@@ -1,0 +1,36 @@
+/**
+ * `npm test`: starts the Firestore emulator (unless FIRESTORE_EMULATOR_HOST is set),
+ * runs every mocha test against it, and stops it again, whatever happens.
+ */
+import {spawn} from 'child_process';
+import {join} from 'path';
+import {RunningEmulator, startEmulator} from '../src/dev/emulators';
+
+async function main(): Promise<number> {
+  const emulators: RunningEmulator[] = [];
+  const env = {...process.env};
+  try {
+    if (!env.FIRESTORE_EMULATOR_HOST) {
+      const firestore = await startEmulator('firestore');
+      emulators.push(firestore);
+      env.FIRESTORE_EMULATOR_HOST = firestore.host;
+    }
+    const mocha = join(__dirname, '../../node_modules/mocha/bin/mocha.js');
+    const args = [mocha, ...process.argv.slice(2)];
+    const child = spawn(process.execPath, args, {stdio: 'inherit', env});
+    const stop = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    return await new Promise<number>(resolve => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  } finally {
+    await Promise.all(emulators.map(e => e.stop()));
+  }
+}
+
+main().then(
+  code => process.exit(code),
+  err => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,130 @@
+/**
+ * All configuration, parsed once from the environment that is passed in (tests hand in
+ * their own). Each option declares its variable, default and validator in one place;
+ * nothing else in Gaffer reads process.env.
+ */
+import {parseDuration} from './core/time';
+
+export type AccessMode = 'loopback' | 'invoker';
+
+export interface Config {
+  /** Port of the local all-in-one server (`npm start`); always bound to 127.0.0.1. */
+  port: number;
+  /** The Google Cloud project whose Firestore and Pub/Sub Gaffer uses for its own state. */
+  stateProjectId: string;
+  /** host:port of the Firestore emulator, or undefined for real Firestore. */
+  firestoreEmulatorHost?: string;
+  /** host:port of the Pub/Sub emulator, or undefined for real Pub/Sub. */
+  pubsubEmulatorHost?: string;
+  /** Secret for page tokens; when unset one is generated once and kept in Firestore. */
+  pageTokenSecret?: string;
+  /** Largest request body accepted, in bytes. */
+  maxRequestBytes: number;
+  /** operations.wait: timeout used when the request gives none, and the most it may ask for. */
+  waitDefaultTimeoutMs: number;
+  waitMaxTimeoutMs: number;
+  /** Who may call: `loopback` allows every caller from 127.0.0.0/8 or ::1 and nobody else;
+   *  `invoker` trusts the platform's IAM check (Cloud Functions deployed without
+   *  --allow-unauthenticated: every caller that can invoke may do everything). */
+  accessMode: AccessMode;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Option<T> {
+  env: string;
+  defaultValue: T;
+  parse(text: string): T;
+  describe: string;
+}
+
+function option<T>(env: string, defaultValue: T, describe: string, parse: (text: string) => T): Option<T> {
+  return {env, defaultValue, parse, describe};
+}
+
+function integerIn(min: number, max: number): (text: string) => number {
+  return text => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new Error(`must be an integer within [${min}, ${max}]`);
+    }
+    return value;
+  };
+}
+
+function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error('must be a duration such as "30s" or "2.5s"');
+  return ms;
+}
+
+function nonEmpty(text: string): string {
+  if (text.trim() === '') throw new Error('must not be empty');
+  return text;
+}
+
+function hostPort(text: string): string {
+  if (!/^[\w.-]+:\d+$|^\[[0-9a-fA-F:]+\]:\d+$/.test(text)) throw new Error('must be host:port');
+  return text;
+}
+
+/** Every option Gaffer reads; README's configuration table lists the same. */
+export const OPTIONS = {
+  port: option('PORT', 8080, 'port of the local server (0: any free port)', integerIn(0, 65535)),
+  stateProjectId: option(
+    'GAFFER_STATE_PROJECT',
+    '',
+    'project of the Firestore database and Pub/Sub topics Gaffer uses (default: GOOGLE_CLOUD_PROJECT, GCLOUD_PROJECT, else "gaffer-local")',
+    nonEmpty,
+  ),
+  firestoreEmulatorHost: option<string | undefined>('FIRESTORE_EMULATOR_HOST', undefined, 'Firestore emulator', hostPort),
+  pubsubEmulatorHost: option<string | undefined>('PUBSUB_EMULATOR_HOST', undefined, 'Pub/Sub emulator', hostPort),
+  pageTokenSecret: option<string | undefined>(
+    'GAFFER_PAGE_TOKEN_SECRET',
+    undefined,
+    'secret for page tokens (at least 32 characters)',
+    text => {
+      if (text.length < 32) throw new Error('must be at least 32 characters long');
+      return text;
+    },
+  ),
+  maxRequestBytes: option('GAFFER_MAX_REQUEST_BYTES', 256 * 1024, 'largest request body', integerIn(1024, 900 * 1024)),
+  waitDefaultTimeoutMs: option('GAFFER_WAIT_DEFAULT_TIMEOUT', 60_000, 'operations.wait default timeout', durationMs),
+  waitMaxTimeoutMs: option('GAFFER_WAIT_MAX_TIMEOUT', 300_000, 'operations.wait longest timeout', durationMs),
+  accessMode: option<AccessMode>('GAFFER_ACCESS', 'loopback', 'who may call', text => {
+    if (text !== 'loopback' && text !== 'invoker') throw new Error('must be "loopback" or "invoker"');
+    return text;
+  }),
+} satisfies {[K in keyof Config]-?: Option<Config[K]>};
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Env = process.env): Config {
+  const read = <T>(opt: Option<T>): T => {
+    const text = env[opt.env];
+    if (text === undefined || text === '') return opt.defaultValue;
+    try {
+      return opt.parse(text);
+    } catch (err) {
+      throw new ConfigError(`${opt.env} ${(err as Error).message}, but was: ${JSON.stringify(text)}`);
+    }
+  };
+  const config: Config = {
+    port: read(OPTIONS.port),
+    stateProjectId:
+      read(OPTIONS.stateProjectId) || env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT || 'gaffer-local',
+    firestoreEmulatorHost: read(OPTIONS.firestoreEmulatorHost),
+    pubsubEmulatorHost: read(OPTIONS.pubsubEmulatorHost),
+    pageTokenSecret: read(OPTIONS.pageTokenSecret),
+    maxRequestBytes: read(OPTIONS.maxRequestBytes),
+    waitDefaultTimeoutMs: read(OPTIONS.waitDefaultTimeoutMs),
+    waitMaxTimeoutMs: read(OPTIONS.waitMaxTimeoutMs),
+    accessMode: read(OPTIONS.accessMode),
+  };
+  if (config.waitDefaultTimeoutMs > config.waitMaxTimeoutMs) {
+    throw new ConfigError(
+      `${OPTIONS.waitDefaultTimeoutMs.env} must not exceed ${OPTIONS.waitMaxTimeoutMs.env}`,
+    );
+  }
+  return config;
+}

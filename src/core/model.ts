@@ -1,0 +1,135 @@
+/**
+ * Gaffer's own view of an operation, independent of HTTP and of Firestore.
+ * Wire shapes (google.longrunning.Operation JSON) are built from this in wire.ts.
+ */
+
+/**
+ * Lifecycle states. QUEUED and RUNNING are not done; the other three are terminal.
+ * The v1 `status` filter values are these names.
+ */
+export type OperationState = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILURE' | 'CANCELED';
+
+export const OPERATION_STATES: readonly OperationState[] = [
+  'QUEUED',
+  'RUNNING',
+  'SUCCESS',
+  'FAILURE',
+  'CANCELED',
+];
+
+export const DONE_STATES: readonly OperationState[] = ['SUCCESS', 'FAILURE', 'CANCELED'];
+
+export function isDone(state: OperationState): boolean {
+  return DONE_STATES.includes(state);
+}
+
+/**
+ * The fields of an operation that list filters can test. `errorCode` is absent while
+ * the operation is not done, 0 once it succeeded, and the google.rpc code otherwise
+ * (as the v2alpha1 filter docs describe `error`). State and code agree:
+ * SUCCESS <=> 0, CANCELED <=> 1, FAILURE <=> any other code.
+ */
+export interface FilterableOperation {
+  state: OperationState;
+  errorCode?: number;
+  createTime: Date;
+  labels: Readonly<Record<string, string>>;
+  /** Short type names of the events that occurred, e.g. "WorkerAssignedEvent". */
+  eventTypes: readonly string[];
+}
+
+/** The v2alpha1 event detail types (google.genomics.v2alpha1.*Event). */
+export const EVENT_TYPES = [
+  'DelayedEvent',
+  'WorkerAssignedEvent',
+  'WorkerReleasedEvent',
+  'PullStartedEvent',
+  'PullStoppedEvent',
+  'ContainerStartedEvent',
+  'ContainerStoppedEvent',
+  'ContainerKilledEvent',
+  'UnexpectedExitStatusEvent',
+  'RunStoppedEvent',
+  'FailedEvent',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const GENOMICS_TYPE_PREFIX = 'type.googleapis.com/google.genomics.v2alpha1.';
+
+/** google.rpc.Status as kept on a finished operation. */
+export interface OperationError {
+  code: number;
+  message: string;
+}
+
+/** A v2alpha1 Event: when, what, and the typed details (a google.protobuf.Any). */
+export interface OperationEvent {
+  timestamp: Date;
+  description: string;
+  details: {'@type': string; [field: string]: unknown};
+}
+
+/** The JSON of a RunPipelineRequest, already validated against its schema. */
+export interface RunPipelineRequestJson {
+  pipeline: Record<string, unknown> & {resources: {projectId: string}};
+  labels?: Record<string, string>;
+  pubSubTopic?: string;
+}
+
+/** An operation as Gaffer keeps it. `events` may be only the newest ones (see eventCount). */
+export interface OperationRecord {
+  projectId: string;
+  id: string;
+  state: OperationState;
+  createTime: Date;
+  startTime?: Date;
+  endTime?: Date;
+  request: RunPipelineRequestJson;
+  labels: Record<string, string>;
+  /** Set once done with a failure or a cancellation; absent on success and while not done. */
+  error?: OperationError;
+  /** Newest first. */
+  events: OperationEvent[];
+  /** How many events exist in all (events may hold only the newest of them). */
+  eventCount: number;
+  eventTypes: string[];
+  /** A cancel was asked for while a worker held the operation. */
+  cancelRequested: boolean;
+}
+
+export function operationName(projectId: string, id: string): string {
+  return `projects/${projectId}/operations/${id}`;
+}
+
+/** The errorCode the filter language sees: absent while not done, 0 on success. */
+export function errorCodeOf(op: Pick<OperationRecord, 'state' | 'error'>): number | undefined {
+  if (!isDone(op.state)) return undefined;
+  return op.error?.code ?? 0;
+}
+
+/** The short type name of an event ("WorkerAssignedEvent") from its details' @type. */
+export function eventTypeOf(event: OperationEvent): string {
+  const type = event.details['@type'];
+  return type.slice(type.lastIndexOf('.') + 1);
+}
+
+/**
+ * The record with `newEvents` (oldest first) appended: events stay newest first and
+ * the set of event types grows. Pure; the store persists the result.
+ */
+export function appendEvents(
+  op: OperationRecord,
+  newEvents: readonly OperationEvent[],
+  keepNewest: number,
+): OperationRecord {
+  if (newEvents.length === 0) return op;
+  const types = new Set(op.eventTypes);
+  for (const event of newEvents) types.add(eventTypeOf(event));
+  return {
+    ...op,
+    events: [...newEvents].reverse().concat(op.events).slice(0, keepNewest),
+    eventCount: op.eventCount + newEvents.length,
+    eventTypes: [...types].sort(),
+  };
+}

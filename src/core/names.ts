@@ -1,0 +1,22 @@
+/** Resource-name parts that arrive in URL paths, checked before anything uses them. */
+import {invalidArgument} from './errors';
+
+/** A Google Cloud project id, or the legacy domain-scoped form "example.com:my-project". */
+export const PROJECT_ID = /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/** Operation ids Gaffer issues are decimal; accept any id-like segment, refuse the rest. */
+export const OPERATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function checkProjectId(value: string, field = 'name'): string {
+  if (!PROJECT_ID.test(value)) {
+    throw invalidArgument(field, 'a name whose project is a valid project id (6-30 lowercase letters, digits and hyphens)', value, 'INVALID_RESOURCE_NAME');
+  }
+  return value;
+}
+
+export function checkOperationId(value: string, field = 'name'): string {
+  if (!OPERATION_ID.test(value)) {
+    throw invalidArgument(field, 'projects/{project}/operations/{operation} with an operation id of letters, digits, "_" or "-"', value, 'INVALID_RESOURCE_NAME');
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+/**
+ * Request bodies are checked against the JSON Schemas in schemas/ before anything else
+ * looks at them. Schemas compile once, at start; ajv's errors become one
+ * INVALID_ARGUMENT whose message and BadRequest details name every bad field, worded
+ * like Google's own ("Unknown name ... Cannot find field.").
+ */
+import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
+import addFormats from 'ajv-formats';
+import {readFileSync} from 'fs';
+import {join} from 'path';
+import {FieldViolation, GafferError} from '../core/errors';
+
+/** schemas/ at the package root, from src/http or build/src/http. */
+export function schemasDir(): string {
+  const candidates = [join(__dirname, '../../schemas'), join(__dirname, '../../../schemas')];
+  for (const dir of candidates) {
+    try {
+      readFileSync(join(dir, 'runPipelineRequest.schema.json'));
+      return dir;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new Error(`schemas/ not found next to ${__dirname}`);
+}
+
+export type SchemaName = 'runPipelineRequest' | 'cancelOperationRequest' | 'waitOperationRequest';
+
+const SCHEMA_NAMES: readonly SchemaName[] = ['runPipelineRequest', 'cancelOperationRequest', 'waitOperationRequest'];
+
+export class RequestValidator {
+  private readonly validators = new Map<SchemaName, ValidateFunction>();
+
+  constructor(dir = schemasDir()) {
+    const ajv = new Ajv({strict: true, allErrors: true});
+    addFormats(ajv);
+    for (const name of SCHEMA_NAMES) {
+      const schema: unknown = JSON.parse(readFileSync(join(dir, `${name}.schema.json`), 'utf8'));
+      this.validators.set(name, ajv.compile(schema as object));
+    }
+  }
+
+  /** Returns the body typed as T if it satisfies the schema; throws INVALID_ARGUMENT otherwise. */
+  validate<T>(name: SchemaName, body: unknown): T {
+    const validate = this.validators.get(name);
+    if (!validate) throw new Error(`no schema ${name}`);
+    if (validate(body)) return body as T;
+    const violations = dedupe((validate.errors ?? []).map(toViolation));
+    const message =
+      violations.length === 1
+        ? `Invalid request: ${violations[0]!.description}`
+        : `Invalid request: ${violations.length} problems: ${violations.map(v => v.description).join('; ')}`;
+    return failWith(message, violations);
+  }
+}
+
+function failWith(message: string, fieldViolations: FieldViolation[]): never {
+  throw new GafferError('INVALID_ARGUMENT', message, {
+    reason: 'INVALID_REQUEST_BODY',
+    metadata: {fields: fieldViolations.map(v => v.field).join(',')},
+    fieldViolations,
+  });
+}
+
+/** "/pipeline/actions/0/imageUri" -> "pipeline.actions[0].imageUri" (Google's field paths). */
+export function fieldPath(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1).map(p => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (child !== undefined) parts.push(child);
+  let path = '';
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) path += `[${part}]`;
+    else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) path += path ? `.${part}` : part;
+    else path += `[${JSON.stringify(part)}]`;
+  }
+  return path;
+}
+
+function toViolation(error: ErrorObject): FieldViolation {
+  const where = fieldPath(error.instancePath);
+  const at = where ? ` at '${where}'` : '';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(error.params.additionalProperty);
+      return {field: fieldPath(error.instancePath, name), description: `Unknown name "${name}"${at}: Cannot find field.`};
+    }
+    case 'required': {
+      const name = String(error.params.missingProperty);
+      const field = fieldPath(error.instancePath, name);
+      return {field, description: `${field} is required`};
+    }
+    case 'propertyNames':
+      return {field: where, description: `${where} has an invalid key ${JSON.stringify(error.params.propertyName)}`};
+    case 'enum':
+      return {
+        field: where,
+        description: `${where || 'value'} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`,
+      };
+    default:
+      return {field: where, description: `${where || 'request body'} ${error.message ?? 'is invalid'}`};
+  }
+}
+
+function dedupe(violations: FieldViolation[]): FieldViolation[] {
+  const seen = new Set<string>();
+  return violations.filter(v => {
+    // propertyNames reports the key twice (the name, then the propertyNames rule).
+    if (v.description.includes('must match pattern') && violations.some(o => o.description.includes('invalid key') && o.field === v.field)) {
+      return false;
+    }
+    const key = `${v.field}|${v.description}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The local all-in-one server (`npm start`): every RPC on 127.0.0.1:$PORT at Google's
+ * paths. Uses the emulators named by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST,
+ * or starts them itself and stops them on exit.
+ */
+import express from 'express';
+import {Server} from 'http';
+import {AddressInfo} from 'net';
+import {App, AppOverrides, createApp} from './app';
+import {Config, ConfigError, parseConfig} from './config';
+import {RunningEmulator, startEmulator} from './dev/emulators';
+import {requestTooLarge} from './http/rpc';
+import {HttpRequest, HttpResponse, httpHandler, sendError} from './http/rpc';
+import {RPCS} from '../functions/rpcs';
+
+export interface LocalServer {
+  app: App;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves every RPC on 127.0.0.1:config.port (0: any free port). */
+export async function startLocalServer(config: Config, overrides: AppOverrides = {}): Promise<LocalServer> {
+  const app = createApp(config, overrides);
+  const handler = httpHandler(RPCS, async () => app);
+  const server = express();
+  server.disable('x-powered-by');
+  server.set('etag', false);
+  // Raw bytes, whatever the content type: the handler parses JSON itself so that
+  // malformed bodies get a google.rpc error like everything else.
+  server.use(express.raw({type: () => true, limit: config.maxRequestBytes}));
+  server.use((req, res) => void handler(req as HttpRequest, res as HttpResponse));
+  server.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const tooLarge = (err as {type?: string}).type === 'entity.too.large';
+    sendError(res as HttpResponse, tooLarge ? requestTooLarge(config.maxRequestBytes) : err, 2);
+  });
+  const http: Server = await new Promise((resolve, reject) => {
+    const listening = server.listen(config.port, '127.0.0.1', () => resolve(listening));
+    listening.on('error', reject);
+  });
+  const {port} = http.address() as AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      http.closeAllConnections();
+      await new Promise<void>(resolve => http.close(() => resolve()));
+      await app.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config = parseConfig(process.env);
+  const emulators: RunningEmulator[] = [];
+  const stopEmulators = () => Promise.all(emulators.map(e => e.stop()));
+  try {
+    if (!config.firestoreEmulatorHost) {
+      const firestore = await startEmulator('firestore');
+      emulators.push(firestore);
+      config = {...config, firestoreEmulatorHost: firestore.host};
+    }
+    const server = await startLocalServer(config);
+    console.error(`[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, project ${config.stateProjectId})`);
+    if (config.accessMode === 'loopback') {
+      console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
+    }
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`[gaffer] ${signal}: stopping`);
+      await server.close().catch(err => console.error(err));
+      await stopEmulators();
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  } catch (err) {
+    await stopEmulators();
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main().catch(err => {
+    console.error(err instanceof ConfigError ? `[gaffer] configuration: ${err.message}` : err);
+    process.exit(1);
+  });
+}

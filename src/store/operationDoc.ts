@@ -1,0 +1,143 @@
+/**
+ * How an operation is laid out in Firestore. Field names live here and nowhere else.
+ *
+ *   projects/{projectId}/operations/{id}              the operation (bounded size)
+ *   projects/{projectId}/operations/{id}/events/{seq} every event, one document each
+ *
+ * The operation keeps only its newest RECENT_EVENTS events inline (what list returns),
+ * so an operation with thousands of events stays far below Firestore's 1 MiB limit.
+ * Fields that no query uses are JSON strings or maps exempted from indexing in
+ * firestore.indexes.json, so a write pays only for the indexes that serve queries.
+ */
+import {Timestamp} from '@google-cloud/firestore';
+import {labelPair} from '../core/filter';
+import {
+  OperationError,
+  OperationEvent,
+  OperationRecord,
+  OperationState,
+  RunPipelineRequestJson,
+  errorCodeOf,
+} from '../core/model';
+
+export const RECENT_EVENTS = 50;
+
+export const F = {
+  state: 'state',
+  errorCode: 'errorCode',
+  createTime: 'createTime',
+  startTime: 'startTime',
+  endTime: 'endTime',
+  labels: 'labels',
+  labelPairs: 'labelPairs',
+  labelKeys: 'labelKeys',
+  eventTypes: 'eventTypes',
+  request: 'request',
+  error: 'error',
+  recentEvents: 'recentEvents',
+  eventCount: 'eventCount',
+  cancelRequested: 'cancelRequested',
+} as const;
+
+export interface OperationDoc {
+  state: OperationState;
+  errorCode?: number;
+  createTime: Timestamp;
+  startTime?: Timestamp;
+  endTime?: Timestamp;
+  labels: Record<string, string>;
+  labelPairs: string[];
+  labelKeys: string[];
+  eventTypes: string[];
+  request: string;
+  error?: OperationError;
+  recentEvents: string;
+  eventCount: number;
+  cancelRequested: boolean;
+}
+
+interface EventJsonStored {
+  t: string;
+  d: string;
+  x: OperationEvent['details'];
+}
+
+export interface EventDoc {
+  seq: number;
+  event: string;
+}
+
+export function operationPath(projectId: string, id: string): string {
+  return `projects/${projectId}/operations/${id}`;
+}
+
+export function eventDocId(seq: number): string {
+  // Zero-padded so document-id order is sequence order.
+  return String(seq).padStart(10, '0');
+}
+
+function encodeEvent(event: OperationEvent): EventJsonStored {
+  return {t: event.timestamp.toISOString(), d: event.description, x: event.details};
+}
+
+function decodeEvent(stored: EventJsonStored): OperationEvent {
+  return {timestamp: new Date(stored.t), description: stored.d, details: stored.x};
+}
+
+export function eventToDoc(seq: number, event: OperationEvent): EventDoc {
+  return {seq, event: JSON.stringify(encodeEvent(event))};
+}
+
+export function eventFromDoc(doc: EventDoc): OperationEvent {
+  return decodeEvent(JSON.parse(doc.event) as EventJsonStored);
+}
+
+export function toDoc(op: OperationRecord): OperationDoc {
+  const doc: OperationDoc = {
+    state: op.state,
+    createTime: Timestamp.fromDate(op.createTime),
+    labels: op.labels,
+    labelPairs: Object.entries(op.labels).map(([k, v]) => labelPair(k, v)),
+    labelKeys: Object.keys(op.labels),
+    eventTypes: op.eventTypes,
+    request: JSON.stringify(op.request),
+    recentEvents: JSON.stringify(op.events.slice(0, RECENT_EVENTS).map(encodeEvent)),
+    eventCount: op.eventCount,
+    cancelRequested: op.cancelRequested,
+  };
+  const errorCode = errorCodeOf(op);
+  if (errorCode !== undefined) doc.errorCode = errorCode;
+  if (op.startTime) doc.startTime = Timestamp.fromDate(op.startTime);
+  if (op.endTime) doc.endTime = Timestamp.fromDate(op.endTime);
+  if (op.error) doc.error = {code: op.error.code, message: op.error.message};
+  return doc;
+}
+
+export function fromDoc(projectId: string, id: string, doc: OperationDoc): OperationRecord {
+  const op: OperationRecord = {
+    projectId,
+    id,
+    state: doc.state,
+    createTime: doc.createTime.toDate(),
+    request: JSON.parse(doc.request) as RunPipelineRequestJson,
+    labels: doc.labels ?? {},
+    events: (JSON.parse(doc.recentEvents) as EventJsonStored[]).map(decodeEvent),
+    eventCount: doc.eventCount,
+    eventTypes: doc.eventTypes ?? [],
+    cancelRequested: doc.cancelRequested === true,
+  };
+  if (doc.startTime) op.startTime = doc.startTime.toDate();
+  if (doc.endTime) op.endTime = doc.endTime.toDate();
+  if (doc.error) op.error = {code: doc.error.code, message: doc.error.message};
+  return op;
+}
+
+/** Microseconds since the epoch of a Firestore Timestamp (page-token cursors). */
+export function timestampMicros(ts: Timestamp): number {
+  return ts.seconds * 1_000_000 + Math.floor(ts.nanoseconds / 1000);
+}
+
+export function timestampFromMicros(micros: number): Timestamp {
+  const seconds = Math.floor(micros / 1_000_000);
+  return new Timestamp(seconds, (micros - seconds * 1_000_000) * 1000);
+}

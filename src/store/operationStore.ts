@@ -1,0 +1,52 @@
+/**
+ * The narrow storage interface the core works against. Only src/store/ implements it,
+ * and only src/store/ touches Firestore.
+ */
+import type {OperationQueryPlan} from '../core/filter';
+import type {OperationRecord} from '../core/model';
+import type {ListCursor} from '../core/pageToken';
+import type {Transition} from '../core/stateMachine';
+
+export interface ListPage {
+  operations: OperationRecord[];
+  /** Where the next page starts; undefined on the last page. */
+  next?: ListCursor;
+  /** Firestore documents this page read (billing counts at least one per query). */
+  documentsRead: number;
+}
+
+/** What a read-modify-write decided: an optional transition, and the value to return. */
+export interface Decision<T> {
+  transition?: Transition;
+  result: T;
+}
+
+export interface StoreStats {
+  documentsRead: number;
+  documentsWritten: number;
+  /** Firestore listeners currently open (operations.wait). */
+  activeListeners: number;
+}
+
+export interface OperationStore {
+  create(op: OperationRecord): Promise<void>;
+  /** The operation with all of its events, or undefined. */
+  get(projectId: string, id: string): Promise<OperationRecord | undefined>;
+  /** One page, newest first, of the operations that match `plan`, after `after`. */
+  list(projectId: string, plan: OperationQueryPlan, pageSize: number, after?: ListCursor): Promise<ListPage>;
+  /**
+   * Reads the operation in a transaction, lets `decide` compute what changes, and commits
+   * it atomically. Throws NOT_FOUND if there is no such operation; whatever `decide`
+   * throws aborts the transaction and changes nothing.
+   */
+  update<T>(projectId: string, id: string, decide: (op: OperationRecord) => Decision<T>): Promise<T>;
+  /**
+   * Calls `onChange` with the operation (inline events only) now and whenever its
+   * document changes, until unsubscribed; with undefined if it does not exist or the
+   * listener failed.
+   */
+  watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void;
+  /** A named secret, generated once and shared by every instance. */
+  secret(name: string): Promise<string>;
+  stats(): StoreStats;
+}

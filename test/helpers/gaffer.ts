@@ -1,0 +1,57 @@
+/**
+ * Integration-test helpers: a Gaffer served in-process on a free port against the
+ * emulator that `npm test` started, and random project ids so that tests never see
+ * each other's data.
+ */
+import {randomBytes} from 'crypto';
+import {AppOverrides} from '../../src/app';
+import {Config, parseConfig} from '../../src/config';
+import {LocalServer, startLocalServer} from '../../src/server';
+
+export function emulatorHost(): string {
+  const host = process.env.FIRESTORE_EMULATOR_HOST;
+  if (!host) throw new Error('FIRESTORE_EMULATOR_HOST is not set: run integration tests with `npm test`');
+  return host;
+}
+
+/** A fresh, valid project id. */
+export function randomProject(prefix = 'test'): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...parseConfig({FIRESTORE_EMULATOR_HOST: emulatorHost(), GAFFER_STATE_PROJECT: 'gaffer-test', PORT: '0'}),
+    ...overrides,
+  };
+}
+
+export async function startGaffer(config: Partial<Config> = {}, overrides: AppOverrides = {}): Promise<LocalServer> {
+  return startLocalServer(testConfig(config), overrides);
+}
+
+/** A minimal valid RunPipelineRequest for `project`. */
+export function helloRequest(project: string, labels?: Record<string, string>): Record<string, unknown> {
+  return {
+    pipeline: {
+      actions: [{imageUri: 'alpine', commands: ['echo', 'hello']}],
+      resources: {projectId: project, regions: ['us-central1']},
+    },
+    ...(labels ? {labels} : {}),
+  };
+}
+
+export async function call(
+  server: LocalServer,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{status: number; json: Record<string, unknown>}> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : {'Content-Type': 'application/json'},
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return {status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {}};
+}

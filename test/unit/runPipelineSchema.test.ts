@@ -1,0 +1,489 @@
+import {strict as assert} from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
+import addFormats from 'ajv-formats';
+
+// Tests compile to build/test/unit/, so the repository root is three levels up.
+const ROOT = path.join(__dirname, '../../..');
+const SCHEMA_PATH = path.join(__dirname, '../../../schemas/runPipelineRequest.schema.json');
+const DATA_DIR = path.join(ROOT, 'test/data/pipelines');
+
+type Json = any;
+
+function loadJson(file: string): Json {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+function example(name: string): Json {
+  return loadJson(path.join(DATA_DIR, name));
+}
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  return JSON.stringify(errors ?? [], null, 2);
+}
+
+describe('runPipelineRequest.schema.json', () => {
+  const schema = loadJson(SCHEMA_PATH);
+  let validate: ValidateFunction;
+
+  before(() => {
+    const ajv = new Ajv({strict: true, allErrors: true});
+    addFormats(ajv);
+    validate = ajv.compile(schema);
+  });
+
+  function assertValid(doc: Json): void {
+    const ok = validate(doc);
+    assert.equal(ok, true, `expected valid, got errors: ${describeErrors(validate.errors)}`);
+  }
+
+  /**
+   * Asserts the document is invalid and that at least one error sits at
+   * `instancePath` (optionally with the given keyword / params subset).
+   */
+  function assertInvalidAt(
+    doc: Json,
+    instancePath: string,
+    keyword?: string,
+    params?: Record<string, unknown>,
+  ): ErrorObject[] {
+    const ok = validate(doc);
+    assert.equal(ok, false, `expected invalid at ${instancePath || '(root)'}`);
+    const errors = validate.errors ?? [];
+    const hit = errors.find(
+      (e) =>
+        e.instancePath === instancePath &&
+        (keyword === undefined || e.keyword === keyword) &&
+        (params === undefined ||
+          Object.entries(params).every(([k, v]) => (e.params as Record<string, unknown>)[k] === v ||
+            (e as unknown as Record<string, unknown>)[k] === v)),
+    );
+    assert.ok(
+      hit,
+      `no error at "${instancePath}"${keyword ? ` with keyword ${keyword}` : ''}` +
+        `${params ? ` and ${JSON.stringify(params)}` : ''}; got ${describeErrors(errors)}`,
+    );
+    return errors;
+  }
+
+  function hello(): Json {
+    return example('hello.json');
+  }
+  function full(): Json {
+    return example('full.json');
+  }
+
+  describe('schema document', () => {
+    it('has $id, title, $comment and draft-07 $schema', () => {
+      assert.equal(schema.$id, 'https://gaffer.dev/schemas/runPipelineRequest.schema.json');
+      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+      assert.equal(typeof schema.title, 'string');
+      assert.match(schema.$comment, /v2alpha1/);
+    });
+
+    it('closes every message object and describes every field', () => {
+      const visit = (node: Json, where: string): void => {
+        if (node === null || typeof node !== 'object') return;
+        if (Array.isArray(node)) {
+          node.forEach((n, i) => visit(n, `${where}/${i}`));
+          return;
+        }
+        const props = node.properties;
+        // `properties: {x: true}` helper nodes (used for the Volume oneof check) are not messages.
+        if (props && Object.values(props).some((p) => p !== true)) {
+          assert.equal(node.type, 'object', `${where} must declare type object`);
+          assert.equal(node.additionalProperties, false, `${where} must set additionalProperties: false`);
+          for (const [name, p] of Object.entries<Json>(props)) {
+            assert.equal(typeof p.description, 'string', `${where}/properties/${name} needs a description`);
+          }
+        }
+        for (const [k, v] of Object.entries(node)) visit(v, `${where}/${k}`);
+      };
+      visit(schema, '#');
+    });
+
+    it('full.json exercises every field of every message', () => {
+      const used = new Set<string>();
+      const collect = (node: Json, def: Json): void => {
+        const resolve = (s: Json): Json => {
+          if (s.$ref) return resolve(schema.definitions[s.$ref.replace('#/definitions/', '')]);
+          if (s.allOf && s.allOf.length === 1 && !s.type) return resolve(s.allOf[0]);
+          return s;
+        };
+        const d = resolve(def);
+        if (d.type === 'object' && d.additionalProperties === false && node && typeof node === 'object') {
+          for (const [k, v] of Object.entries(node)) {
+            used.add(`${d.description}::${k}`);
+            collect(v, d.properties[k]);
+          }
+        } else if (d.type === 'array' && Array.isArray(node)) {
+          for (const v of node) collect(v, d.items);
+        }
+      };
+      collect(full(), schema);
+      const missing: string[] = [];
+      const all = [
+        ['RunPipelineRequest', schema],
+        ...Object.entries<Json>(schema.definitions).filter(([, d]) => d.additionalProperties === false),
+      ] as [string, Json][];
+      for (const [name, d] of all) {
+        for (const k of Object.keys(d.properties)) {
+          if (!used.has(`${d.description}::${k}`)) missing.push(`${name}.${k}`);
+        }
+      }
+      assert.deepEqual(missing, []);
+    });
+  });
+
+  describe('valid examples', () => {
+    it('hello.json is valid', () => {
+      assertValid(hello());
+    });
+
+    it('full.json is valid', () => {
+      assertValid(full());
+    });
+
+    it('every example in test/data/pipelines is valid', () => {
+      const files = fs.readdirSync(DATA_DIR).filter((f) => f.endsWith('.json'));
+      assert.ok(files.includes('hello.json') && files.includes('full.json'));
+      for (const f of files) {
+        const ok = validate(example(f));
+        assert.equal(ok, true, `${f}: ${describeErrors(validate.errors)}`);
+      }
+    });
+
+    it('accepts legacy domain-scoped and edge-length project ids', () => {
+      for (const id of ['example.com:my-project', 'google.com:abcdef', 'abcdef', 'a'.repeat(30), 'a1-b2-c3']) {
+        const doc = hello();
+        doc.pipeline.resources.projectId = id;
+        assertValid(doc);
+      }
+    });
+
+    it('accepts non-ASCII lowercase label keys and empty label values', () => {
+      const doc = hello();
+      doc.labels = {'ключ': 'значение', 'clé': '', 'k_1-2': 'v_1-2'};
+      assertValid(doc);
+    });
+
+    it('accepts exactly 64 labels and 63-char keys/values', () => {
+      const doc = hello();
+      doc.labels = {};
+      for (let i = 0; i < 63; i++) doc.labels[`l${i}`] = 'v';
+      doc.labels['k'.repeat(63)] = 'v'.repeat(63);
+      assertValid(doc);
+    });
+
+    it('accepts durations with fractional seconds', () => {
+      for (const t of ['0s', '10s', '1.5s', '3600.000000001s']) {
+        const doc = hello();
+        doc.pipeline.timeout = t;
+        doc.pipeline.actions[0].timeout = t;
+        assertValid(doc);
+      }
+    });
+
+    it('accepts int64 accelerator count as string or integer', () => {
+      for (const count of ['2', 2]) {
+        const doc = full();
+        doc.pipeline.resources.virtualMachine.accelerators[0].count = count;
+        assertValid(doc);
+      }
+    });
+  });
+
+  describe('required fields', () => {
+    it('rejects a request without pipeline', () => {
+      assertInvalidAt({labels: {a: 'b'}}, '', 'required', {missingProperty: 'pipeline'});
+    });
+
+    it('rejects a pipeline without actions', () => {
+      const doc = hello();
+      delete doc.pipeline.actions;
+      assertInvalidAt(doc, '/pipeline', 'required', {missingProperty: 'actions'});
+    });
+
+    it('rejects empty actions', () => {
+      const doc = hello();
+      doc.pipeline.actions = [];
+      assertInvalidAt(doc, '/pipeline/actions', 'minItems');
+    });
+
+    it('rejects an action without imageUri', () => {
+      const doc = full();
+      delete doc.pipeline.actions[2].imageUri;
+      assertInvalidAt(doc, '/pipeline/actions/2', 'required', {missingProperty: 'imageUri'});
+    });
+
+    it('rejects an action with an empty imageUri', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].imageUri = '';
+      assertInvalidAt(doc, '/pipeline/actions/0/imageUri', 'minLength');
+    });
+
+    it('rejects a pipeline without resources', () => {
+      const doc = hello();
+      delete doc.pipeline.resources;
+      assertInvalidAt(doc, '/pipeline', 'required', {missingProperty: 'resources'});
+    });
+
+    it('rejects resources without projectId', () => {
+      const doc = full();
+      delete doc.pipeline.resources.projectId;
+      assertInvalidAt(doc, '/pipeline/resources', 'required', {missingProperty: 'projectId'});
+    });
+
+    it('rejects bad project ids', () => {
+      const bad = [
+        '',
+        'abcde', // too short
+        'a'.repeat(31), // too long
+        'My-Project', // uppercase
+        '1project', // starts with a digit
+        'my-project-', // ends with a hyphen
+        'my_project', // underscore
+        'example.com:', // empty project part
+        ':my-project', // empty domain
+        'Example.com:my-project', // uppercase domain
+      ];
+      for (const id of bad) {
+        const doc = hello();
+        doc.pipeline.resources.projectId = id;
+        assertInvalidAt(doc, '/pipeline/resources/projectId');
+      }
+    });
+  });
+
+  describe('unknown fields', () => {
+    it('rejects an unknown top-level field', () => {
+      const doc = hello();
+      doc.requestId = 'abc';
+      assertInvalidAt(doc, '', 'additionalProperties', {additionalProperty: 'requestId'});
+    });
+
+    it('rejects an unknown field inside an action', () => {
+      const doc = full();
+      doc.pipeline.actions[1].image = 'nginx';
+      assertInvalidAt(doc, '/pipeline/actions/1', 'additionalProperties', {additionalProperty: 'image'});
+    });
+
+    it('rejects snake_case spellings (proto3 JSON uses lowerCamelCase)', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].image_uri = 'alpine';
+      assertInvalidAt(doc, '/pipeline/actions/0', 'additionalProperties', {additionalProperty: 'image_uri'});
+    });
+
+    it('rejects unknown fields in nested messages', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.disks[0].iops = 3000;
+      doc.pipeline.resources.virtualMachine.volumes[0].persistentDisk.iops = 3000;
+      doc.pipeline.resources.virtualMachine.network.tier = 'PREMIUM';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0', 'additionalProperties');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/0/persistentDisk', 'additionalProperties');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/network', 'additionalProperties');
+    });
+  });
+
+  describe('labels', () => {
+    const where: [string, (doc: Json) => Record<string, string>][] = [
+      ['/labels', (doc) => (doc.labels = {})],
+      ['/pipeline/actions/0/labels', (doc) => (doc.pipeline.actions[0].labels = {})],
+      ['/pipeline/resources/virtualMachine/labels', (doc) => (doc.pipeline.resources.virtualMachine.labels = {})],
+    ];
+
+    for (const [at, labelsOf] of where) {
+      describe(at, () => {
+        it('rejects a key with uppercase letters', () => {
+          const doc = full();
+          labelsOf(doc)['Stage'] = 'x';
+          assertInvalidAt(doc, at, 'propertyNames', {propertyName: 'Stage'});
+        });
+
+        it('rejects a key starting with a digit', () => {
+          const doc = full();
+          labelsOf(doc)['1stage'] = 'x';
+          assertInvalidAt(doc, at, 'propertyNames', {propertyName: '1stage'});
+        });
+
+        it('rejects an empty key and a 64-char key', () => {
+          const doc = full();
+          labelsOf(doc)[''] = 'x';
+          assertInvalidAt(doc, at, 'propertyNames', {propertyName: ''});
+          const doc2 = full();
+          labelsOf(doc2)['k'.repeat(64)] = 'x';
+          assertInvalidAt(doc2, at, 'propertyNames', {propertyName: 'k'.repeat(64)});
+        });
+
+        it('rejects 65 labels', () => {
+          const doc = full();
+          const labels = labelsOf(doc);
+          for (let i = 0; i < 65; i++) labels[`l${i}`] = 'v';
+          assertInvalidAt(doc, at, 'maxProperties');
+        });
+
+        it('rejects a 64-char value', () => {
+          const doc = full();
+          labelsOf(doc)['k'] = 'v'.repeat(64);
+          assertInvalidAt(doc, `${at}/k`, 'maxLength');
+        });
+
+        it('rejects a value with uppercase or disallowed characters', () => {
+          const doc = full();
+          labelsOf(doc)['k'] = 'Value.1';
+          assertInvalidAt(doc, `${at}/k`, 'pattern');
+        });
+
+        it('rejects a non-string value', () => {
+          const doc = full();
+          (labelsOf(doc) as Record<string, unknown>)['k'] = 1;
+          assertInvalidAt(doc, `${at}/k`, 'type');
+        });
+      });
+    }
+  });
+
+  describe('durations', () => {
+    for (const t of ['10', '10m', '-1s', '1.5', '1.1234567890s', ' 10s', '10 s', '']) {
+      it(`rejects pipeline and action timeout ${JSON.stringify(t)}`, () => {
+        const doc = full();
+        doc.pipeline.timeout = t;
+        doc.pipeline.actions[0].timeout = t;
+        assertInvalidAt(doc, '/pipeline/timeout', 'pattern');
+        assertInvalidAt(doc, '/pipeline/actions/0/timeout', 'pattern');
+      });
+    }
+
+    it('rejects a numeric timeout', () => {
+      const doc = hello();
+      doc.pipeline.timeout = 10;
+      assertInvalidAt(doc, '/pipeline/timeout', 'type');
+    });
+  });
+
+  describe('field types and enums', () => {
+    it('rejects commands given as a string', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].commands = 'echo hello';
+      assertInvalidAt(doc, '/pipeline/actions/0/commands', 'type');
+    });
+
+    it('rejects non-string command items', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].commands = ['sleep', 10];
+      assertInvalidAt(doc, '/pipeline/actions/0/commands/1', 'type');
+    });
+
+    it('rejects an unknown flag', () => {
+      const doc = full();
+      doc.pipeline.actions[1].flags = ['RUN_IN_BACKGROUND', 'RUN_FOREVER'];
+      assertInvalidAt(doc, '/pipeline/actions/1/flags/1', 'enum');
+    });
+
+    it('rejects lowercase flag names', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].flags = ['always_run'];
+      assertInvalidAt(doc, '/pipeline/actions/0/flags/0', 'enum');
+    });
+
+    it('rejects portMappings with a non-numeric key', () => {
+      const doc = full();
+      doc.pipeline.actions[1].portMappings = {http: 8080};
+      assertInvalidAt(doc, '/pipeline/actions/1/portMappings', 'propertyNames', {propertyName: 'http'});
+    });
+
+    it('rejects portMappings with out-of-range ports', () => {
+      const doc = full();
+      doc.pipeline.actions[1].portMappings = {'65536': 80};
+      assertInvalidAt(doc, '/pipeline/actions/1/portMappings', 'propertyNames', {propertyName: '65536'});
+      const doc2 = full();
+      doc2.pipeline.actions[1].portMappings = {'80': 65536};
+      assertInvalidAt(doc2, '/pipeline/actions/1/portMappings/80', 'maximum');
+      const doc3 = full();
+      doc3.pipeline.actions[1].portMappings = {'80': '8080'};
+      assertInvalidAt(doc3, '/pipeline/actions/1/portMappings/80', 'type');
+    });
+
+    it('rejects non-integer and negative int32 sizes', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.bootDiskSizeGb = 10.5;
+      doc.pipeline.resources.virtualMachine.disks[0].sizeGb = -1;
+      doc.pipeline.resources.virtualMachine.volumes[0].persistentDisk.sizeGb = '100';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/bootDiskSizeGb', 'type');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0/sizeGb', 'minimum');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/0/persistentDisk/sizeGb', 'type');
+    });
+
+    it('rejects a non-numeric int64 accelerator count', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.accelerators[0].count = 'two';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/accelerators/0/count');
+    });
+
+    it('rejects null field values', () => {
+      const doc = hello();
+      doc.pipeline.timeout = null;
+      assertInvalidAt(doc, '/pipeline/timeout', 'type');
+    });
+
+    it('rejects a non-boolean preemptible', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.preemptible = 'true';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/preemptible', 'type');
+    });
+
+    it('rejects a malformed pubSubTopic', () => {
+      for (const topic of ['pipeline-status', 'projects/p/topics/', 'projects//topics/abc', 'projects/p/subscriptions/abc']) {
+        const doc = full();
+        doc.pubSubTopic = topic;
+        assertInvalidAt(doc, '/pubSubTopic', 'pattern');
+      }
+    });
+
+    it('rejects a service account email that is not an email', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.serviceAccount.email = 'not-an-email';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/serviceAccount/email', 'format');
+    });
+
+    it('rejects action/disk/volume names that start with a hyphen', () => {
+      const doc = full();
+      doc.pipeline.actions[0].name = '-bad';
+      doc.pipeline.resources.virtualMachine.disks[0].name = 'bad_name';
+      doc.pipeline.resources.virtualMachine.volumes[0].volume = '-x';
+      assertInvalidAt(doc, '/pipeline/actions/0/name', 'pattern');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0/name', 'pattern');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/0/volume', 'pattern');
+    });
+
+    it('rejects a volume that sets more than one storage kind (proto oneof)', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.volumes[1].nfsMount = {target: '10.0.0.3:/x'};
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/1', 'not');
+    });
+  });
+
+  describe('size bounds', () => {
+    it('rejects more than 100 actions', () => {
+      const doc = hello();
+      doc.pipeline.actions = Array.from({length: 101}, () => ({imageUri: 'alpine'}));
+      assertInvalidAt(doc, '/pipeline/actions', 'maxItems');
+    });
+
+    it('rejects more than 1000 commands and over-long commands', () => {
+      const doc = hello();
+      doc.pipeline.actions[0].commands = Array.from({length: 1001}, () => 'x');
+      assertInvalidAt(doc, '/pipeline/actions/0/commands', 'maxItems');
+      const doc2 = hello();
+      doc2.pipeline.actions[0].commands = ['x'.repeat(32769)];
+      assertInvalidAt(doc2, '/pipeline/actions/0/commands/0', 'maxLength');
+    });
+
+    it('rejects over-long environment values', () => {
+      const doc = hello();
+      doc.pipeline.environment = {BIG: 'x'.repeat(32769)};
+      assertInvalidAt(doc, '/pipeline/environment/BIG', 'maxLength');
+    });
+  });
+});
