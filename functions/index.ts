@@ -6,8 +6,11 @@
 import * as functions from '@google-cloud/functions-framework';
 import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
+import {letGafferAnswerMalformedJson} from '../src/http/functionsFrameworkBody';
 import {httpHandler} from '../src/http/rpc';
 import {RPCS} from './rpcs';
+
+letGafferAnswerMalformedJson();
 
 let app: Promise<App> | undefined;
 const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => createApp(parseConfig(process.env))));

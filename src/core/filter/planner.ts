@@ -138,31 +138,19 @@ function analyze(expr: FilterExpr, projectId: string): Predicate {
   }
 }
 
+type FieldMeaning = (r: Restriction, projectId: string) => Predicate;
+
 function restriction(r: Restriction, projectId: string): Predicate {
   const [name = ''] = r.field.segments;
-  if (name !== 'labels') expectNoSubfield(r);
-  switch (name) {
-    case 'createTime':
-    case 'create_time':
-      return createTime(r);
-    case 'done':
-      return done(r);
-    case 'status':
-      return status(r);
-    case 'error':
-      return error(r);
-    case 'events':
-      return events(r);
-    case 'labels':
-      return labels(r);
-    case 'projectId':
-    case 'project_id':
-      return project(r, projectId);
+  const meaning = FIELDS.get(name);
+  if (!meaning) {
+    throw filterError(
+      `unknown field ${JSON.stringify(formatFieldPath(r.field.segments))}; the supported fields are ${SUPPORTED_FIELDS}`,
+      r.field.position,
+    );
   }
-  throw filterError(
-    `unknown field ${JSON.stringify(formatFieldPath(r.field.segments))}; the supported fields are ${SUPPORTED_FIELDS}`,
-    r.field.position,
-  );
+  if (name !== 'labels') expectNoSubfield(r);
+  return meaning(r, projectId);
 }
 
 const atom = (a: Atom, r: Restriction): Predicate => ({kind: 'atom', atom: a, position: r.position});
@@ -219,7 +207,8 @@ function error(r: Restriction): Predicate {
 function events(r: Restriction): Predicate {
   if (r.comparator !== ':' && r.comparator !== '=') {
     throw filterError(
-      `events supports ':' (has) and '=' only, not '${r.comparator}'; to test that an event did not occur, write NOT events:NAME`,
+      `events supports ':' (has) and '=' only, not '${r.comparator}'; ` +
+        'to test that an event did not occur, write NOT events:NAME',
       r.position,
     );
   }
@@ -231,9 +220,13 @@ function labels(r: Restriction): Predicate {
   const segments = r.field.segments;
   if (segments.length === 1) {
     if (r.comparator !== ':') {
-      throw filterError(`labels needs a key: write labels.KEY ${r.comparator} VALUE, or labels:KEY to test for a key`, r.position);
+      throw filterError(
+        `labels needs a key: write labels.KEY ${r.comparator} VALUE, or labels:KEY to test for a key`,
+        r.position,
+      );
     }
-    return atom({kind: 'labelKey', key: labelKey(textOf(r.value, 'labels:* is not supported; name a key, e.g. labels:KEY'), r.value.position)}, r);
+    const key = textOf(r.value, 'labels:* is not supported; name a key, e.g. labels:KEY');
+    return atom({kind: 'labelKey', key: labelKey(key, r.value.position)}, r);
   }
   if (segments.length > 2) {
     throw filterError(
@@ -243,7 +236,10 @@ function labels(r: Restriction): Predicate {
   }
   expectComparator(r, ['=', '!=', ':'], 'labels.KEY');
   const key = labelKey(segments[1]!, r.position);
-  const positive = r.value.kind === 'wildcard' ? atom({kind: 'labelKey', key}, r) : atom({kind: 'label', key, value: r.value.text}, r);
+  const positive =
+    r.value.kind === 'wildcard'
+      ? atom({kind: 'labelKey', key}, r)
+      : atom({kind: 'label', key, value: r.value.text}, r);
   return r.comparator === '!=' ? not(positive) : positive;
 }
 
@@ -252,6 +248,19 @@ function project(r: Restriction, projectId: string): Predicate {
   const value = textOf(r.value, 'projectId must be compared with a project ID, not *');
   return constant((value === projectId) === (r.comparator === '='));
 }
+
+/** Field names (with the proto snake_case spellings of the camelCase ones) and their meaning. */
+const FIELDS = new Map<string, FieldMeaning>([
+  ['createTime', createTime],
+  ['create_time', createTime],
+  ['done', done],
+  ['status', status],
+  ['error', error],
+  ['events', events],
+  ['labels', labels],
+  ['projectId', project],
+  ['project_id', project],
+]);
 
 function expectNoSubfield(r: Restriction): void {
   if (r.field.segments.length > 1) {
@@ -358,7 +367,9 @@ function fractionMs(digits = ''): TimeValue {
 function parseRfc3339(text: string, position: number): TimeValue | undefined {
   const m = RFC3339.exec(text);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number, number, number, number, number, number,
+  ];
   const offsetSign = m[9] === '-' ? -1 : 1;
   const [offsetHours, offsetMinutes] = [Number(m[10] ?? 0), Number(m[11] ?? 0)];
   const date = new Date(0);
@@ -367,7 +378,10 @@ function parseRfc3339(text: string, position: number): TimeValue | undefined {
     month >= 1 && month <= 12 && date.getUTCDate() === day && hour <= 23 && minute <= 59 && second <= 59 &&
     offsetHours <= 23 && offsetMinutes <= 59;
   if (!valid) {
-    throw filterError(`${JSON.stringify(text)} is not a valid date and time (check the month, day, hour, minute and second)`, position);
+    throw filterError(
+      `${JSON.stringify(text)} is not a valid date and time (check the month, day, hour, minute and second)`,
+      position,
+    );
   }
   const fraction = fractionMs(m[7]);
   const local = date.getTime() + ((hour * 60 + minute) * 60 + second) * 1000 + fraction.ms;
@@ -535,7 +549,13 @@ function arrayLiteral(a: Exclude<Atom, {kind: 'state' | 'error' | 'time'}>, posi
     case 'event':
       return {field: 'eventTypes', value: a.type, text, position};
     case 'label':
-      return {field: 'labelPairs', value: labelPair(a.key, a.value), label: {key: a.key, value: a.value}, text, position};
+      return {
+        field: 'labelPairs',
+        value: labelPair(a.key, a.value),
+        label: {key: a.key, value: a.value},
+        text,
+        position,
+      };
     case 'labelKey':
       return {field: 'labelKeys', value: a.key, label: {key: a.key}, text, position};
   }
@@ -560,7 +580,8 @@ function limited(conjunctions: Conjunction[]): Conjunction[] {
   if (conjunctions.length > MAX_DNF_CONJUNCTIONS) {
     throw filterError(
       `the filter expands to more than ${MAX_DNF_CONJUNCTIONS} alternatives when its ORs are multiplied out; ` +
-        `an index query allows ${MAX_DISJUNCTIONS}. Factor common conditions out of the ORs, or split it into several requests`,
+        `an index query allows ${MAX_DISJUNCTIONS}. Factor common conditions out of the ORs, ` +
+        'or split it into several requests',
     );
   }
   return conjunctions;

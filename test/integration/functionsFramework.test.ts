@@ -1,0 +1,77 @@
+/**
+ * Each RPC is its own HTTP function: the real functions-framework binary serves
+ * `--target=<name>` alone, and `--target=gaffer` serves them all, with the same
+ * google.rpc errors as the local server (malformed JSON included).
+ */
+import {strict as assert} from 'assert';
+import {ChildProcess, spawn} from 'child_process';
+import {join} from 'path';
+import {freePort} from '../../src/dev/emulators';
+import {emulatorHost, helloRequest, randomProject} from '../helpers/gaffer';
+
+const ROOT = join(__dirname, '../../..');
+
+interface Served {
+  url: string;
+  child: ChildProcess;
+}
+
+async function serve(target: string): Promise<Served> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
+      `--target=${target}`,
+      `--source=${join(ROOT, 'build/functions/index.js')}`,
+      `--port=${port}`,
+    ],
+    {env: {...process.env, FIRESTORE_EMULATOR_HOST: emulatorHost(), GAFFER_STATE_PROJECT: 'gaffer-test'}, stdio: 'pipe'},
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!output.includes('Serving function')) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`functions framework did not start:\n${output}`);
+    await new Promise(r => setTimeout(r, 100));
+  }
+  return {url: `http://127.0.0.1:${port}`, child};
+}
+
+async function send(base: string, method: string, path: string, body?: string) {
+  const res = await fetch(`${base}${path}`, {method, body, headers: body ? {'Content-Type': 'application/json'} : {}});
+  return {status: res.status, json: (await res.json()) as {name?: string; error?: {status: string; message: string}}};
+}
+
+describe('functions framework targets', function () {
+  this.timeout(60_000);
+  const started: Served[] = [];
+  after(() => started.forEach(s => s.child.kill('SIGKILL')));
+
+  it('serves one RPC per target, and google.rpc errors for the rest', async () => {
+    const [run, get] = await Promise.all([serve('runPipeline'), serve('getOperation')]);
+    started.push(run, get);
+    const project = randomProject();
+    const created = await send(run.url, 'POST', '/v2alpha1/pipelines:run', JSON.stringify(helloRequest(project)));
+    assert.equal(created.status, 200);
+    const got = await send(get.url, 'GET', `/v2alpha1/${created.json.name}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.json.name, created.json.name);
+    const notHere = await send(run.url, 'GET', `/v2alpha1/${created.json.name}`);
+    assert.equal(notHere.status, 404);
+    assert.equal(notHere.json.error?.status, 'NOT_FOUND');
+  });
+
+  it('answers malformed JSON with INVALID_ARGUMENT, not an HTML page', async () => {
+    const all = await serve('gaffer');
+    started.push(all);
+    const res = await send(all.url, 'POST', '/v2alpha1/pipelines:run', '{"pipeline": ');
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error?.status, 'INVALID_ARGUMENT');
+    assert.match(res.json.error?.message ?? '', /Invalid JSON payload/);
+    const project = randomProject();
+    const listed = await send(all.url, 'GET', `/v2alpha1/projects/${project}/operations`);
+    assert.equal(listed.status, 200);
+  });
+});
