@@ -43,6 +43,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     pageTokens,
     waitDefaultTimeoutMs: config.waitDefaultTimeoutMs,
     waitMaxTimeoutMs: config.waitMaxTimeoutMs,
+    defaultPipelineTimeoutMs: config.defaultPipelineTimeoutMs,
   });
   return {
     config,

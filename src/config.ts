@@ -27,6 +27,20 @@ export interface Config {
    *  `invoker` trusts the platform's IAM check (Cloud Functions deployed without
    *  --allow-unauthenticated: every caller that can invoke may do everything). */
   accessMode: AccessMode;
+  /** Timeout of a pipeline that sets none, queue time included. */
+  defaultPipelineTimeoutMs: number;
+  /** How long a lease lasts after each check-in of its worker. */
+  leaseDurationMs: number;
+  /** Extra time after a lease's deadline before the sweep takes the operation back (clock skew, a slow check-in). */
+  leaseGraceMs: number;
+  /** How often a worker holding an operation should check in (told to it in every response). */
+  checkInIntervalMs: number;
+  /** How soon an idle worker should ask again for work. */
+  idleCheckInIntervalMs: number;
+  /** How often `npm start` runs expireLeases (Cloud Scheduler does it when deployed). */
+  sweepIntervalMs: number;
+  /** Assignments a preemptible pipeline may get in all, before it ends UNAVAILABLE. */
+  maxPreemptibleAttempts: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -95,6 +109,13 @@ export const OPTIONS = {
     if (text !== 'loopback' && text !== 'invoker') throw new Error('must be "loopback" or "invoker"');
     return text;
   }),
+  defaultPipelineTimeoutMs: option('GAFFER_DEFAULT_PIPELINE_TIMEOUT', 7 * 24 * 3600_000, 'timeout of pipelines that set none', durationMs),
+  leaseDurationMs: option('GAFFER_LEASE_DURATION', 180_000, 'lease length after each check-in', durationMs),
+  leaseGraceMs: option('GAFFER_LEASE_GRACE', 60_000, 'grace after a lease deadline', durationMs),
+  checkInIntervalMs: option('GAFFER_CHECK_IN_INTERVAL', 30_000, 'check-in interval of a busy worker', durationMs),
+  idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 10_000, 'check-in interval of an idle worker', durationMs),
+  sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
+  maxPreemptibleAttempts: option('GAFFER_MAX_PREEMPTIBLE_ATTEMPTS', 3, 'attempts of a preemptible pipeline', integerIn(1, 100)),
 } satisfies {[K in keyof Config]-?: Option<Config[K]>};
 
 export class ConfigError extends Error {}
@@ -120,7 +141,19 @@ export function parseConfig(env: Env = process.env): Config {
     waitDefaultTimeoutMs: read(OPTIONS.waitDefaultTimeoutMs),
     waitMaxTimeoutMs: read(OPTIONS.waitMaxTimeoutMs),
     accessMode: read(OPTIONS.accessMode),
+    defaultPipelineTimeoutMs: read(OPTIONS.defaultPipelineTimeoutMs),
+    leaseDurationMs: read(OPTIONS.leaseDurationMs),
+    leaseGraceMs: read(OPTIONS.leaseGraceMs),
+    checkInIntervalMs: read(OPTIONS.checkInIntervalMs),
+    idleCheckInIntervalMs: read(OPTIONS.idleCheckInIntervalMs),
+    sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
+    maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),
   };
+  if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
+    throw new ConfigError(
+      `${OPTIONS.leaseDurationMs.env} must be at least twice ${OPTIONS.checkInIntervalMs.env}, so one lost check-in does not lose the lease`,
+    );
+  }
   if (config.waitDefaultTimeoutMs > config.waitMaxTimeoutMs) {
     throw new ConfigError(
       `${OPTIONS.waitDefaultTimeoutMs.env} must not exceed ${OPTIONS.waitMaxTimeoutMs.env}`,

@@ -96,6 +96,27 @@ export interface OperationRecord {
   eventTypes: string[];
   /** A cancel was asked for while a worker held the operation. */
   cancelRequested: boolean;
+  /** The worker holding the operation; present exactly while RUNNING. */
+  lease?: Lease;
+  /** The last lease epoch issued for this operation (0: never assigned). Only grows. */
+  leaseEpoch: number;
+  /** How many times a worker has been assigned the operation. */
+  attempts: number;
+  /** When the pipeline's timeout (queue time included) runs out; cleared once done. */
+  timeoutTime?: Date;
+  /** Keys of recently appended worker events, so a retried check-in adds no duplicates. */
+  recentEventKeys: string[];
+}
+
+/**
+ * A worker's hold on an operation. The epoch is a fencing token: every write the
+ * worker makes must present the epoch it was granted, so a worker that lost the lease
+ * (expired, cancelled, given to another) can change nothing.
+ */
+export interface Lease {
+  workerId: string;
+  epoch: number;
+  expireTime: Date;
 }
 
 export function operationName(projectId: string, id: string): string {

@@ -9,7 +9,7 @@ import {invalidArgument, notFound} from './errors';
 import {OperationRecord, RunPipelineRequestJson, isDone, operationName} from './model';
 import {PageTokenCodec} from './pageToken';
 import {cancel} from './stateMachine';
-import {Clock} from './time';
+import {Clock, parseDuration} from './time';
 import {OperationJson, operationToJson} from './wire';
 import type {OperationStore} from '../store/operationStore';
 
@@ -32,6 +32,8 @@ export interface OperationsServiceOptions {
   pageTokens: () => Promise<PageTokenCodec>;
   waitDefaultTimeoutMs: number;
   waitMaxTimeoutMs: number;
+  /** Timeout of a pipeline that sets none (Google's default: 7 days). */
+  defaultPipelineTimeoutMs: number;
   newId?: () => string;
 }
 
@@ -49,20 +51,32 @@ export class OperationsService {
 
   async run(request: RunPipelineRequestJson): Promise<OperationJson> {
     const projectId = request.pipeline.resources.projectId;
+    const now = this.options.clock.now();
     const op: OperationRecord = {
       projectId,
       id: this.newId(),
       state: 'QUEUED',
-      createTime: this.options.clock.now(),
+      createTime: now,
       request,
       labels: request.labels ?? {},
       events: [],
       eventCount: 0,
       eventTypes: [],
       cancelRequested: false,
+      leaseEpoch: 0,
+      attempts: 0,
+      timeoutTime: new Date(now.getTime() + this.pipelineTimeoutMs(request)),
+      recentEventKeys: [],
     };
     await this.options.store.create(op);
     return operationToJson(op);
+  }
+
+  /** pipeline.timeout, or the default; counted from creation, queue time included. */
+  private pipelineTimeoutMs(request: RunPipelineRequestJson): number {
+    const timeout = request.pipeline.timeout;
+    const parsed = typeof timeout === 'string' ? parseDuration(timeout) : undefined;
+    return parsed && parsed > 0 ? parsed : this.options.defaultPipelineTimeoutMs;
   }
 
   async get(projectId: string, id: string): Promise<OperationJson> {

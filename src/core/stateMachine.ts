@@ -73,9 +73,110 @@ export function finish(
   const state = terminalStateFor(error?.code ?? RpcCode.OK);
   assertTransition(op, state);
   return {
-    next: {...op, state, endTime: now, error: error && error.code !== RpcCode.OK ? error : undefined},
+    next: {
+      ...op,
+      state,
+      endTime: now,
+      error: error && error.code !== RpcCode.OK ? error : undefined,
+      lease: undefined,
+      timeoutTime: undefined,
+      cancelRequested: false,
+    },
     newEvents: events,
   };
+}
+
+/** Grants `workerId` a new lease on a queued operation, with the next epoch. */
+export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs: number): Transition {
+  assertTransition(op, 'RUNNING');
+  const epoch = op.leaseEpoch + 1;
+  return {
+    next: {
+      ...op,
+      state: 'RUNNING',
+      startTime: op.startTime ?? now,
+      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs)},
+      leaseEpoch: epoch,
+      attempts: op.attempts + 1,
+    },
+    newEvents: [
+      genomicsEvent('WorkerAssignedEvent', now, `Worker "${workerId}" assigned`, {
+        instance: workerId,
+        zone: '',
+        machineType: '',
+      }),
+    ],
+  };
+}
+
+/** Why a worker lost its operation without reporting a result. */
+export type ReleaseCause = 'leaseExpired' | 'preempted' | 'vmBroken' | 'shutdown';
+
+const RELEASE_CAUSES: Record<ReleaseCause, string> = {
+  leaseExpired: 'its lease expired (it stopped checking in)',
+  preempted: 'it was preempted',
+  vmBroken: 'it reported its VM broken',
+  shutdown: 'it is shutting down',
+};
+
+export const WORKER_FAILED_MESSAGE = 'The assigned worker has failed to complete the operation';
+
+export interface RetryPolicy {
+  /** Assignments a preemptible pipeline may have in all (first run included). */
+  maxPreemptibleAttempts: number;
+}
+
+/**
+ * A worker lost its operation without a result. A cancel that was waiting wins; a
+ * preemptible pipeline with attempts left is re-queued; otherwise it ends ABORTED, or
+ * UNAVAILABLE for a preemptible one that ran out of attempts, so clients can tell
+ * preemption from failure.
+ */
+export function releaseLease(op: OperationRecord, now: Date, cause: ReleaseCause, policy: RetryPolicy): Transition {
+  const workerId = op.lease?.workerId ?? 'unknown';
+  const released = genomicsEvent('WorkerReleasedEvent', now, `Worker "${workerId}" released: ${RELEASE_CAUSES[cause]}`, {
+    instance: workerId,
+    zone: '',
+  });
+  if (op.cancelRequested) {
+    const failed = genomicsEvent('FailedEvent', now, CANCELLED_MESSAGE, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
+    return finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [released, failed]);
+  }
+  const preemptible = isPreemptible(op);
+  if (preemptible && op.attempts < policy.maxPreemptibleAttempts) {
+    assertTransition(op, 'QUEUED');
+    return {next: {...op, state: 'QUEUED', lease: undefined}, newEvents: [released]};
+  }
+  const [code, message] = preemptible
+    ? ([RpcCode.UNAVAILABLE, `The assigned worker was lost (${RELEASE_CAUSES[cause]}) and all ${policy.maxPreemptibleAttempts} attempts are used`] as const)
+    : ([RpcCode.ABORTED, WORKER_FAILED_MESSAGE] as const);
+  const failed = genomicsEvent('FailedEvent', now, `Execution failed: ${message}`, {
+    code: preemptible ? 'UNAVAILABLE' : 'ABORTED',
+    cause: message,
+  });
+  return finish(op, now, {code, message}, [released, failed]);
+}
+
+export const TIMEOUT_MESSAGE = 'The pipeline ran past its timeout';
+
+/** The pipeline's timeout (queue time included) ran out. */
+export function timeOut(op: OperationRecord, now: Date): Transition {
+  const events = [];
+  if (op.lease) {
+    events.push(
+      genomicsEvent('WorkerReleasedEvent', now, `Worker "${op.lease.workerId}" released: the pipeline timed out`, {
+        instance: op.lease.workerId,
+        zone: '',
+      }),
+    );
+  }
+  events.push(genomicsEvent('FailedEvent', now, `Execution failed: ${TIMEOUT_MESSAGE}`, {code: 'DEADLINE_EXCEEDED', cause: TIMEOUT_MESSAGE}));
+  return finish(op, now, {code: RpcCode.DEADLINE_EXCEEDED, message: TIMEOUT_MESSAGE}, events);
+}
+
+export function isPreemptible(op: OperationRecord): boolean {
+  const resources = op.request.pipeline.resources as {virtualMachine?: {preemptible?: unknown}};
+  return resources.virtualMachine?.preemptible === true;
 }
 
 export const CANCELLED_MESSAGE = 'The operation was cancelled';

@@ -5,18 +5,21 @@
 import {
   CollectionReference,
   DocumentReference,
+  DocumentSnapshot,
   FieldPath,
   Filter,
   Firestore,
   Query,
-  Transaction,
+  QueryDocumentSnapshot,
+  Timestamp,
+  WriteBatch,
 } from '@google-cloud/firestore';
 import type {IndexedConjunct, OperationQueryPlan} from '../core/filter';
-import {notFound} from '../core/errors';
+import {GafferError, notFound} from '../core/errors';
 import {OperationRecord, appendEvents, errorCodeOf, operationName} from '../core/model';
 import {ListCursor, PageTokenCodec} from '../core/pageToken';
-import type {Transition} from '../core/stateMachine';
-import {Decision, ListPage, OperationStore, StoreStats} from './operationStore';
+import type {WorkerRecord} from '../core/worker';
+import {Change, Decision, ListPage, OperationStore, StoreStats, Versioned} from './operationStore';
 import {
   EventDoc,
   F,
@@ -30,7 +33,23 @@ import {
   timestampFromMicros,
   timestampMicros,
   toDoc,
+  toRewrite,
 } from './operationDoc';
+import {WorkerDoc, fromWorkerDoc, toWorkerDoc, toWorkerRewrite, workerPath} from './workerDoc';
+
+/** Firestore's answers to a write whose precondition failed: someone else wrote first. */
+const CONFLICT_CODES = new Set([5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */]);
+const MAX_UPDATE_ATTEMPTS = 25;
+
+function versionOf(snap: DocumentSnapshot): string | undefined {
+  const time = snap.updateTime;
+  return time ? `${time.seconds}:${time.nanoseconds}` : undefined;
+}
+
+function timestampOf(version: string): Timestamp {
+  const [seconds, nanos] = version.split(':').map(Number);
+  return new Timestamp(seconds!, nanos!);
+}
 
 export interface FirestoreConnection {
   projectId: string;
@@ -74,6 +93,14 @@ export class FirestoreOperationStore implements OperationStore {
     return this.db.doc(operationPath(projectId, id)) as DocumentReference<OperationDoc>;
   }
 
+  private workerRef(projectId: string, workerId: string): DocumentReference<WorkerDoc> {
+    return this.db.doc(workerPath(projectId, workerId)) as DocumentReference<WorkerDoc>;
+  }
+
+  private operations(projectId: string): CollectionReference<OperationDoc> {
+    return this.db.collection(`projects/${projectId}/operations`) as CollectionReference<OperationDoc>;
+  }
+
   private eventsOf(ref: DocumentReference<OperationDoc>): CollectionReference<EventDoc> {
     return ref.collection('events') as CollectionReference<EventDoc>;
   }
@@ -112,9 +139,7 @@ export class FirestoreOperationStore implements OperationStore {
     after?: ListCursor,
   ): Promise<ListPage> {
     if (plan.disjuncts.length === 0) return {operations: [], documentsRead: 0};
-    let query: Query<OperationDoc> = this.db.collection(
-      `projects/${projectId}/operations`,
-    ) as CollectionReference<OperationDoc>;
+    let query: Query<OperationDoc> = this.operations(projectId);
     const filter = toFirestoreFilter(plan.disjuncts);
     if (filter) query = query.where(filter);
     query = query.orderBy(F.createTime, 'desc').orderBy(FieldPath.documentId(), 'desc');
@@ -135,34 +160,108 @@ export class FirestoreOperationStore implements OperationStore {
     return {operations, next, documentsRead: Math.max(1, snap.size)};
   }
 
+  /** Optimistic read-decide-commit, retried while another writer got there first. */
   async update<T>(
     projectId: string,
     id: string,
     decide: (op: OperationRecord) => Decision<T>,
   ): Promise<T> {
-    const ref = this.operationRef(projectId, id);
-    return this.db.runTransaction(async tx => {
-      const snap = await tx.get(ref);
-      this.documentsRead += 1;
-      const doc = snap.data();
-      if (!doc) throw notFound('Operation', operationName(projectId, id), 'OPERATION_NOT_FOUND');
-      const current = fromDoc(projectId, id, doc);
-      const {transition, result} = decide(current);
-      if (transition) this.writeTransition(tx, ref, current, transition);
-      return result;
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const read = await this.readOperation(projectId, id);
+      if (!read) throw notFound('Operation', operationName(projectId, id), 'OPERATION_NOT_FOUND');
+      const {transition, result} = decide(read.value);
+      if (!transition) return result;
+      if (await this.commit([{kind: 'operation', read, transition}])) return result;
+      await new Promise(r => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+    }
+    throw new GafferError('ABORTED', `Operation ${operationName(projectId, id)} is being changed by others; retry.`, {
+      reason: 'CONCURRENT_MODIFICATION',
     });
   }
 
-  private writeTransition(
-    tx: Transaction,
-    ref: DocumentReference<OperationDoc>,
-    current: OperationRecord,
-    transition: Transition,
-  ): void {
+  async readOperation(projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined> {
+    const snap = await this.operationRef(projectId, id).get();
+    this.documentsRead += 1;
+    const doc = snap.data();
+    return doc ? {value: fromDoc(projectId, id, doc), version: versionOf(snap)} : undefined;
+  }
+
+  async readWorker(projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>> {
+    const snap = await this.workerRef(projectId, workerId).get();
+    this.documentsRead += 1;
+    const doc = snap.data();
+    return {value: doc ? fromWorkerDoc(projectId, workerId, doc) : undefined, version: versionOf(snap)};
+  }
+
+  async queuedOperations(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    const snap = await this.operations(projectId)
+      .where(F.state, '==', 'QUEUED')
+      .orderBy(F.createTime, 'asc')
+      .limit(limit)
+      .get();
+    return this.versionedOperations(snap.docs);
+  }
+
+  async expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    const snap = await (this.db.collectionGroup('operations') as unknown as Query<OperationDoc>)
+      .where(F.leaseExpireTime, '<', Timestamp.fromDate(before))
+      .orderBy(F.leaseExpireTime, 'asc')
+      .limit(limit)
+      .get();
+    return this.versionedOperations(snap.docs);
+  }
+
+  async timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    const snap = await (this.db.collectionGroup('operations') as unknown as Query<OperationDoc>)
+      .where(F.timeoutTime, '<', Timestamp.fromDate(before))
+      .orderBy(F.timeoutTime, 'asc')
+      .limit(limit)
+      .get();
+    return this.versionedOperations(snap.docs);
+  }
+
+  private versionedOperations(docs: Array<QueryDocumentSnapshot<OperationDoc>>): Array<Versioned<OperationRecord>> {
+    this.documentsRead += Math.max(1, docs.length);
+    return docs.map(d => ({
+      // projects/{projectId}/operations/{id}
+      value: fromDoc(d.ref.parent.parent!.id, d.id, d.data()),
+      version: versionOf(d),
+    }));
+  }
+
+  async commit(changes: readonly Change[]): Promise<boolean> {
+    const batch = this.db.batch();
+    let writes = 0;
+    for (const change of changes) {
+      writes += change.kind === 'operation' ? this.stageOperation(batch, change) : this.stageWorker(batch, change);
+    }
+    try {
+      await batch.commit();
+    } catch (err) {
+      if (CONFLICT_CODES.has((err as {code?: number}).code ?? -1)) return false;
+      throw err;
+    }
+    this.documentsWritten += writes;
+    return true;
+  }
+
+  private stageOperation(batch: WriteBatch, change: Extract<Change, {kind: 'operation'}>): number {
+    const {read, transition} = change;
+    const current = read.value;
+    const ref = this.operationRef(current.projectId, current.id);
     const next = appendEvents(transition.next, transition.newEvents, RECENT_EVENTS);
-    tx.set(ref, toDoc(next));
-    this.writeEventDocs(ref, current.eventCount, transition.newEvents, (r, d) => tx.create(r, d));
-    this.documentsWritten += 1 + transition.newEvents.length;
+    if (!read.version) throw new Error('an operation change needs the version it was read at');
+    batch.update(ref, toRewrite(next), {lastUpdateTime: timestampOf(read.version)});
+    this.writeEventDocs(ref, current.eventCount, transition.newEvents, (r, d) => batch.create(r, d));
+    return 1 + transition.newEvents.length;
+  }
+
+  private stageWorker(batch: WriteBatch, change: Extract<Change, {kind: 'worker'}>): number {
+    const {read, next} = change;
+    const ref = this.workerRef(next.projectId, next.workerId);
+    if (read.version) batch.update(ref, toWorkerRewrite(next), {lastUpdateTime: timestampOf(read.version)});
+    else batch.create(ref, toWorkerDoc(next));
+    return 1;
   }
 
   private writeEventDocs(

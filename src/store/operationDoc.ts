@@ -9,7 +9,7 @@
  * Fields that no query uses are JSON strings or maps exempted from indexing in
  * firestore.indexes.json, so a write pays only for the indexes that serve queries.
  */
-import {Timestamp} from '@google-cloud/firestore';
+import {FieldValue, Timestamp} from '@google-cloud/firestore';
 import {labelPair} from '../core/filter';
 import {
   OperationError,
@@ -37,7 +37,24 @@ export const F = {
   recentEvents: 'recentEvents',
   eventCount: 'eventCount',
   cancelRequested: 'cancelRequested',
+  workerId: 'workerId',
+  leaseEpoch: 'leaseEpoch',
+  leaseExpireTime: 'leaseExpireTime',
+  attempts: 'attempts',
+  timeoutTime: 'timeoutTime',
+  recentEventKeys: 'recentEventKeys',
 } as const;
+
+/** Fields present only in some states; a rewrite deletes them when absent. */
+const OPTIONAL_FIELDS = [
+  F.errorCode,
+  F.startTime,
+  F.endTime,
+  F.error,
+  F.workerId,
+  F.leaseExpireTime,
+  F.timeoutTime,
+] as const;
 
 export interface OperationDoc {
   state: OperationState;
@@ -54,6 +71,14 @@ export interface OperationDoc {
   recentEvents: string;
   eventCount: number;
   cancelRequested: boolean;
+  /** Lease: present exactly while RUNNING. leaseExpireTime is what the sweep queries. */
+  workerId?: string;
+  leaseExpireTime?: Timestamp;
+  leaseEpoch: number;
+  attempts: number;
+  /** Present while not done: what the timeout sweep queries. */
+  timeoutTime?: Timestamp;
+  recentEventKeys: string[];
 }
 
 interface EventJsonStored {
@@ -104,7 +129,15 @@ export function toDoc(op: OperationRecord): OperationDoc {
     recentEvents: JSON.stringify(op.events.slice(0, RECENT_EVENTS).map(encodeEvent)),
     eventCount: op.eventCount,
     cancelRequested: op.cancelRequested,
+    leaseEpoch: op.leaseEpoch,
+    attempts: op.attempts,
+    recentEventKeys: op.recentEventKeys,
   };
+  if (op.lease) {
+    doc.workerId = op.lease.workerId;
+    doc.leaseExpireTime = Timestamp.fromDate(op.lease.expireTime);
+  }
+  if (op.timeoutTime) doc.timeoutTime = Timestamp.fromDate(op.timeoutTime);
   const errorCode = errorCodeOf(op);
   if (errorCode !== undefined) doc.errorCode = errorCode;
   if (op.startTime) doc.startTime = Timestamp.fromDate(op.startTime);
@@ -125,11 +158,30 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
     eventCount: doc.eventCount,
     eventTypes: doc.eventTypes ?? [],
     cancelRequested: doc.cancelRequested === true,
+    leaseEpoch: doc.leaseEpoch ?? 0,
+    attempts: doc.attempts ?? 0,
+    recentEventKeys: doc.recentEventKeys ?? [],
   };
+  if (doc.workerId && doc.leaseExpireTime) {
+    op.lease = {workerId: doc.workerId, epoch: doc.leaseEpoch, expireTime: doc.leaseExpireTime.toDate()};
+  }
+  if (doc.timeoutTime) op.timeoutTime = doc.timeoutTime.toDate();
   if (doc.startTime) op.startTime = doc.startTime.toDate();
   if (doc.endTime) op.endTime = doc.endTime.toDate();
   if (doc.error) op.error = {code: doc.error.code, message: doc.error.message};
   return op;
+}
+
+/**
+ * The full document as an update: every field written, optional ones that are absent
+ * deleted, so a precondition-checked update() replaces the document like set() would.
+ */
+export function toRewrite(op: OperationRecord): Record<string, unknown> {
+  const data: Record<string, unknown> = {...toDoc(op)};
+  for (const field of OPTIONAL_FIELDS) {
+    if (data[field] === undefined) data[field] = FieldValue.delete();
+  }
+  return data;
 }
 
 /** Microseconds since the epoch of a Firestore Timestamp (page-token cursors). */

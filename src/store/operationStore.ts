@@ -6,6 +6,22 @@ import type {OperationQueryPlan} from '../core/filter';
 import type {OperationRecord} from '../core/model';
 import type {ListCursor} from '../core/pageToken';
 import type {Transition} from '../core/stateMachine';
+import type {WorkerRecord} from '../core/worker';
+
+/**
+ * A document as read, with an opaque version (its update time). A commit succeeds only
+ * if every document it changes is still at the version read: optimistic concurrency,
+ * with no locks held while the caller decides.
+ */
+export interface Versioned<T> {
+  value: T;
+  /** undefined: the document did not exist. */
+  version?: string;
+}
+
+export type Change =
+  | {kind: 'operation'; read: Versioned<OperationRecord>; transition: Transition}
+  | {kind: 'worker'; read: Versioned<WorkerRecord | undefined>; next: WorkerRecord};
 
 export interface ListPage {
   operations: OperationRecord[];
@@ -46,6 +62,16 @@ export interface OperationStore {
    * listener failed.
    */
   watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void;
+  readOperation(projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined>;
+  readWorker(projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>>;
+  /** Up to `limit` of the project's oldest queued operations, oldest first. */
+  queuedOperations(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /** Running operations (any project) whose lease expired before `before`, oldest first. */
+  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /** Not-done operations (any project) whose pipeline timeout passed before `before`. */
+  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /** Applies every change atomically iff each document is still at the version read; false on conflict. */
+  commit(changes: readonly Change[]): Promise<boolean>;
   /** A named secret, generated once and shared by every instance. */
   secret(name: string): Promise<string>;
   stats(): StoreStats;

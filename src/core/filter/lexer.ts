@@ -70,7 +70,7 @@ export function tokenize(filter: string): Token[] {
   if (filter.length > MAX_FILTER_LENGTH) {
     throw filterError(
       `the filter is ${filter.length} characters long; the limit is ${MAX_FILTER_LENGTH}. ` +
-        'Shorten it, or split the listing into several requests.',
+        'shorten it, or split the listing into several requests',
     );
   }
   return new Lexer(filter).run();

@@ -665,15 +665,23 @@ interface IndexGroup {
   arrayContains?: ArrayLiteral;
   after?: MsBound;
   before?: MsBound;
-  /** Some member has conditions the index doesn't check. */
-  residual?: ArrayLiteral;
+  /** Outcomes of the members the index serves exactly. */
+  exactOutcomes: number;
+  /** Members with conditions the index doesn't check, and the first such condition of each. */
+  inexact: Array<{outcomes: number; condition: ArrayLiteral}>;
+}
+
+/** A condition `matches` must check, unless exact members already select everything its member could. */
+function residualOf(g: IndexGroup): ArrayLiteral | undefined {
+  return g.inexact.find(m => (m.outcomes & ~g.exactOutcomes) !== 0)?.condition;
 }
 
 function emit(conjunctions: Conjunction[]): {disjuncts: IndexedConjunct[]; needsResidualCheck: boolean} {
   const groups = groupByIndexPart(conjunctions);
   for (const g of groups) {
     if (g.outcomes !== ALL_OUTCOMES || g.arrayContains || g.after || g.before) continue;
-    if (g.residual) throw unservable(g.residual);
+    const residual = residualOf(g);
+    if (residual) throw unservable(residual);
     return {disjuncts: [{equalities: []}], needsResidualCheck: false}; // an exact TRUE
   }
   const disjuncts = groups.flatMap(toIndexedConjuncts);
@@ -685,7 +693,7 @@ function emit(conjunctions: Conjunction[]): {disjuncts: IndexedConjunct[]; needs
         'many error codes, factor common conditions out of ORs, or split it into several requests',
     );
   }
-  return {disjuncts, needsResidualCheck: groups.some(g => g.residual)};
+  return {disjuncts, needsResidualCheck: groups.some(g => residualOf(g) !== undefined)};
 }
 
 /** labelPairs first (most selective), then eventTypes, then labelKeys. */
@@ -698,15 +706,16 @@ function groupByIndexPart(conjunctions: Conjunction[]): IndexGroup[] {
   const groups = new Map<string, IndexGroup>();
   for (const c of conjunctions) {
     const arrayContains = chooseArrayContains(c.positives);
-    const residual = c.negatives[0] ?? c.positives.find(p => p !== arrayContains);
     const key = JSON.stringify([arrayContains && literalKey(arrayContains), c.after, c.before]);
-    const group = groups.get(key);
-    if (group) {
-      group.outcomes |= c.outcomes;
-      group.residual ??= residual;
-    } else {
-      groups.set(key, {outcomes: c.outcomes, arrayContains, after: c.after, before: c.before, residual});
+    let group = groups.get(key);
+    if (!group) {
+      group = {outcomes: 0, arrayContains, after: c.after, before: c.before, exactOutcomes: 0, inexact: []};
+      groups.set(key, group);
     }
+    group.outcomes |= c.outcomes;
+    const unchecked = c.negatives[0] ?? c.positives.find(p => p !== arrayContains);
+    if (unchecked) group.inexact.push({outcomes: c.outcomes, condition: unchecked});
+    else group.exactOutcomes |= c.outcomes;
   }
   return [...groups.values()];
 }

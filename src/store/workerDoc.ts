@@ -1,0 +1,50 @@
+/**
+ * How a worker is laid out in Firestore: projects/{projectId}/workers/{workerId}.
+ * Field names live here and nowhere else.
+ */
+import {FieldValue, Timestamp} from '@google-cloud/firestore';
+import {WorkerRecord, WorkerStatusJson} from '../core/worker';
+
+export interface WorkerDoc {
+  operationId?: string;
+  leaseEpoch?: number;
+  lastCheckInTime?: Timestamp;
+  /** WorkerStatus JSON, as sent: a string, so its arbitrary disk names add no index entries. */
+  status?: string;
+  statusTime?: Timestamp;
+}
+
+export function workerPath(projectId: string, workerId: string): string {
+  return `projects/${projectId}/workers/${workerId}`;
+}
+
+const ts = (date: Date | undefined) => (date ? Timestamp.fromDate(date) : undefined);
+
+export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
+  return {
+    operationId: worker.operationId,
+    leaseEpoch: worker.leaseEpoch,
+    lastCheckInTime: ts(worker.lastCheckInTime),
+    status: worker.status ? JSON.stringify(worker.status) : undefined,
+    statusTime: ts(worker.statusTime),
+  };
+}
+
+/** The whole document as an update that deletes the fields that are absent. */
+export function toWorkerRewrite(worker: WorkerRecord): Record<string, unknown> {
+  const doc = toWorkerDoc(worker) as Record<string, unknown>;
+  for (const key of ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime']) {
+    if (doc[key] === undefined) doc[key] = FieldValue.delete();
+  }
+  return doc;
+}
+
+export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
+  const worker: WorkerRecord = {projectId, workerId};
+  if (doc.operationId !== undefined) worker.operationId = doc.operationId;
+  if (doc.leaseEpoch !== undefined) worker.leaseEpoch = doc.leaseEpoch;
+  if (doc.lastCheckInTime) worker.lastCheckInTime = doc.lastCheckInTime.toDate();
+  if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
+  if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();
+  return worker;
+}
