@@ -8,6 +8,7 @@ import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
 import {letGafferAnswerMalformedJson} from '../src/http/functionsFrameworkBody';
 import {httpHandler} from '../src/http/rpc';
+import {expireLeases} from './expireLeases';
 import {RPCS} from './rpcs';
 
 letGafferAnswerMalformedJson();
@@ -17,3 +18,5 @@ const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => crea
 
 for (const rpc of RPCS) functions.http(rpc.name, httpHandler([rpc], sharedApp));
 functions.http('gaffer', httpHandler(RPCS, sharedApp));
+// Not a Google API path: Cloud Scheduler calls the function's own URL.
+functions.http(expireLeases.name, httpHandler([expireLeases], sharedApp));

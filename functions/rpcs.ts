@@ -1,6 +1,8 @@
 /** Every RPC Gaffer serves; the local server mounts all of them. */
 import type {Rpc} from '../src/http/rpc';
 import {cancelOperation} from './cancelOperation';
+import {checkIn} from './checkIn';
+import {checkInByToken} from './checkInByToken';
 import {getOperation} from './getOperation';
 import {listOperations} from './listOperations';
 import {runPipeline} from './runPipeline';
@@ -12,4 +14,6 @@ export const RPCS: readonly Rpc[] = [
   listOperations,
   cancelOperation as Rpc,
   waitOperation as Rpc,
+  checkIn as Rpc,
+  checkInByToken as Rpc,
 ];

@@ -6,6 +6,9 @@
 import {Firestore} from '@google-cloud/firestore';
 import {Config} from './config';
 import {AccessPolicy, accessPolicyFor} from './core/access';
+import {CheckInService} from './core/checkIn';
+import {createWorkerIdentityVerifier} from './core/identity';
+import {WorkerAuthenticator} from './core/workerAccess';
 import {OperationsService} from './core/operations';
 import {PageTokenCodec} from './core/pageToken';
 import {Clock, systemClock} from './core/time';
@@ -17,6 +20,8 @@ export interface App {
   firestore: Firestore;
   store: FirestoreOperationStore;
   operations: OperationsService;
+  checkIns: CheckInService;
+  workerAuth: WorkerAuthenticator;
   access: AccessPolicy;
   validator: RequestValidator;
   close(): Promise<void>;
@@ -45,11 +50,25 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     waitMaxTimeoutMs: config.waitMaxTimeoutMs,
     defaultPipelineTimeoutMs: config.defaultPipelineTimeoutMs,
   });
+  const clock = overrides.clock ?? systemClock;
+  const checkIns = new CheckInService({
+    store,
+    clock,
+    leaseDurationMs: config.leaseDurationMs,
+    leaseGraceMs: config.leaseGraceMs,
+    checkInIntervalMs: config.checkInIntervalMs,
+    idleCheckInIntervalMs: config.idleCheckInIntervalMs,
+    retry: {maxPreemptibleAttempts: config.maxPreemptibleAttempts},
+  });
+  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
+  const workerAuth = new WorkerAuthenticator(verifier, !verifier && config.accessMode === 'loopback');
   return {
     config,
     firestore,
     store,
     operations,
+    checkIns,
+    workerAuth,
     access: overrides.access ?? accessPolicyFor(config.accessMode),
     validator: new RequestValidator(),
     close: () => firestore.terminate(),

@@ -3,6 +3,7 @@
  * their own). Each option declares its variable, default and validator in one place;
  * nothing else in Gaffer reads process.env.
  */
+import {TrustedIssuer, parseTrustedIssuers} from './core/identity';
 import {parseDuration} from './core/time';
 
 export type AccessMode = 'loopback' | 'invoker';
@@ -41,6 +42,8 @@ export interface Config {
   sweepIntervalMs: number;
   /** Assignments a preemptible pipeline may get in all, before it ends UNAVAILABLE. */
   maxPreemptibleAttempts: number;
+  /** Issuers of worker identity tokens Gaffer trusts; empty: none (development mode on loopback). */
+  workerIssuers: TrustedIssuer[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -116,6 +119,7 @@ export const OPTIONS = {
   idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 10_000, 'check-in interval of an idle worker', durationMs),
   sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
   maxPreemptibleAttempts: option('GAFFER_MAX_PREEMPTIBLE_ATTEMPTS', 3, 'attempts of a preemptible pipeline', integerIn(1, 100)),
+  workerIssuers: option<TrustedIssuer[]>('GAFFER_WORKER_ISSUERS', [], 'trusted worker token issuers (JSON array or @file)', parseTrustedIssuers),
 } satisfies {[K in keyof Config]-?: Option<Config[K]>};
 
 export class ConfigError extends Error {}
@@ -148,6 +152,7 @@ export function parseConfig(env: Env = process.env): Config {
     idleCheckInIntervalMs: read(OPTIONS.idleCheckInIntervalMs),
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),
+    workerIssuers: read(OPTIONS.workerIssuers),
   };
   if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
     throw new ConfigError(

@@ -21,7 +21,16 @@ export interface LocalServer {
 }
 
 /** Serves every RPC on 127.0.0.1:config.port (0: any free port). */
-export async function startLocalServer(config: Config, overrides: AppOverrides = {}): Promise<LocalServer> {
+export interface LocalServerOptions {
+  /** Run expireLeases every config.sweepIntervalMs (default true). */
+  sweep?: boolean;
+}
+
+export async function startLocalServer(
+  config: Config,
+  overrides: AppOverrides = {},
+  options: LocalServerOptions = {},
+): Promise<LocalServer> {
   const app = createApp(config, overrides);
   const handler = httpHandler(RPCS, async () => app);
   const server = express();
@@ -40,10 +49,16 @@ export async function startLocalServer(config: Config, overrides: AppOverrides =
     listening.on('error', reject);
   });
   const {port} = http.address() as AddressInfo;
+  // Locally, the lease sweep runs here; deployed, Cloud Scheduler calls expireLeases.
+  const sweeping = options.sweep === false ? undefined : setInterval(() => {
+    app.checkIns.expireLeases().catch(err => console.error('[gaffer] expireLeases failed:', err));
+  }, config.sweepIntervalMs);
+  sweeping?.unref();
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     async close() {
+      if (sweeping) clearInterval(sweeping);
       http.closeAllConnections();
       await new Promise<void>(resolve => http.close(() => resolve()));
       await app.close();
@@ -65,6 +80,11 @@ async function main(): Promise<void> {
     console.error(`[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, project ${config.stateProjectId})`);
     if (config.accessMode === 'loopback') {
       console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
+    }
+    if (server.app.workerAuth.developmentMode) {
+      console.error(
+        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback only).',
+      );
     }
     let stopping = false;
     const shutdown = async (signal: string) => {

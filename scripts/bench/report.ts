@@ -1,6 +1,7 @@
 /** The benchmark's results, the machine they came from, and BENCHMARKS.md made of both. */
 import {execFile} from 'child_process';
 import {cpus, release, totalmem, type} from 'os';
+import {join} from 'path';
 import {fmt, fmtInt, table} from './stats';
 
 export interface ThroughputRow {
@@ -51,6 +52,8 @@ export interface Machine {
   totalMemoryGiB: number;
   node: string;
   emulator: string;
+  /** The git commit the bench ran on, and whether the tree had uncommitted changes. */
+  code: string;
 }
 
 export interface Method {
@@ -86,7 +89,24 @@ export async function describeMachine(emulatorHost: string): Promise<Machine> {
     totalMemoryGiB: totalmem() / 1024 ** 3,
     node: process.version,
     emulator: `${await emulatorVersion()} (gcloud emulators firestore start, its own instance on ${emulatorHost})`,
+    code: await codeVersion(),
   };
+}
+
+function runQuiet(command: string, args: string[]): Promise<string | undefined> {
+  return new Promise(resolve => {
+    execFile(command, args, {timeout: 30_000, cwd: join(__dirname, '..', '..', '..')}, (err, stdout) =>
+      resolve(err ? undefined : stdout),
+    );
+  });
+}
+
+/** e.g. "commit 48689aa, with uncommitted changes"; best effort. */
+async function codeVersion(): Promise<string> {
+  const commit = (await runQuiet('git', ['rev-parse', '--short', 'HEAD']))?.trim();
+  if (!commit) return 'unknown (not a git checkout?)';
+  const status = await runQuiet('git', ['status', '--porcelain', '--untracked-files=no']);
+  return `commit ${commit}${status === undefined ? '' : status.trim() ? ', with uncommitted changes' : ', clean tree'}`;
 }
 
 /** The Firestore emulator's component version as gcloud reports it; best effort. */
@@ -184,6 +204,7 @@ described here. Re-run it to refresh this file; do not edit the numbers by hand.
 - **Bench duration:** ${fmt(results.durationMs / 1000, 0)} s (emulator start to stop)
 - **Machine:** ${m.cpuModel}, ${m.cpuCount} logical CPUs, ${fmt(m.totalMemoryGiB, 1)} GiB RAM, ${m.os}
 - **Node:** ${m.node}
+- **Code:** ${m.code}
 - **Firestore:** ${m.emulator}
 
 ## Method
@@ -250,7 +271,8 @@ appears to work through concurrent queries about one at a time, so the list rows
 throughput table mostly show requests queueing in the emulator (their requests/s is
 close to one over the unloaded list latency). Judge list scaling by documents read, not by emulator
 milliseconds. requests/s and p50/p99 are useful for spotting regressions between runs
-on the same machine; on 2 shared cores they mostly measure Node, JSON and the emulator
-together.
+on the same machine; on ${m.cpuCount} shared cores they measure Node, JSON and the emulator
+together, and the loaded figures move noticeably from one run to the next, so repeat
+the run before you read much into a change in them.
 `;
 }

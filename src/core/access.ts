@@ -9,12 +9,16 @@ export type Permission =
   | 'genomics.operations.create'
   | 'genomics.operations.get'
   | 'genomics.operations.list'
-  | 'genomics.operations.cancel';
+  | 'genomics.operations.cancel'
+  /** Running the lease sweep (Cloud Scheduler's job). */
+  | 'gaffer.leases.expire';
 
 /** What Gaffer knows of who is calling; no HTTP types. */
 export interface Caller {
   /** The peer address of the connection (loopback for local callers). */
   remoteAddress?: string;
+  /** The Authorization header, if any. */
+  authorization?: string;
 }
 
 export interface AccessPolicy {

@@ -200,7 +200,7 @@ function validateIssuer(entry: unknown): TrustedIssuer {
     const set = (['workerClaim', 'projectClaim', 'projectId'] as const).filter(k => raw[k] !== undefined);
     if (set.length > 0) {
       throw new Error(
-        `${set.map(k => `"${k}"`).join(', ')} apply only to kind "oidc"; kind "gce" takes the worker from ` +
+        `${set.map(k => `"${k}"`).join(', ')} ${set.length === 1 ? 'applies' : 'apply'} only to kind "oidc"; kind "gce" takes the worker from ` +
           'google.compute_engine.instance_name and the project from google.compute_engine.project_id',
       );
     }

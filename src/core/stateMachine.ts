@@ -42,6 +42,8 @@ export function terminalStateFor(code: number): OperationState {
 export interface Transition {
   next: OperationRecord;
   newEvents: OperationEvent[];
+  /** A worker's SOS report (base64), kept beside the operation. */
+  sosReport?: string;
 }
 
 export function genomicsEvent(

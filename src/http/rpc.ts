@@ -19,6 +19,7 @@ export interface HttpRequest {
   body?: unknown;
   rawBody?: Buffer;
   socket: {remoteAddress?: string};
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** The parts of an HTTP response Gaffer uses. */
@@ -177,13 +178,21 @@ export function httpHandler(rpcs: readonly Rpc[], app: () => Promise<App>): Http
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const result = await route.rpc.handle(
-        {params, query, body, caller: {remoteAddress: req.socket.remoteAddress}, signal: abort.signal},
+        {params, query, body, caller: callerOf(req), signal: abort.signal},
         context,
       );
       sendJson(res, 200, result, pretty);
     } catch (err) {
       sendError(res, err, format);
     }
+  };
+}
+
+function callerOf(req: HttpRequest): Caller {
+  const authorization = req.headers.authorization;
+  return {
+    remoteAddress: req.socket.remoteAddress,
+    authorization: Array.isArray(authorization) ? authorization[0] : authorization,
   };
 }
 

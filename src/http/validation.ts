@@ -24,9 +24,14 @@ export function schemasDir(): string {
   throw new Error(`schemas/ not found next to ${__dirname}`);
 }
 
-export type SchemaName = 'runPipelineRequest' | 'cancelOperationRequest' | 'waitOperationRequest';
+export type SchemaName = 'runPipelineRequest' | 'cancelOperationRequest' | 'waitOperationRequest' | 'checkInRequest';
 
-const SCHEMA_NAMES: readonly SchemaName[] = ['runPipelineRequest', 'cancelOperationRequest', 'waitOperationRequest'];
+const SCHEMA_NAMES: readonly SchemaName[] = [
+  'runPipelineRequest',
+  'cancelOperationRequest',
+  'waitOperationRequest',
+  'checkInRequest',
+];
 
 export class RequestValidator {
   private readonly validators = new Map<SchemaName, ValidateFunction>();

@@ -57,15 +57,45 @@ export interface FirestoreConnection {
   emulatorHost?: string;
 }
 
+/**
+ * For the emulator, placeholder credentials: the emulator ignores them, and without any
+ * the client library probes the GCE metadata server before its first call.
+ */
+const EMULATOR_CREDENTIALS = {client_email: 'emulator@gaffer.invalid', private_key: 'unused'};
+
 export function connectFirestore(connection: FirestoreConnection): Firestore {
   return new Firestore({
     projectId: connection.projectId,
     ignoreUndefinedProperties: true,
-    ...(connection.emulatorHost ? {host: connection.emulatorHost, ssl: false} : {}),
+    ...(connection.emulatorHost
+      ? {host: connection.emulatorHost, ssl: false, credentials: EMULATOR_CREDENTIALS}
+      : {}),
   });
 }
 
 const SECRETS_DOC = 'gaffer/secrets';
+
+/**
+ * The index each fixed (non-filter) query of this store needs, in firestore.indexes.json
+ * form; the index-coverage test checks every one is declared. Filtered listing's
+ * indexes follow from the planner's shapes instead.
+ */
+export const FIXED_QUERY_INDEXES = {
+  /** queuedOperations: the FIFO window of a project's queue. */
+  queuedWindow: {
+    kind: 'composite',
+    collectionGroup: 'operations',
+    queryScope: 'COLLECTION',
+    fields: [
+      {fieldPath: F.state, order: 'ASCENDING'},
+      {fieldPath: F.createTime, order: 'ASCENDING'},
+    ],
+  },
+  /** expiredLeases: every project's running operations past their lease. */
+  expiredLeases: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.leaseExpireTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+  /** timedOut: every project's operations past their pipeline timeout. */
+  timedOut: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.timeoutTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+} as const;
 
 /** One Firestore listener per document, shared by everyone watching it. */
 interface SharedListener {
@@ -186,6 +216,14 @@ export class FirestoreOperationStore implements OperationStore {
     return doc ? {value: fromDoc(projectId, id, doc), version: versionOf(snap)} : undefined;
   }
 
+  /** The latest SOS report a worker sent for the operation (base64), if any. */
+  async sosReport(projectId: string, id: string): Promise<string | undefined> {
+    const snap = await this.operationRef(projectId, id).collection('reports').doc('sos').get();
+    this.documentsRead += 1;
+    const report: unknown = snap.get('sosReport');
+    return typeof report === 'string' ? report : undefined;
+  }
+
   async readWorker(projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>> {
     const snap = await this.workerRef(projectId, workerId).get();
     this.documentsRead += 1;
@@ -253,7 +291,11 @@ export class FirestoreOperationStore implements OperationStore {
     if (!read.version) throw new Error('an operation change needs the version it was read at');
     batch.update(ref, toRewrite(next), {lastUpdateTime: timestampOf(read.version)});
     this.writeEventDocs(ref, current.eventCount, transition.newEvents, (r, d) => batch.create(r, d));
-    return 1 + transition.newEvents.length;
+    if (transition.sosReport !== undefined) {
+      // Beside the operation, not in it: a report may be 256 KiB.
+      batch.set(ref.collection('reports').doc('sos'), {sosReport: transition.sosReport, time: Timestamp.now()});
+    }
+    return 1 + transition.newEvents.length + (transition.sosReport !== undefined ? 1 : 0);
   }
 
   private stageWorker(batch: WriteBatch, change: Extract<Change, {kind: 'worker'}>): number {

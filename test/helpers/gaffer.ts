@@ -6,7 +6,22 @@
 import {randomBytes} from 'crypto';
 import {AppOverrides} from '../../src/app';
 import {Config, parseConfig} from '../../src/config';
+import {Clock} from '../../src/core/time';
 import {LocalServer, startLocalServer} from '../../src/server';
+
+/** A clock that moves only when told to, so lease expiry is tested without sleeping. */
+export class ManualClock implements Clock {
+  private current: number;
+  constructor(start = Date.now()) {
+    this.current = start;
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
 
 export function emulatorHost(): string {
   const host = process.env.FIRESTORE_EMULATOR_HOST;
@@ -26,8 +41,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   };
 }
 
+/** Gaffer on a free port; the lease sweep runs only when a test calls it. */
 export async function startGaffer(config: Partial<Config> = {}, overrides: AppOverrides = {}): Promise<LocalServer> {
-  return startLocalServer(testConfig(config), overrides);
+  return startLocalServer(testConfig(config), overrides, {sweep: false});
 }
 
 /** A minimal valid RunPipelineRequest for `project`. */
@@ -46,10 +62,11 @@ export async function call(
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<{status: number; json: Record<string, unknown>}> {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    headers: body === undefined ? {} : {'Content-Type': 'application/json'},
+    headers: {...headers, ...(body === undefined ? {} : {'Content-Type': 'application/json'})},
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

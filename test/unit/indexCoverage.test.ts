@@ -8,6 +8,7 @@ import {strict as assert} from 'assert';
 import {readFileSync} from 'fs';
 import {join} from 'path';
 import {IndexShape, allIndexShapes, planOperationQuery, shapeOf} from '../../src/core/filter';
+import {FIXED_QUERY_INDEXES} from '../../src/store/firestoreStore';
 
 interface IndexField {
   fieldPath: string;
@@ -21,7 +22,12 @@ interface CompositeIndex {
 }
 interface IndexFile {
   indexes: CompositeIndex[];
-  fieldOverrides: Array<{collectionGroup: string; fieldPath: string; indexes: unknown[]; ttl?: boolean}>;
+  fieldOverrides: Array<{
+    collectionGroup: string;
+    fieldPath: string;
+    indexes: Array<{order?: string; arrayConfig?: string; queryScope: string}>;
+    ttl?: boolean;
+  }>;
 }
 
 const indexFile = JSON.parse(
@@ -57,8 +63,31 @@ describe('firestore.indexes.json', () => {
     }
   });
 
+  it("has the index of each of the store's fixed queries (queue window, lease and timeout sweeps)", () => {
+    for (const [name, index] of Object.entries(FIXED_QUERY_INDEXES)) {
+      if (index.kind === 'composite') {
+        const {kind: _kind, ...composite} = index;
+        assert.ok(declared.has(JSON.stringify(composite)), `${name}: no composite index ${JSON.stringify(composite)}`);
+      } else {
+        const override = indexFile.fieldOverrides.find(
+          o => o.collectionGroup === index.collectionGroup && o.fieldPath === index.fieldPath,
+        );
+        assert.ok(
+          override?.indexes.some(i => i.order === index.order && i.queryScope === index.queryScope),
+          `${name}: no ${index.queryScope} ${index.order} index on ${index.collectionGroup}.${index.fieldPath}`,
+        );
+      }
+    }
+  });
+
   it('declares no operations index that no query uses', () => {
     const required = new Set(allIndexShapes().filter(needsComposite).map(s => key(requiredIndex(s))));
+    for (const index of Object.values(FIXED_QUERY_INDEXES)) {
+      if (index.kind === 'composite') {
+        const {kind: _kind, ...composite} = index;
+        required.add(JSON.stringify(composite));
+      }
+    }
     for (const index of declared) assert.ok(required.has(index), `unused index ${index}`);
   });
 

@@ -1,0 +1,15 @@
+/**
+ * expireLeases: the lease sweep, run by Cloud Scheduler (at most once a minute) with an
+ * authenticated POST; `npm start` runs it on an interval instead. Answers what it did.
+ */
+import type {Rpc} from '../src/http/rpc';
+
+export const expireLeases: Rpc = {
+  name: 'expireLeases',
+  method: 'POST',
+  path: '/',
+  async handle({caller}, app) {
+    await app.access.check(caller, 'gaffer.leases.expire', '*');
+    return app.checkIns.expireLeases();
+  },
+};

@@ -1,0 +1,89 @@
+/**
+ * Who is checking in. The token form carries a signed identity token in the path; the
+ * named form names the worker in the path and proves it with a bearer token verified
+ * the same way. A worker may speak only for itself. With no trusted issuer configured
+ * and loopback access, development mode takes named workers at their word (and
+ * `npm start` says so loudly).
+ */
+import {Caller} from './access';
+import {GafferError} from './errors';
+import {WorkerIdentityVerifier} from './identity';
+import {checkProjectId} from './names';
+import {WorkerRef} from './checkIn';
+import {workerName} from './worker';
+
+/** Worker ids: what the path can carry and Firestore can key. */
+export const WORKER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function checkWorkerId(workerId: string): string {
+  if (!WORKER_ID.test(workerId)) {
+    throw new GafferError(
+      'INVALID_ARGUMENT',
+      `name must be projects/{project}/workers/{worker} with a worker id of 1-128 letters, digits, ".", "_" or "-" (starting with a letter or digit), but was: ${JSON.stringify(workerId)}`,
+      {reason: 'INVALID_RESOURCE_NAME', fieldViolations: [{field: 'name', description: 'invalid worker id'}]},
+    );
+  }
+  return workerId;
+}
+
+export class WorkerAuthenticator {
+  /**
+   * @param verifier undefined when no trusted issuer is configured.
+   * @param developmentMode accept named workers without a token (loopback only).
+   */
+  constructor(
+    private readonly verifier: WorkerIdentityVerifier | undefined,
+    readonly developmentMode: boolean,
+  ) {}
+
+  /** The named form: the bearer token must identify exactly this worker of this project. */
+  async named(caller: Caller, projectId: string, workerId: string): Promise<WorkerRef> {
+    const claimed = {projectId: checkProjectId(projectId), workerId: checkWorkerId(workerId)};
+    const token = bearerToken(caller.authorization);
+    if (!token) {
+      if (this.developmentMode) return claimed;
+      throw new GafferError(
+        'UNAUTHENTICATED',
+        `Worker ${workerName(projectId, workerId)} must send its identity token as "Authorization: Bearer <token>".`,
+        {reason: 'WORKER_TOKEN_MISSING'},
+      );
+    }
+    const identity = await this.verify(token);
+    if (identity.projectId !== claimed.projectId || identity.workerId !== claimed.workerId) {
+      throw new GafferError(
+        'PERMISSION_DENIED',
+        `The token identifies worker ${workerName(identity.projectId, identity.workerId)}; it can't check in as ${workerName(projectId, workerId)}.`,
+        {reason: 'WORKER_IDENTITY_MISMATCH', metadata: {tokenWorker: workerName(identity.projectId, identity.workerId)}},
+      );
+    }
+    return claimed;
+  }
+
+  /** The token form: the worker is whoever the token says. */
+  async byToken(token: string): Promise<WorkerRef> {
+    return this.verify(token);
+  }
+
+  private async verify(token: string): Promise<WorkerRef> {
+    if (!this.verifier) {
+      throw new GafferError(
+        'UNAUTHENTICATED',
+        'This Gaffer trusts no worker identity issuer yet; configure GAFFER_WORKER_ISSUERS to accept worker tokens.',
+        {reason: 'WORKER_TOKEN_UNKNOWN_ISSUER'},
+      );
+    }
+    const {projectId, workerId} = await this.verifier.verify(token);
+    return {projectId, workerId};
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new GafferError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {
+      reason: 'WORKER_TOKEN_MALFORMED',
+    });
+  }
+  return match[1];
+}

@@ -1,0 +1,295 @@
+/**
+ * workers.checkIn and the lease sweep against the real Firestore emulator: assignment
+ * under contention, events, results, cancellation, fencing, expiry with a controllable
+ * clock. (Authentication has its own file, checkInAuth.test.ts.)
+ */
+import {strict as assert} from 'assert';
+import {LocalServer} from '../../src/server';
+import {ManualClock, call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+
+type Json = Record<string, unknown>;
+interface OperationJson {
+  name: string;
+  done: boolean;
+  metadata: Json & {events: Array<{description: string; details: Json}>};
+  error?: {code: number; message: string};
+  response?: Json;
+}
+const T = 'type.googleapis.com/google.genomics.v2alpha1.';
+const LEASE_MS = 120_000;
+const GRACE_MS = 30_000;
+
+describe('workers.checkIn', function () {
+  this.timeout(60_000);
+  let server: LocalServer;
+  const clock = new ManualClock();
+  before(async () => {
+    server = await startGaffer(
+      {leaseDurationMs: LEASE_MS, leaseGraceMs: GRACE_MS, checkInIntervalMs: 30_000, maxPreemptibleAttempts: 2},
+      {clock},
+    );
+  });
+  after(() => server.close());
+
+  const checkIn = (project: string, worker: string, body: Json = {}, query = '') =>
+    call(server, 'POST', `/v2alpha1/projects/${project}/workers/${worker}:checkIn${query}`, body);
+
+  async function run(project: string, request: Json = helloRequest(project)): Promise<OperationJson> {
+    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', request);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    return res.json as unknown as OperationJson;
+  }
+  const get = async (name: string) => (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+  const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length));
+
+  function preemptibleRequest(project: string): Json {
+    const request = helloRequest(project) as {pipeline: {resources: Json}};
+    request.pipeline.resources.virtualMachine = {machineType: 'n1-standard-1', preemptible: true};
+    return request;
+  }
+
+  it('tells an idle worker when to check in again', async () => {
+    const res = await checkIn(randomProject(), 'idle-1');
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    assert.deepEqual(Object.keys(res.json), ['deadline']);
+    assert.ok(Date.parse(res.json.deadline as string) > clock.now().getTime());
+  });
+
+  it('assigns the oldest queued operation with a lease, Metadata and a WorkerAssignedEvent', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    const res = await checkIn(project, 'w1', {workerStatus: {freeRamBytes: '1024', totalRamBytes: '4096', uptimeSeconds: '30'}});
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    const metadata = res.json.metadata as Json;
+    assert.equal(metadata['@type'], `${T}Metadata`);
+    assert.deepEqual((metadata.pipeline as Json).actions, [{imageUri: 'alpine', commands: ['echo', 'hello']}]);
+    assert.equal(Date.parse(res.json.deadline as string), clock.now().getTime() + LEASE_MS);
+    assert.deepEqual(res.json.features, {operation: op.name, leaseEpoch: '1', checkInInterval: '30s'});
+    const got = await get(op.name);
+    assert.equal(got.done, false);
+    assert.ok(got.metadata.startTime);
+    assert.deepEqual(types(got), ['WorkerAssignedEvent']);
+    assert.equal(got.metadata.events[0]!.description, 'Worker "w1" assigned');
+    const worker = await server.app.store.readWorker(project, 'w1');
+    assert.equal(worker.value?.operationId, op.name.split('/').pop());
+    assert.deepEqual(worker.value?.status, {freeRamBytes: '1024', totalRamBytes: '4096', uptimeSeconds: '30'});
+    assert.equal(worker.value?.statusTime?.getTime(), clock.now().getTime());
+    const running = await call(server, 'GET', `/v2alpha1/projects/${project}/operations?filter=${encodeURIComponent('status = RUNNING AND events:WorkerAssignedEvent')}`);
+    assert.deepEqual((running.json.operations as OperationJson[]).map(o => o.name), [op.name]);
+  });
+
+  it('records events once, even when a check-in is retried, and ends with the result', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    await checkIn(project, 'w1');
+    const at = (s: number) => new Date(clock.now().getTime() + s * 1000).toISOString();
+    const report = {
+      events: [
+        {timestamp: at(1), data: {'@type': `${T}PullStartedEvent`, imageUri: 'alpine'}},
+        {timestamp: at(2), data: {'@type': `${T}PullStoppedEvent`, imageUri: 'alpine'}},
+        {timestamp: at(3), data: {'@type': `${T}ContainerStartedEvent`, actionId: 1, ipAddress: '', portMappings: {}}},
+      ],
+    };
+    for (let i = 0; i < 3; i++) assert.equal((await checkIn(project, 'w1', report)).status, 200);
+    const more = {events: [...report.events, {timestamp: at(4), data: {'@type': `${T}ContainerStoppedEvent`, actionId: 1, exitStatus: 0, stderr: ''}}]};
+    assert.equal((await checkIn(project, 'w1', more)).status, 200);
+    let got = await get(op.name);
+    assert.deepEqual(types(got), ['ContainerStoppedEvent', 'ContainerStartedEvent', 'PullStoppedEvent', 'PullStartedEvent', 'WorkerAssignedEvent']);
+    assert.equal(got.metadata.events[3]!.description, 'Started pulling "alpine"');
+    assert.equal(got.metadata.events[0]!.description, 'Stopped running action 1: exit status 0');
+
+    const done = await checkIn(project, 'w1', {result: {code: 0}});
+    assert.equal(done.status, 200);
+    assert.equal(done.json.metadata, undefined, 'a released worker holds nothing');
+    got = await get(op.name);
+    assert.equal(got.done, true);
+    assert.deepEqual(got.response, {'@type': `${T}RunPipelineResponse`});
+    assert.equal(got.error, undefined);
+    assert.ok(got.metadata.endTime);
+    assert.equal(types(got)[0], 'WorkerReleasedEvent');
+  });
+
+  it('ends the operation with the error a worker reports, then gives the worker new work', async () => {
+    const project = randomProject();
+    const queued = [await run(project), await run(project)].map(op => op.name);
+    // Assignment is FIFO within a small window, at random inside it: either may come first.
+    const taken = ((await checkIn(project, 'w1')).json.features as Json).operation as string;
+    assert.ok(queued.includes(taken));
+    const failed = await checkIn(project, 'w1', {
+      events: [{timestamp: clock.now().toISOString(), data: {'@type': `${T}FailedEvent`, code: 'FAILED_PRECONDITION', cause: 'exit status 1'}}],
+      result: {code: 9, message: 'Execution failed: action 1: unexpected exit status 1'},
+    });
+    assert.equal(failed.status, 200);
+    const got = await get(taken);
+    assert.deepEqual(got.error, {code: 9, message: 'Execution failed: action 1: unexpected exit status 1'});
+    assert.equal(got.response, undefined);
+    const next = await checkIn(project, 'w1');
+    assert.equal((next.json.features as Json).operation, queued.find(name => name !== taken));
+  });
+
+  it('refuses a 0 or out-of-range action id and changes nothing', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    await checkIn(project, 'w1');
+    for (const actionId of [0, 2]) {
+      const res = await checkIn(project, 'w1', {events: [{timestamp: clock.now().toISOString(), data: {'@type': `${T}ContainerKilledEvent`, actionId}}]});
+      assert.equal(res.status, 400, JSON.stringify(res.json));
+      assert.match((res.json.error as Json).message as string, /actionId/);
+    }
+    assert.deepEqual(types(await get(op.name)), ['WorkerAssignedEvent']);
+  });
+
+  it('renews the lease on deadlineExpired and keeps the SOS report', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    const first = await checkIn(project, 'w1');
+    clock.advance(60_000);
+    const renewed = await checkIn(project, 'w1', {deadlineExpired: {}, sosReport: Buffer.from('kernel panic').toString('base64')});
+    assert.equal(renewed.status, 200);
+    assert.equal(Date.parse(renewed.json.deadline as string), Date.parse(first.json.deadline as string) + 60_000);
+    const report = await server.app.store.sosReport(project, op.name.split('/').pop()!);
+    assert.equal(Buffer.from(report!, 'base64').toString(), 'kernel panic');
+  });
+
+  it('tells the worker of a cancellation and ends CANCELLED when it reports back', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    await checkIn(project, 'w1');
+    assert.equal((await call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {})).status, 200);
+    const told = await checkIn(project, 'w1');
+    assert.equal((told.json.features as Json).cancelRequested, true);
+    await checkIn(project, 'w1', {result: {code: 0}});
+    const got = await get(op.name);
+    assert.equal(got.done, true);
+    assert.equal(got.error?.code, 1);
+  });
+
+  it('refuses a check-in presenting another lease epoch, and one from a worker holding nothing', async () => {
+    const project = randomProject();
+    const op = await run(project);
+    await checkIn(project, 'w1');
+    const stale = await checkIn(project, 'w1', {result: {code: 0}}, '?leaseEpoch=7');
+    assert.equal(stale.status, 409, JSON.stringify(stale.json));
+    assert.equal((stale.json.error as Json).status, 'ABORTED');
+    assert.equal((await get(op.name)).done, false);
+    const stranger = await checkIn(project, 'w2', {result: {code: 0}});
+    assert.equal(stranger.status, 409);
+    assert.equal((await get(op.name)).done, false);
+  });
+
+  describe('assignment under contention', () => {
+    it('assigns each of 20 operations exactly once to 50 concurrent workers', async function () {
+      this.timeout(120_000);
+      const project = randomProject();
+      const ops = [];
+      for (let i = 0; i < 20; i++) {
+        ops.push(await run(project));
+        clock.advance(1);
+      }
+      const results = await Promise.all(Array.from({length: 50}, (_, i) => checkIn(project, `racer-${i}`)));
+      for (const res of results) assert.equal(res.status, 200, JSON.stringify(res.json));
+      const assigned = results.map(r => (r.json.features as Json | undefined)?.operation).filter((o): o is string => !!o);
+      // Every worker that was refused a candidate in the rush checks in again, as workers do.
+      const pending = results.map((r, i) => (r.json.features ? undefined : `racer-${i}`)).filter((w): w is string => !!w);
+      for (let round = 0; round < 5 && assigned.length < 20; round++) {
+        const again = await Promise.all(pending.map(w => checkIn(project, w)));
+        again.forEach(r => {
+          const name = (r.json.features as Json | undefined)?.operation;
+          if (typeof name === 'string') assigned.push(name);
+        });
+      }
+      assert.equal(assigned.length, 20, 'every operation assigned');
+      assert.equal(new Set(assigned).size, 20, 'no operation assigned twice');
+      for (const op of ops) {
+        const got = await get(op.name);
+        assert.deepEqual(types(got), ['WorkerAssignedEvent'], `${op.name} assigned exactly once`);
+      }
+    });
+  });
+
+  describe('lease expiry', () => {
+    async function sweep() {
+      return server.app.checkIns.expireLeases();
+    }
+
+    it('ends a silent worker\'s operation ABORTED, and refuses its late result', async () => {
+      const project = randomProject();
+      const op = await run(project);
+      await checkIn(project, 'silent');
+      clock.advance(LEASE_MS);
+      await sweep();
+      assert.equal((await get(op.name)).done, false, 'not before the grace has passed');
+      clock.advance(GRACE_MS + 1);
+      const report = await sweep();
+      assert.ok(report.ended >= 1);
+      const got = await get(op.name);
+      assert.equal(got.done, true);
+      assert.deepEqual(got.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
+      assert.deepEqual(types(got).slice(0, 2), ['FailedEvent', 'WorkerReleasedEvent']);
+      const late = await checkIn(project, 'silent', {result: {code: 0}});
+      assert.equal(late.status, 409);
+      assert.match((late.json.error as Json).message as string, /no longer holds/);
+      assert.deepEqual(await get(op.name), got, 'a late result changes nothing');
+    });
+
+    it('re-queues a preemptible pipeline while attempts remain, then ends it UNAVAILABLE', async () => {
+      const project = randomProject();
+      const op = await run(project, preemptibleRequest(project));
+      await checkIn(project, 'vm-1');
+      clock.advance(LEASE_MS + GRACE_MS + 1);
+      await sweep();
+      let got = await get(op.name);
+      assert.equal(got.done, false);
+      assert.deepEqual(types(got), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      const second = await checkIn(project, 'vm-2');
+      assert.equal((second.json.features as Json).leaseEpoch, '2');
+      clock.advance(LEASE_MS + GRACE_MS + 1);
+      await sweep();
+      got = await get(op.name);
+      assert.equal(got.done, true);
+      assert.equal(got.error?.code, 14);
+    });
+
+    it('ends a cancelled operation CANCELLED when its lease ends first', async () => {
+      const project = randomProject();
+      const op = await run(project, preemptibleRequest(project));
+      await checkIn(project, 'w1');
+      await call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {});
+      clock.advance(LEASE_MS + GRACE_MS + 1);
+      await sweep();
+      const got = await get(op.name);
+      assert.equal(got.done, true);
+      assert.equal(got.error?.code, 1);
+    });
+
+    it('ends a pipeline past its timeout DEADLINE_EXCEEDED, queue time included', async () => {
+      const project = randomProject();
+      const request = helloRequest(project) as {pipeline: Json};
+      request.pipeline.timeout = '60s';
+      const queued = await run(project, request);
+      clock.advance(61_000);
+      await sweep();
+      const got = await get(queued.name);
+      assert.equal(got.done, true);
+      assert.equal(got.error?.code, 4);
+    });
+
+    it('reads about as many documents as there are expired leases, and is safe run twice at once', async () => {
+      const project = randomProject();
+      await sweep(); // clear whatever earlier tests left expired
+      const ops = [];
+      for (let i = 0; i < 8; i++) ops.push(await run(project));
+      await Promise.all(ops.map((_, i) => checkIn(project, `sweep-${i}`)));
+      clock.advance(LEASE_MS + GRACE_MS + 1);
+      const before = server.app.store.stats().documentsRead;
+      const [a, b] = await Promise.all([sweep(), sweep()]);
+      const reads = server.app.store.stats().documentsRead - before;
+      assert.equal(a.ended + b.ended, 8, 'each expired operation ended exactly once');
+      assert.ok(reads <= 2 * (8 + 2) + 4, `${reads} reads for 8 expired leases in two sweeps`);
+      for (const op of ops) {
+        const got = await get(op.name);
+        assert.equal(types(got).filter(t => t === 'WorkerReleasedEvent').length, 1);
+      }
+    });
+  });
+});
