@@ -7,6 +7,7 @@
 import {Caller} from '../core/access';
 import {GafferError, invalidArgument} from '../core/errors';
 import type {App} from '../app';
+import {applyFields, parseFields} from './partialResponse';
 import {ErrorFormat, asGafferError, toStatusBody} from './status';
 import type {SchemaName} from './validation';
 
@@ -171,6 +172,7 @@ export function httpHandler(rpcs: readonly Rpc[], app: () => Promise<App>): Http
       const route = matching.find(r => r.rpc.method === req.method);
       if (!route) throw noRoute(req.method, path, matching);
       checkQuery(route.rpc, query);
+      const selection = query.fields ? parseFields(query.fields) : undefined;
       const context = await app();
       const params = {...route.pattern.exec(path)!.groups};
       const parsed = route.rpc.method === 'POST' ? parseJsonBody(rawBody(req), context.config.maxRequestBytes) : {};
@@ -181,7 +183,7 @@ export function httpHandler(rpcs: readonly Rpc[], app: () => Promise<App>): Http
         {params, query, body, caller: callerOf(req), signal: abort.signal},
         context,
       );
-      sendJson(res, 200, result, pretty);
+      sendJson(res, 200, selection ? applyFields(result, selection) : result, pretty);
     } catch (err) {
       sendError(res, err, format);
     }

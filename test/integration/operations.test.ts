@@ -187,6 +187,18 @@ describe('operations API', function () {
       assert.equal(missing.status, 404);
     });
 
+    it('honours the fields parameter (partial response) and refuses a malformed one', async () => {
+      const project = randomProject();
+      const op = await run(server, project, {team: 'x'});
+      const partial = await call(server, 'GET', `/v2alpha1/${op.name}?fields=name,metadata/labels`);
+      assert.deepEqual(partial.json, {name: op.name, metadata: {labels: {team: 'x'}}});
+      const page = await call(server, 'GET', `/v2alpha1/projects/${project}/operations?fields=operations(name,done)`);
+      assert.deepEqual(page.json, {operations: [{name: op.name, done: false}]});
+      const bad = await call(server, 'POST', `/v2alpha1/${op.name}:cancel?fields=done(`, {});
+      assert.equal(bad.status, 400);
+      assert.equal(((await call(server, 'GET', `/v2alpha1/${op.name}`)).json as unknown as OperationJson).done, false, 'a refused request changes nothing');
+    });
+
     it('refuses unknown query parameters and honours $.xgafv', async () => {
       const project = randomProject();
       const unknown = await call(server, 'GET', `/v2alpha1/projects/${project}/operations?colour=red`);
