@@ -1,5 +1,6 @@
 /**
- * `npm test`: starts the Firestore emulator (unless FIRESTORE_EMULATOR_HOST is set),
+ * `npm test`: starts the Firestore and Pub/Sub emulators (unless FIRESTORE_EMULATOR_HOST /
+ * PUBSUB_EMULATOR_HOST are set),
  * runs every mocha test against it, and stops it again, whatever happens.
  */
 import {spawn} from 'child_process';
@@ -10,11 +11,13 @@ async function main(): Promise<number> {
   const emulators: RunningEmulator[] = [];
   const env = {...process.env};
   try {
-    if (!env.FIRESTORE_EMULATOR_HOST) {
-      const firestore = await startEmulator('firestore');
-      emulators.push(firestore);
-      env.FIRESTORE_EMULATOR_HOST = firestore.host;
-    }
+    const [firestore, pubsub] = await Promise.all([
+      env.FIRESTORE_EMULATOR_HOST ? undefined : startEmulator('firestore'),
+      env.PUBSUB_EMULATOR_HOST ? undefined : startEmulator('pubsub'),
+    ]);
+    for (const emulator of [firestore, pubsub]) if (emulator) emulators.push(emulator);
+    if (firestore) env.FIRESTORE_EMULATOR_HOST = firestore.host;
+    if (pubsub) env.PUBSUB_EMULATOR_HOST = pubsub.host;
     const mocha = join(__dirname, '../../node_modules/mocha/bin/mocha.js');
     const args = [mocha, ...process.argv.slice(2)];
     const child = spawn(process.execPath, args, {stdio: 'inherit', env});

@@ -4,7 +4,11 @@
  * functions framework and the local server) use it.
  */
 import {Firestore} from '@google-cloud/firestore';
-import {Config} from './config';
+import {PubSub} from '@google-cloud/pubsub';
+import {Config, completionTopicName} from './config';
+import {notificationsFor} from './core/notifications';
+import {OutboxDispatcher} from './core/outboxDispatcher';
+import {PubSubPublisher, connectPubSub, ensureTopic} from './pubsub/publisher';
 import {AccessPolicy, accessPolicyFor} from './core/access';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
@@ -24,17 +28,39 @@ export interface App {
   workerAuth: WorkerAuthenticator;
   access: AccessPolicy;
   validator: RequestValidator;
+  /** Undefined when running on the Firestore emulator without a Pub/Sub one. */
+  pubsub?: PubSub;
+  outbox?: OutboxDispatcher;
+  /** Creates what the local set-up needs (the completion topic, on the emulator). */
+  initialize(): Promise<void>;
   close(): Promise<void>;
 }
 
 export interface AppOverrides {
   clock?: Clock;
   access?: AccessPolicy;
+  /** false: leave outbox messages to the sweep (tests of a dispatcher that died). */
+  deliverAtOnce?: boolean;
 }
 
 export function createApp(config: Config, overrides: AppOverrides = {}): App {
   const firestore = connectFirestore({projectId: config.stateProjectId, emulatorHost: config.firestoreEmulatorHost});
-  const store = new FirestoreOperationStore(firestore);
+  const clock = overrides.clock ?? systemClock;
+  // On the Firestore emulator without a Pub/Sub one, messages wait in the outbox.
+  const pubsub =
+    config.pubsubEmulatorHost || !config.firestoreEmulatorHost
+      ? connectPubSub({projectId: config.stateProjectId, emulatorHost: config.pubsubEmulatorHost})
+      : undefined;
+  const publisher = pubsub ? new PubSubPublisher(pubsub) : undefined;
+  const policy = {completionTopic: completionTopicName(config)};
+  let outbox: OutboxDispatcher | undefined;
+  const store = new FirestoreOperationStore(firestore, {
+    outboxFor: (before, after) => notificationsFor(before, after, policy),
+    onOutboxCommitted: messages => {
+      if (overrides.deliverAtOnce !== false) outbox?.kick(messages);
+    },
+  });
+  outbox = publisher ? new OutboxDispatcher({store, publisher, clock}) : undefined;
   let codec: Promise<PageTokenCodec> | undefined;
   const pageTokens = () => {
     codec ??= (config.pageTokenSecret ? Promise.resolve(config.pageTokenSecret) : store.secret('pageToken')).then(
@@ -50,7 +76,6 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     waitMaxTimeoutMs: config.waitMaxTimeoutMs,
     defaultPipelineTimeoutMs: config.defaultPipelineTimeoutMs,
   });
-  const clock = overrides.clock ?? systemClock;
   const checkIns = new CheckInService({
     store,
     clock,
@@ -71,6 +96,15 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     workerAuth,
     access: overrides.access ?? accessPolicyFor(config.accessMode),
     validator: new RequestValidator(),
-    close: () => firestore.terminate(),
+    pubsub,
+    outbox,
+    async initialize() {
+      if (pubsub && config.pubsubEmulatorHost) await ensureTopic(pubsub, policy.completionTopic);
+    },
+    async close() {
+      await outbox?.idle();
+      await publisher?.close();
+      await firestore.terminate();
+    },
   };
 }

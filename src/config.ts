@@ -44,6 +44,17 @@ export interface Config {
   maxPreemptibleAttempts: number;
   /** Issuers of worker identity tokens Gaffer trusts; empty: none (development mode on loopback). */
   workerIssuers: TrustedIssuer[];
+  /** Topic (id in the state project, or a full projects/../topics/.. name) every completion is published to. */
+  completionTopic: string;
+  /** How often `npm start` sweeps the outbox for undelivered messages (Cloud Scheduler does it when deployed). */
+  outboxIntervalMs: number;
+}
+
+/** The completion topic's full name. */
+export function completionTopicName(config: Pick<Config, 'completionTopic' | 'stateProjectId'>): string {
+  return config.completionTopic.startsWith('projects/')
+    ? config.completionTopic
+    : `projects/${config.stateProjectId}/topics/${config.completionTopic}`;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -120,6 +131,13 @@ export const OPTIONS = {
   sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
   maxPreemptibleAttempts: option('GAFFER_MAX_PREEMPTIBLE_ATTEMPTS', 3, 'attempts of a preemptible pipeline', integerIn(1, 100)),
   workerIssuers: option<TrustedIssuer[]>('GAFFER_WORKER_ISSUERS', [], 'trusted worker token issuers (JSON array or @file)', parseTrustedIssuers),
+  completionTopic: option('GAFFER_COMPLETION_TOPIC', 'gaffer-operations', 'topic of every completion', text => {
+    if (!/^(projects\/[^/]+\/topics\/)?[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/.test(text)) {
+      throw new Error('must be a topic id or projects/{project}/topics/{topic}');
+    }
+    return text;
+  }),
+  outboxIntervalMs: option('GAFFER_OUTBOX_INTERVAL', 10_000, 'how often npm start sweeps the outbox', durationMs),
 } satisfies {[K in keyof Config]-?: Option<Config[K]>};
 
 export class ConfigError extends Error {}
@@ -153,6 +171,8 @@ export function parseConfig(env: Env = process.env): Config {
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),
     workerIssuers: read(OPTIONS.workerIssuers),
+    completionTopic: read(OPTIONS.completionTopic),
+    outboxIntervalMs: read(OPTIONS.outboxIntervalMs),
   };
   if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
     throw new ConfigError(

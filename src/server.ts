@@ -7,7 +7,7 @@ import express from 'express';
 import {Server} from 'http';
 import {AddressInfo} from 'net';
 import {App, AppOverrides, createApp} from './app';
-import {Config, ConfigError, parseConfig} from './config';
+import {Config, ConfigError, completionTopicName, parseConfig} from './config';
 import {RunningEmulator, startEmulator} from './dev/emulators';
 import {requestTooLarge} from './http/rpc';
 import {HttpRequest, HttpResponse, httpHandler, sendError} from './http/rpc';
@@ -22,7 +22,7 @@ export interface LocalServer {
 
 /** Serves every RPC on 127.0.0.1:config.port (0: any free port). */
 export interface LocalServerOptions {
-  /** Run expireLeases every config.sweepIntervalMs (default true). */
+  /** Run expireLeases and the outbox sweep on their intervals (default true). */
   sweep?: boolean;
 }
 
@@ -32,6 +32,7 @@ export async function startLocalServer(
   options: LocalServerOptions = {},
 ): Promise<LocalServer> {
   const app = createApp(config, overrides);
+  await app.initialize();
   const handler = httpHandler(RPCS, async () => app);
   const server = express();
   server.disable('x-powered-by');
@@ -54,11 +55,17 @@ export async function startLocalServer(
     app.checkIns.expireLeases().catch(err => console.error('[gaffer] expireLeases failed:', err));
   }, config.sweepIntervalMs);
   sweeping?.unref();
+  // Outbox messages whose delivery at commit time did not happen (a crash, a failing topic).
+  const delivering = options.sweep === false || !app.outbox ? undefined : setInterval(() => {
+    app.outbox?.dispatchDue().catch(err => console.error('[gaffer] outbox sweep failed:', err));
+  }, config.outboxIntervalMs);
+  delivering?.unref();
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     async close() {
       if (sweeping) clearInterval(sweeping);
+      if (delivering) clearInterval(delivering);
       http.closeAllConnections();
       await new Promise<void>(resolve => http.close(() => resolve()));
       await app.close();
@@ -72,12 +79,19 @@ async function main(): Promise<void> {
   const stopEmulators = () => Promise.all(emulators.map(e => e.stop()));
   try {
     if (!config.firestoreEmulatorHost) {
-      const firestore = await startEmulator('firestore');
-      emulators.push(firestore);
-      config = {...config, firestoreEmulatorHost: firestore.host};
+      const [firestore, pubsub] = await Promise.all([
+        startEmulator('firestore'),
+        config.pubsubEmulatorHost ? undefined : startEmulator('pubsub'),
+      ]);
+      emulators.push(firestore, ...(pubsub ? [pubsub] : []));
+      config = {...config, firestoreEmulatorHost: firestore.host, pubsubEmulatorHost: config.pubsubEmulatorHost ?? pubsub?.host};
+    } else if (!config.pubsubEmulatorHost) {
+      console.error('[gaffer] FIRESTORE_EMULATOR_HOST is set but PUBSUB_EMULATOR_HOST is not: Pub/Sub messages wait in the outbox.');
     }
     const server = await startLocalServer(config);
-    console.error(`[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, project ${config.stateProjectId})`);
+    console.error(
+      `[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, Pub/Sub ${config.pubsubEmulatorHost ?? 'none'}, project ${config.stateProjectId}, completion topic ${completionTopicName(config)})`,
+    );
     if (config.accessMode === 'loopback') {
       console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
     }

@@ -10,7 +10,16 @@
  */
 import {createHash} from 'crypto';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
-import {EventType, GENOMICS_TYPE_PREFIX, OperationEvent, OperationRecord, isDone, operationName} from './model';
+import {
+  EventType,
+  GENOMICS_TYPE_PREFIX,
+  INLINE_EVENTS,
+  OperationEvent,
+  OperationRecord,
+  appendEvents,
+  isDone,
+  operationName,
+} from './model';
 import {
   CANCELLED_MESSAGE,
   ReleaseCause,
@@ -157,7 +166,7 @@ export class CheckInService {
     ];
     if (!(await store.commit(changes))) return undefined;
     if (released) return this.idleResponse(now);
-    return this.holdingResponse(transition.next, now);
+    return this.holdingResponse(committedOperation(transition), now);
   }
 
   private applyReport(op: OperationRecord, request: CheckInRequestJson, now: Date): {transition: Transition; released: boolean} {
@@ -219,11 +228,11 @@ export class CheckInService {
     for (const candidate of window) {
       const transition = assign(candidate.value, worker.workerId, now, this.options.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
-      const committed = await store.commit([
+      const won = await store.commit([
         {kind: 'operation', read: candidate, transition},
         {kind: 'worker', read: workerRead, next: holding},
       ]);
-      if (committed) return this.holdingResponse(transition.next, now);
+      if (won) return this.holdingResponse(committedOperation(transition), now);
       // Taken by another worker, or this worker's own document moved on: re-read.
       return undefined;
     }
@@ -308,6 +317,11 @@ export class CheckInService {
       if (found.length < SWEEP_BATCH) return;
     }
   }
+}
+
+/** The operation as the commit left it, new events included (what the worker is shown). */
+function committedOperation(transition: Transition): OperationRecord {
+  return appendEvents(transition.next, transition.newEvents, INLINE_EVENTS);
 }
 
 function leaseLost(worker: WorkerRecord, epoch: number | undefined): GafferError {

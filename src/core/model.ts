@@ -129,6 +129,9 @@ export function errorCodeOf(op: Pick<OperationRecord, 'state' | 'error'>): numbe
   return op.error?.code ?? 0;
 }
 
+/** How many of its newest events an operation keeps inline (what list and check-in return). */
+export const INLINE_EVENTS = 50;
+
 /** The short type name of an event ("WorkerAssignedEvent") from its details' @type. */
 export function eventTypeOf(event: OperationEvent): string {
   const type = event.details['@type'];

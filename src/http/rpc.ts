@@ -198,7 +198,13 @@ function callerOf(req: HttpRequest): Caller {
   };
 }
 
-function noRoute(method: string, path: string, samePath: CompiledRoute[]): GafferError {
+/** Paths may carry a worker's identity token: never echo one back. */
+function redactTokens(path: string): string {
+  return path.replace(/[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '<token>');
+}
+
+function noRoute(method: string, rawPath: string, samePath: CompiledRoute[]): GafferError {
+  const path = redactTokens(rawPath);
   if (samePath.length > 0) {
     const allowed = samePath.map(r => r.rpc.method).join(', ');
     return new GafferError('NOT_FOUND', `${path} does not accept ${method}; use ${allowed}.`, {

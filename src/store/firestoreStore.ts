@@ -19,7 +19,17 @@ import {GafferError, notFound} from '../core/errors';
 import {OperationRecord, appendEvents, errorCodeOf, operationName} from '../core/model';
 import {ListCursor, PageTokenCodec} from '../core/pageToken';
 import type {WorkerRecord} from '../core/worker';
-import {Change, Decision, ListPage, OperationStore, StoreStats, Versioned} from './operationStore';
+import {
+  Change,
+  Decision,
+  ListPage,
+  OperationStore,
+  OutboxEntry,
+  OutboxStore,
+  StoreStats,
+  Versioned,
+} from './operationStore';
+import type {OutboxMessage} from '../core/notifications';
 import {
   EventDoc,
   F,
@@ -93,6 +103,18 @@ export const FIXED_QUERY_INDEXES = {
   },
   /** expiredLeases: every project's running operations past their lease. */
   expiredLeases: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.leaseExpireTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+  /** outboxHead: an operation's undelivered messages in order. */
+  outboxHead: {
+    kind: 'composite',
+    collectionGroup: 'outbox',
+    queryScope: 'COLLECTION',
+    fields: [
+      {fieldPath: 'orderingKey', order: 'ASCENDING'},
+      {fieldPath: 'sequence', order: 'ASCENDING'},
+    ],
+  },
+  /** outboxDue: what the outbox sweep delivers (the automatic single-field index). */
+  outboxDue: {kind: 'singleField', collectionGroup: 'outbox', fieldPath: 'nextAttemptTime', order: 'ASCENDING', queryScope: 'COLLECTION'},
   /** timedOut: every project's operations past their pipeline timeout. */
   timedOut: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.timeoutTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
 } as const;
@@ -103,13 +125,35 @@ interface SharedListener {
   unsubscribe: () => void;
 }
 
-export class FirestoreOperationStore implements OperationStore {
+export interface StoreOptions {
+  /** The outbox messages a change owes (written in the same commit). */
+  outboxFor?: (before: OperationRecord, after: OperationRecord) => OutboxMessage[];
+  /** Told of outbox messages once their commit succeeded, to deliver them at once. */
+  onOutboxCommitted?: (messages: OutboxMessage[]) => void;
+}
+
+interface OutboxDoc {
+  topic: string;
+  orderingKey: string;
+  sequence: number;
+  data: string;
+  attributes: Record<string, string>;
+  createTime: Timestamp;
+  nextAttemptTime: Timestamp;
+  attempts: number;
+  lastError?: string;
+}
+
+export class FirestoreOperationStore implements OperationStore, OutboxStore {
   private documentsRead = 0;
   private documentsWritten = 0;
   private readonly listeners = new Map<string, SharedListener>();
   private readonly secrets = new Map<string, Promise<string>>();
 
-  constructor(private readonly db: Firestore) {}
+  constructor(
+    private readonly db: Firestore,
+    private readonly options: StoreOptions = {},
+  ) {}
 
   stats(): StoreStats {
     return {
@@ -269,9 +313,10 @@ export class FirestoreOperationStore implements OperationStore {
 
   async commit(changes: readonly Change[]): Promise<boolean> {
     const batch = this.db.batch();
+    const outbox: OutboxMessage[] = [];
     let writes = 0;
     for (const change of changes) {
-      writes += change.kind === 'operation' ? this.stageOperation(batch, change) : this.stageWorker(batch, change);
+      writes += change.kind === 'operation' ? this.stageOperation(batch, change, outbox) : this.stageWorker(batch, change);
     }
     try {
       await batch.commit();
@@ -280,14 +325,36 @@ export class FirestoreOperationStore implements OperationStore {
       throw err;
     }
     this.documentsWritten += writes;
+    if (outbox.length > 0) this.options.onOutboxCommitted?.(outbox);
     return true;
   }
 
-  private stageOperation(batch: WriteBatch, change: Extract<Change, {kind: 'operation'}>): number {
+  private stageOperation(
+    batch: WriteBatch,
+    change: Extract<Change, {kind: 'operation'}>,
+    outbox: OutboxMessage[],
+  ): number {
     const {read, transition} = change;
     const current = read.value;
     const ref = this.operationRef(current.projectId, current.id);
     const next = appendEvents(transition.next, transition.newEvents, RECENT_EVENTS);
+    // The outbox entry commits with the change or not at all: nothing is lost.
+    const messages = this.options.outboxFor?.(current, next) ?? [];
+    for (const message of messages) {
+      const now = Timestamp.now();
+      const doc: OutboxDoc = {
+        topic: message.topic,
+        orderingKey: message.orderingKey,
+        sequence: message.sequence,
+        data: message.data,
+        attributes: message.attributes,
+        createTime: now,
+        nextAttemptTime: now,
+        attempts: 0,
+      };
+      batch.create(this.db.collection('outbox').doc(message.id), doc);
+      outbox.push(message);
+    }
     if (!read.version) throw new Error('an operation change needs the version it was read at');
     batch.update(ref, toRewrite(next), {lastUpdateTime: timestampOf(read.version)});
     this.writeEventDocs(ref, current.eventCount, transition.newEvents, (r, d) => batch.create(r, d));
@@ -295,7 +362,7 @@ export class FirestoreOperationStore implements OperationStore {
       // Beside the operation, not in it: a report may be 256 KiB.
       batch.set(ref.collection('reports').doc('sos'), {sosReport: transition.sosReport, time: Timestamp.now()});
     }
-    return 1 + transition.newEvents.length + (transition.sosReport !== undefined ? 1 : 0);
+    return 1 + transition.newEvents.length + (transition.sosReport !== undefined ? 1 : 0) + messages.length;
   }
 
   private stageWorker(batch: WriteBatch, change: Extract<Change, {kind: 'worker'}>): number {
@@ -304,6 +371,86 @@ export class FirestoreOperationStore implements OperationStore {
     if (read.version) batch.update(ref, toWorkerRewrite(next), {lastUpdateTime: timestampOf(read.version)});
     else batch.create(ref, toWorkerDoc(next));
     return 1;
+  }
+
+  private outboxCollection(): CollectionReference<OutboxDoc> {
+    return this.db.collection('outbox') as CollectionReference<OutboxDoc>;
+  }
+
+  private outboxEntry(snap: DocumentSnapshot<OutboxDoc>): OutboxEntry | undefined {
+    const doc = snap.data();
+    if (!doc) return undefined;
+    return {
+      id: snap.id,
+      topic: doc.topic,
+      orderingKey: doc.orderingKey,
+      sequence: doc.sequence,
+      data: doc.data,
+      attributes: doc.attributes,
+      createTime: doc.createTime.toDate(),
+      nextAttemptTime: doc.nextAttemptTime.toDate(),
+      attempts: doc.attempts,
+      lastError: doc.lastError,
+      version: versionOf(snap)!,
+    };
+  }
+
+  async outboxHead(orderingKey: string): Promise<OutboxEntry | undefined> {
+    const snap = await this.outboxCollection().where('orderingKey', '==', orderingKey).orderBy('sequence').limit(1).get();
+    this.documentsRead += 1;
+    return snap.empty ? undefined : this.outboxEntry(snap.docs[0]!);
+  }
+
+  async outboxDue(now: Date, limit: number): Promise<OutboxEntry[]> {
+    const snap = await this.outboxCollection()
+      .where('nextAttemptTime', '<=', Timestamp.fromDate(now))
+      .orderBy('nextAttemptTime')
+      .limit(limit)
+      .get();
+    this.documentsRead += Math.max(1, snap.size);
+    return snap.docs.map(d => this.outboxEntry(d)!);
+  }
+
+  async outboxPending(limit: number): Promise<OutboxEntry[]> {
+    const snap = await this.outboxCollection().orderBy('nextAttemptTime').limit(limit).get();
+    this.documentsRead += Math.max(1, snap.size);
+    return snap.docs.map(d => this.outboxEntry(d)!);
+  }
+
+  async claimOutbox(entry: OutboxEntry, until: Date): Promise<OutboxEntry | undefined> {
+    const ref = this.outboxCollection().doc(entry.id);
+    try {
+      const result = await ref.update(
+        {nextAttemptTime: Timestamp.fromDate(until)},
+        {lastUpdateTime: timestampOf(entry.version)},
+      );
+      this.documentsWritten += 1;
+      const time = result.writeTime;
+      return {...entry, nextAttemptTime: until, version: `${time.seconds}:${time.nanoseconds}`};
+    } catch (err) {
+      if (CONFLICT_CODES.has((err as {code?: number}).code ?? -1)) return undefined;
+      throw err;
+    }
+  }
+
+  async completeOutbox(entry: OutboxEntry): Promise<void> {
+    // Unconditional: once published, the entry goes, even if a slow claim moved it.
+    await this.outboxCollection().doc(entry.id).delete();
+    this.documentsWritten += 1;
+  }
+
+  async failOutbox(entry: OutboxEntry, error: string, retryAt: Date): Promise<void> {
+    try {
+      await this.outboxCollection()
+        .doc(entry.id)
+        .update(
+          {attempts: entry.attempts + 1, lastError: error.slice(0, 2000), nextAttemptTime: Timestamp.fromDate(retryAt)},
+          {lastUpdateTime: timestampOf(entry.version)},
+        );
+      this.documentsWritten += 1;
+    } catch (err) {
+      if (!CONFLICT_CODES.has((err as {code?: number}).code ?? -1)) throw err;
+    }
   }
 
   private writeEventDocs(

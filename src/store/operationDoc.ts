@@ -15,12 +15,13 @@ import {
   OperationError,
   OperationEvent,
   OperationRecord,
+  INLINE_EVENTS,
   OperationState,
   RunPipelineRequestJson,
   errorCodeOf,
 } from '../core/model';
 
-export const RECENT_EVENTS = 50;
+export const RECENT_EVENTS = INLINE_EVENTS;
 
 export const F = {
   state: 'state',

@@ -6,6 +6,7 @@ import type {OperationQueryPlan} from '../core/filter';
 import type {OperationRecord} from '../core/model';
 import type {ListCursor} from '../core/pageToken';
 import type {Transition} from '../core/stateMachine';
+import type {OutboxMessage} from '../core/notifications';
 import type {WorkerRecord} from '../core/worker';
 
 /**
@@ -75,4 +76,30 @@ export interface OperationStore {
   /** A named secret, generated once and shared by every instance. */
   secret(name: string): Promise<string>;
   stats(): StoreStats;
+}
+
+/** An outbox message as stored, with its delivery state. */
+export interface OutboxEntry extends OutboxMessage {
+  createTime: Date;
+  /** Due for (another) delivery attempt at this time; a claim or a backoff moves it on. */
+  nextAttemptTime: Date;
+  attempts: number;
+  lastError?: string;
+  version: string;
+}
+
+/** Storage of the Pub/Sub outbox; entries are written by OperationStore.commit. */
+export interface OutboxStore {
+  /** The operation's oldest undelivered message (lowest sequence), if any. */
+  outboxHead(orderingKey: string): Promise<OutboxEntry | undefined>;
+  /** Up to `limit` entries due at `now`, oldest due first. */
+  outboxDue(now: Date, limit: number): Promise<OutboxEntry[]>;
+  /** Takes the entry for delivery until `until`; undefined if someone else changed it first. */
+  claimOutbox(entry: OutboxEntry, until: Date): Promise<OutboxEntry | undefined>;
+  /** Delivered: removes the entry. */
+  completeOutbox(entry: OutboxEntry): Promise<void>;
+  /** Not delivered: records why and when to try again. */
+  failOutbox(entry: OutboxEntry, error: string, retryAt: Date): Promise<void>;
+  /** Every undelivered entry (operators' view; bounded by `limit`). */
+  outboxPending(limit: number): Promise<OutboxEntry[]>;
 }

@@ -34,9 +34,20 @@ export function randomProject(prefix = 'test'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`;
 }
 
+export function pubsubEmulatorHost(): string {
+  const host = process.env.PUBSUB_EMULATOR_HOST;
+  if (!host) throw new Error('PUBSUB_EMULATOR_HOST is not set: run integration tests with `npm test`');
+  return host;
+}
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
-    ...parseConfig({FIRESTORE_EMULATOR_HOST: emulatorHost(), GAFFER_STATE_PROJECT: 'gaffer-test', PORT: '0'}),
+    ...parseConfig({
+      FIRESTORE_EMULATOR_HOST: emulatorHost(),
+      PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST,
+      GAFFER_STATE_PROJECT: 'gaffer-test',
+      PORT: '0',
+    }),
     ...overrides,
   };
 }

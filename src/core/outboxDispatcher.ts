@@ -1,0 +1,130 @@
+/**
+ * Delivers the outbox to Pub/Sub at least once, in order per operation, without letting
+ * one failing topic hold up anything else.
+ *
+ * An operation's messages go out strictly one after another: only the head (lowest
+ * sequence) of an operation's outbox is published, after it is claimed (a
+ * compare-and-set that moves its nextAttemptTime on, so two dispatchers never publish it
+ * at once while the claim holds); it is deleted once published. A failed publish leaves
+ * the head in place with an error and a backed-off retry time: that operation waits,
+ * every other one goes on. Messages are delivered at once after their commit (kick) and,
+ * should the process die first, by the sweep (dispatchDue) that runs on a schedule.
+ */
+import type {OutboxMessage} from './notifications';
+import {Clock} from './time';
+import type {OutboxEntry, OutboxStore} from '../store/operationStore';
+
+export interface Publisher {
+  /** Resolves once Pub/Sub accepted the message; rejects otherwise. */
+  publish(message: OutboxMessage): Promise<void>;
+}
+
+export interface DispatchReport {
+  published: number;
+  failed: number;
+}
+
+export interface OutboxDispatcherOptions {
+  store: OutboxStore;
+  publisher: Publisher;
+  clock: Clock;
+  /** How long a claim holds before another dispatcher may take the message over. */
+  claimMs?: number;
+  /** Backoff after the first failure, doubled per attempt up to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  log?: (message: string) => void;
+}
+
+export class OutboxDispatcher {
+  private readonly claimMs: number;
+  private readonly minBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  /** Per operation, the delivery running in this process (kicks join it, not race it). */
+  private readonly running = new Map<string, Promise<DispatchReport>>();
+  private readonly rerun = new Set<string>();
+
+  constructor(private readonly options: OutboxDispatcherOptions) {
+    this.claimMs = options.claimMs ?? 60_000;
+    this.minBackoffMs = options.minBackoffMs ?? 1_000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 600_000;
+  }
+
+  /** Deliver these just-committed messages now (fire and forget; the sweep is the safety net). */
+  kick(messages: readonly OutboxMessage[]): void {
+    for (const key of new Set(messages.map(m => m.orderingKey))) {
+      this.deliverKey(key).catch(err => this.log(`delivery of ${key} failed: ${(err as Error).message}`));
+    }
+  }
+
+  /** The sweep: delivers every operation that has a message due now. */
+  async dispatchDue(limit = 500): Promise<DispatchReport> {
+    const due = await this.options.store.outboxDue(this.options.clock.now(), limit);
+    const keys = [...new Set(due.map(e => e.orderingKey))];
+    const reports = await Promise.all(keys.map(key => this.deliverKey(key)));
+    return reports.reduce((a, b) => ({published: a.published + b.published, failed: a.failed + b.failed}), {
+      published: 0,
+      failed: 0,
+    });
+  }
+
+  /** Waits for every delivery running in this process (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Runs one delivery per operation at a time; a kick during it asks for one more pass. */
+  private deliverKey(key: string): Promise<DispatchReport> {
+    const current = this.running.get(key);
+    if (current) {
+      this.rerun.add(key);
+      return current;
+    }
+    const run = (async () => {
+      const total: DispatchReport = {published: 0, failed: 0};
+      do {
+        this.rerun.delete(key);
+        const report = await this.drain(key);
+        total.published += report.published;
+        total.failed += report.failed;
+      } while (this.rerun.has(key));
+      return total;
+    })().finally(() => this.running.delete(key));
+    this.running.set(key, run);
+    return run;
+  }
+
+  /** Publishes the operation's messages in order until none is left, one fails, or another dispatcher holds it. */
+  private async drain(key: string): Promise<DispatchReport> {
+    const {store, publisher, clock} = this.options;
+    const report: DispatchReport = {published: 0, failed: 0};
+    for (;;) {
+      const head = await store.outboxHead(key);
+      const now = clock.now();
+      if (!head || head.nextAttemptTime > now) return report;
+      const claimed = await store.claimOutbox(head, new Date(now.getTime() + this.claimMs));
+      if (!claimed) return report;
+      try {
+        await publisher.publish(claimed);
+      } catch (err) {
+        const error = (err as Error).message ?? String(err);
+        const retryAt = new Date(clock.now().getTime() + this.backoff(claimed));
+        this.log(`publish to ${claimed.topic} failed (attempt ${claimed.attempts + 1}, retry at ${retryAt.toISOString()}): ${error}`);
+        await store.failOutbox(claimed, error, retryAt);
+        report.failed++;
+        return report;
+      }
+      await store.completeOutbox(claimed);
+      report.published++;
+    }
+  }
+
+  private backoff(entry: OutboxEntry): number {
+    const exponential = this.minBackoffMs * 2 ** Math.min(entry.attempts, 20);
+    return Math.min(this.maxBackoffMs, exponential) * (0.5 + Math.random() / 2);
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? (m => console.error(`[gaffer] outbox: ${m}`)))(message);
+  }
+}
