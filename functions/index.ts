@@ -8,6 +8,7 @@ import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
 import {letGafferAnswerMalformedJson} from '../src/http/functionsFrameworkBody';
 import {httpHandler} from '../src/http/rpc';
+import {dispatchOutbox} from './dispatchOutbox';
 import {expireLeases} from './expireLeases';
 import {RPCS} from './rpcs';
 
@@ -20,3 +21,15 @@ for (const rpc of RPCS) functions.http(rpc.name, httpHandler([rpc], sharedApp));
 functions.http('gaffer', httpHandler(RPCS, sharedApp));
 // Not a Google API path: Cloud Scheduler calls the function's own URL.
 functions.http(expireLeases.name, httpHandler([expireLeases], sharedApp));
+functions.http(dispatchOutbox.name, httpHandler([dispatchOutbox], sharedApp));
+
+/**
+ * Firestore trigger on outbox documents (deploy with --trigger-event-filters on
+ * `outbox/{id}` writes): a message whose publish at commit time did not happen is
+ * delivered within seconds rather than at the next scheduled sweep. The event payload
+ * is not needed: the sweep finds every due message, in order.
+ */
+functions.cloudEvent('dispatchOutboxOnWrite', async () => {
+  const {outbox} = await sharedApp();
+  await outbox?.dispatchDue();
+});

@@ -11,7 +11,9 @@ export type Permission =
   | 'genomics.operations.list'
   | 'genomics.operations.cancel'
   /** Running the lease sweep (Cloud Scheduler's job). */
-  | 'gaffer.leases.expire';
+  | 'gaffer.leases.expire'
+  /** Running the outbox sweep (Cloud Scheduler's job). */
+  | 'gaffer.outbox.dispatch';
 
 /** What Gaffer knows of who is calling; no HTTP types. */
 export interface Caller {

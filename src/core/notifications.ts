@@ -15,6 +15,11 @@ export interface OutboxMessage {
   topic: string;
   /** The operation's name: a subscriber sees one operation's messages in order. */
   orderingKey: string;
+  /**
+   * Delivery queue: one per (topic, operation). Messages of a queue go out in sequence;
+   * a failing topic holds up only its own queues.
+   */
+  queue: string;
   /** Position among the operation's messages (grows with every change). */
   sequence: number;
   /** The Operation JSON, as operations.get returns it (with its newest 50 events). */
@@ -52,6 +57,7 @@ export function notificationsFor(
       id,
       topic,
       orderingKey: name,
+      queue: `${topic} ${name}`,
       sequence,
       data,
       attributes: {

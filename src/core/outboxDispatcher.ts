@@ -2,11 +2,11 @@
  * Delivers the outbox to Pub/Sub at least once, in order per operation, without letting
  * one failing topic hold up anything else.
  *
- * An operation's messages go out strictly one after another: only the head (lowest
- * sequence) of an operation's outbox is published, after it is claimed (a
+ * Each queue (one topic, one operation) goes out strictly in order: only its head (lowest
+ * sequence) is published, after it is claimed (a
  * compare-and-set that moves its nextAttemptTime on, so two dispatchers never publish it
  * at once while the claim holds); it is deleted once published. A failed publish leaves
- * the head in place with an error and a backed-off retry time: that operation waits,
+ * the head in place with an error and a backed-off retry time: that queue waits,
  * every other one goes on. Messages are delivered at once after their commit (kick) and,
  * should the process die first, by the sweep (dispatchDue) that runs on a schedule.
  */
@@ -40,7 +40,7 @@ export class OutboxDispatcher {
   private readonly claimMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
-  /** Per operation, the delivery running in this process (kicks join it, not race it). */
+  /** Per queue, the delivery running in this process (kicks join it, not race it). */
   private readonly running = new Map<string, Promise<DispatchReport>>();
   private readonly rerun = new Set<string>();
 
@@ -52,7 +52,7 @@ export class OutboxDispatcher {
 
   /** Deliver these just-committed messages now (fire and forget; the sweep is the safety net). */
   kick(messages: readonly OutboxMessage[]): void {
-    for (const key of new Set(messages.map(m => m.orderingKey))) {
+    for (const key of new Set(messages.map(m => m.queue))) {
       this.deliverKey(key).catch(err => this.log(`delivery of ${key} failed: ${(err as Error).message}`));
     }
   }
@@ -60,7 +60,7 @@ export class OutboxDispatcher {
   /** The sweep: delivers every operation that has a message due now. */
   async dispatchDue(limit = 500): Promise<DispatchReport> {
     const due = await this.options.store.outboxDue(this.options.clock.now(), limit);
-    const keys = [...new Set(due.map(e => e.orderingKey))];
+    const keys = [...new Set(due.map(e => e.queue))];
     const reports = await Promise.all(keys.map(key => this.deliverKey(key)));
     return reports.reduce((a, b) => ({published: a.published + b.published, failed: a.failed + b.failed}), {
       published: 0,
@@ -73,7 +73,7 @@ export class OutboxDispatcher {
     while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
   }
 
-  /** Runs one delivery per operation at a time; a kick during it asks for one more pass. */
+  /** Runs one delivery per queue at a time; a kick during it asks for one more pass. */
   private deliverKey(key: string): Promise<DispatchReport> {
     const current = this.running.get(key);
     if (current) {
@@ -94,7 +94,7 @@ export class OutboxDispatcher {
     return run;
   }
 
-  /** Publishes the operation's messages in order until none is left, one fails, or another dispatcher holds it. */
+  /** Publishes the queue's messages in order until none is left, one fails, or another dispatcher holds it. */
   private async drain(key: string): Promise<DispatchReport> {
     const {store, publisher, clock} = this.options;
     const report: DispatchReport = {published: 0, failed: 0};

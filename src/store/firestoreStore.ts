@@ -103,13 +103,13 @@ export const FIXED_QUERY_INDEXES = {
   },
   /** expiredLeases: every project's running operations past their lease. */
   expiredLeases: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.leaseExpireTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
-  /** outboxHead: an operation's undelivered messages in order. */
+  /** outboxHead: a queue's (topic, operation) undelivered messages in order. */
   outboxHead: {
     kind: 'composite',
     collectionGroup: 'outbox',
     queryScope: 'COLLECTION',
     fields: [
-      {fieldPath: 'orderingKey', order: 'ASCENDING'},
+      {fieldPath: 'queue', order: 'ASCENDING'},
       {fieldPath: 'sequence', order: 'ASCENDING'},
     ],
   },
@@ -135,6 +135,7 @@ export interface StoreOptions {
 interface OutboxDoc {
   topic: string;
   orderingKey: string;
+  queue: string;
   sequence: number;
   data: string;
   attributes: Record<string, string>;
@@ -345,6 +346,7 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore {
       const doc: OutboxDoc = {
         topic: message.topic,
         orderingKey: message.orderingKey,
+        queue: message.queue,
         sequence: message.sequence,
         data: message.data,
         attributes: message.attributes,
@@ -384,6 +386,7 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore {
       id: snap.id,
       topic: doc.topic,
       orderingKey: doc.orderingKey,
+      queue: doc.queue,
       sequence: doc.sequence,
       data: doc.data,
       attributes: doc.attributes,
@@ -395,8 +398,8 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore {
     };
   }
 
-  async outboxHead(orderingKey: string): Promise<OutboxEntry | undefined> {
-    const snap = await this.outboxCollection().where('orderingKey', '==', orderingKey).orderBy('sequence').limit(1).get();
+  async outboxHead(queue: string): Promise<OutboxEntry | undefined> {
+    const snap = await this.outboxCollection().where('queue', '==', queue).orderBy('sequence').limit(1).get();
     this.documentsRead += 1;
     return snap.empty ? undefined : this.outboxEntry(snap.docs[0]!);
   }

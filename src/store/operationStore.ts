@@ -90,8 +90,8 @@ export interface OutboxEntry extends OutboxMessage {
 
 /** Storage of the Pub/Sub outbox; entries are written by OperationStore.commit. */
 export interface OutboxStore {
-  /** The operation's oldest undelivered message (lowest sequence), if any. */
-  outboxHead(orderingKey: string): Promise<OutboxEntry | undefined>;
+  /** The queue's oldest undelivered message (lowest sequence), if any. */
+  outboxHead(queue: string): Promise<OutboxEntry | undefined>;
   /** Up to `limit` entries due at `now`, oldest due first. */
   outboxDue(now: Date, limit: number): Promise<OutboxEntry[]>;
   /** Takes the entry for delivery until `until`; undefined if someone else changed it first. */

@@ -1,0 +1,22 @@
+/**
+ * dispatchOutbox: delivers Pub/Sub messages left in the outbox (a process died between
+ * its commit and the publish, or a topic was failing). Cloud Scheduler calls it with an
+ * authenticated POST; `npm start` runs it on an interval. Answers what it delivered.
+ */
+import {GafferError} from '../src/core/errors';
+import type {Rpc} from '../src/http/rpc';
+
+export const dispatchOutbox: Rpc = {
+  name: 'dispatchOutbox',
+  method: 'POST',
+  path: '/',
+  async handle({caller}, app) {
+    await app.access.check(caller, 'gaffer.outbox.dispatch', '*');
+    if (!app.outbox) {
+      throw new GafferError('FAILED_PRECONDITION', 'No Pub/Sub is configured (PUBSUB_EMULATOR_HOST).', {
+        reason: 'PUBSUB_NOT_CONFIGURED',
+      });
+    }
+    return app.outbox.dispatchDue();
+  },
+};

@@ -1,0 +1,166 @@
+/**
+ * Completion events on the real Pub/Sub emulator: every completion arrives, nothing is
+ * lost when the dispatcher dies between commit and publish, one operation's messages
+ * arrive in order, and a missing topic holds up nothing else.
+ */
+import {strict as assert} from 'assert';
+import {Message, PubSub, Subscription} from '@google-cloud/pubsub';
+import {randomBytes} from 'crypto';
+import {completionTopicName} from '../../src/config';
+import {LocalServer} from '../../src/server';
+import {ManualClock, call, helloRequest, pubsubEmulatorHost, randomProject, startGaffer, testConfig} from '../helpers/gaffer';
+
+type Json = Record<string, unknown>;
+
+/** Collects what a subscription receives, acking each message. */
+class Collector {
+  readonly messages: Message[] = [];
+  constructor(readonly subscription: Subscription) {
+    subscription.on('message', (message: Message) => {
+      this.messages.push(message);
+      message.ack();
+    });
+  }
+  /** The distinct messages received (by eventId), for the given operations. */
+  distinct(filter: (m: Message) => boolean = () => true): Message[] {
+    const seen = new Map<string, Message>();
+    for (const m of this.messages) if (filter(m) && !seen.has(m.attributes.eventId!)) seen.set(m.attributes.eventId!, m);
+    return [...seen.values()];
+  }
+  async waitFor(count: number, filter: (m: Message) => boolean = () => true, timeoutMs = 60_000): Promise<Message[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.distinct(filter).length < count && Date.now() < deadline) await new Promise(r => setTimeout(r, 100));
+    return this.distinct(filter);
+  }
+  async close(): Promise<void> {
+    await this.subscription.close();
+  }
+}
+
+describe('completion events on Pub/Sub', function () {
+  this.timeout(120_000);
+  let pubsub: PubSub;
+  const collectors: Collector[] = [];
+  const servers: LocalServer[] = [];
+  const stateProject = testConfig().stateProjectId;
+
+  async function subscribe(topic: string, ordered = false): Promise<Collector> {
+    const [exists] = await pubsub.topic(topic).exists();
+    if (!exists) await pubsub.createTopic(topic);
+    const [subscription] = await pubsub.topic(topic).createSubscription(`sub-${randomBytes(6).toString('hex')}`, {
+      enableMessageOrdering: ordered,
+      ackDeadlineSeconds: 60,
+    });
+    const collector = new Collector(subscription);
+    collectors.push(collector);
+    return collector;
+  }
+
+  async function gaffer(overrides: Parameters<typeof startGaffer>[1] = {}): Promise<LocalServer> {
+    const server = await startGaffer({}, overrides);
+    servers.push(server);
+    return server;
+  }
+
+  async function run(server: LocalServer, request: Json): Promise<string> {
+    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', request);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    return res.json.name as string;
+  }
+
+  before(() => {
+    pubsub = new PubSub({projectId: stateProject, apiEndpoint: pubsubEmulatorHost(), emulatorMode: true});
+  });
+  after(async () => {
+    await Promise.all(collectors.map(c => c.close()));
+    await Promise.all(servers.map(s => s.close()));
+    await pubsub.close();
+  });
+
+  it('delivers the completion of each of 200 operations finished concurrently', async () => {
+    const server = await gaffer();
+    const completions = await subscribe(completionTopicName(testConfig()));
+    const project = randomProject();
+    const names = await Promise.all(Array.from({length: 200}, () => run(server, helloRequest(project))));
+    await Promise.all(names.map(name => call(server, 'POST', `/v2alpha1/${name}:cancel`, {})));
+    const mine = (m: Message) => m.attributes.project === project;
+    const received = await completions.waitFor(200, mine);
+    assert.equal(received.length, 200);
+    assert.deepEqual(new Set(received.map(m => m.attributes.operation)), new Set(names));
+    const sample = received[0]!;
+    assert.equal(sample.attributes.done, 'true');
+    assert.equal(sample.attributes.status, 'CANCELED');
+    assert.equal(sample.attributes.errorCode, '1');
+    assert.equal(sample.orderingKey, sample.attributes.operation);
+    const operation = JSON.parse(sample.data.toString()) as Json;
+    assert.equal(operation.name, sample.attributes.operation);
+    assert.equal(operation.done, true);
+    assert.deepEqual(operation.error, {code: 1, message: 'The operation was cancelled'});
+    await server.app.outbox!.idle();
+    assert.deepEqual((await server.app.store.outboxPending(500)).filter(e => e.attributes.project === project), []);
+  });
+
+  it('still delivers everything when the dispatcher died between commit and publish', async () => {
+    const completions = await subscribe(completionTopicName(testConfig()));
+    const dead = await gaffer({deliverAtOnce: false});
+    const project = randomProject();
+    const names = await Promise.all(Array.from({length: 20}, () => run(dead, helloRequest(project))));
+    await Promise.all(names.map(name => call(dead, 'POST', `/v2alpha1/${name}:cancel`, {})));
+    const mine = (m: Message) => m.attributes.project === project;
+    await new Promise(r => setTimeout(r, 500));
+    assert.equal(completions.distinct(mine).length, 0, 'nothing was published');
+    const pending = (await dead.app.store.outboxPending(1000)).filter(e => e.attributes.project === project);
+    assert.equal(pending.length, 20, 'every completion waits in the outbox');
+    // A restarted process's sweep finds them.
+    const restarted = await gaffer();
+    const report = await restarted.app.outbox!.dispatchDue();
+    assert.ok(report.published >= 20);
+    assert.equal((await completions.waitFor(20, mine)).length, 20);
+  });
+
+  it("delivers one operation's status changes to its pubSubTopic in order", async () => {
+    const clock = new ManualClock();
+    const server = await startGaffer({leaseDurationMs: 60_000, leaseGraceMs: 0, checkInIntervalMs: 10_000}, {clock});
+    servers.push(server);
+    const project = randomProject();
+    const topic = `projects/${stateProject}/topics/status-${randomBytes(4).toString('hex')}`;
+    const statuses = await subscribe(topic, true);
+    const request = helloRequest(project) as {pipeline: {resources: Json}; pubSubTopic?: string};
+    request.pipeline.resources.virtualMachine = {machineType: 'n1-standard-1', preemptible: true};
+    request.pubSubTopic = topic;
+    const name = await run(server, request);
+    const checkIn = (worker: string, body: Json = {}) =>
+      call(server, 'POST', `/v2alpha1/projects/${project}/workers/${worker}:checkIn`, body);
+    await checkIn('w1'); // RUNNING
+    clock.advance(60_001);
+    await server.app.checkIns.expireLeases(); // QUEUED again (preempted)
+    await checkIn('w2'); // RUNNING
+    await checkIn('w2', {result: {code: 0}}); // SUCCESS
+    const received = await statuses.waitFor(4);
+    assert.deepEqual(
+      statuses.messages.filter(m => m.attributes.operation === name).map(m => m.attributes.status),
+      ['RUNNING', 'QUEUED', 'RUNNING', 'SUCCESS'],
+    );
+    assert.equal(received.length, 4);
+  });
+
+  it('keeps delivering to other topics while one topic is missing, and shows the failure', async () => {
+    const server = await gaffer();
+    const completions = await subscribe(completionTopicName(testConfig()));
+    const project = randomProject();
+    const missing = `projects/${stateProject}/topics/missing-${randomBytes(4).toString('hex')}`;
+    const broken = await run(server, {...helloRequest(project), pubSubTopic: missing});
+    const fine = await run(server, helloRequest(project));
+    await call(server, 'POST', `/v2alpha1/${broken}:cancel`, {});
+    await call(server, 'POST', `/v2alpha1/${fine}:cancel`, {});
+    const mine = (m: Message) => m.attributes.project === project;
+    const received = await completions.waitFor(2, mine);
+    assert.deepEqual(new Set(received.map(m => m.attributes.operation)), new Set([broken, fine]));
+    await server.app.outbox!.idle();
+    const stuck = (await server.app.store.outboxPending(1000)).filter(e => e.topic === missing);
+    assert.equal(stuck.length, 1, 'the message for the missing topic waits, visibly');
+    assert.ok(stuck[0]!.attempts >= 1);
+    assert.match(stuck[0]!.lastError ?? '', /NOT_FOUND|not found/i);
+    assert.ok(stuck[0]!.nextAttemptTime.getTime() > Date.now(), 'retried later, with backoff');
+  });
+});
