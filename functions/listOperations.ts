@@ -3,7 +3,7 @@ import {invalidArgument} from '../src/core/errors';
 import {checkProjectId} from '../src/core/names';
 import type {Rpc} from '../src/http/rpc';
 
-function parsePageSize(text: string | undefined): number | undefined {
+export function parsePageSize(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^-?\d+$/.test(text)) throw invalidArgument('pageSize', 'an integer', text);
   const value = Number(text);

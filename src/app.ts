@@ -13,6 +13,7 @@ import {AccessPolicy, accessPolicyFor} from './core/access';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {WorkerAuthenticator} from './core/workerAccess';
+import {WorkerMessagesService} from './core/workerMessages';
 import {OperationsService} from './core/operations';
 import {PageTokenCodec} from './core/pageToken';
 import {Clock, systemClock} from './core/time';
@@ -25,6 +26,7 @@ export interface App {
   store: FirestoreOperationStore;
   operations: OperationsService;
   checkIns: CheckInService;
+  workerMessages: WorkerMessagesService;
   workerAuth: WorkerAuthenticator;
   access: AccessPolicy;
   validator: RequestValidator;
@@ -85,6 +87,17 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     idleCheckInIntervalMs: config.idleCheckInIntervalMs,
     retry: {maxPreemptibleAttempts: config.maxPreemptibleAttempts},
   });
+  const workerMessages = new WorkerMessagesService({
+    store,
+    checkIns,
+    clock,
+    healthReports: {
+      defaultIntervalMs: config.healthReportIntervalMs,
+      minIntervalMs: config.healthReportMinIntervalMs,
+      maxIntervalMs: config.healthReportMaxIntervalMs,
+    },
+    historyTtlMs: config.workerHistoryTtlMs,
+  });
   const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
   const workerAuth = new WorkerAuthenticator(verifier, !verifier && config.accessMode === 'loopback');
   return {
@@ -93,6 +106,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     store,
     operations,
     checkIns,
+    workerMessages,
     workerAuth,
     access: overrides.access ?? accessPolicyFor(config.accessMode),
     validator: new RequestValidator(),

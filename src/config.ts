@@ -48,6 +48,12 @@ export interface Config {
   completionTopic: string;
   /** How often `npm start` sweeps the outbox for undelivered messages (Cloud Scheduler does it when deployed). */
   outboxIntervalMs: number;
+  /** Health report interval answered to workers that ask for none, and the range a request is clamped to. */
+  healthReportIntervalMs: number;
+  healthReportMinIntervalMs: number;
+  healthReportMaxIntervalMs: number;
+  /** How long worker samples (health history, metrics, message codes, lifecycle events) are kept (Firestore TTL). */
+  workerHistoryTtlMs: number;
 }
 
 /** The completion topic's full name. */
@@ -138,6 +144,10 @@ export const OPTIONS = {
     return text;
   }),
   outboxIntervalMs: option('GAFFER_OUTBOX_INTERVAL', 10_000, 'how often npm start sweeps the outbox', durationMs),
+  healthReportIntervalMs: option('GAFFER_HEALTH_REPORT_INTERVAL', 60_000, 'health report interval by default', durationMs),
+  healthReportMinIntervalMs: option('GAFFER_HEALTH_REPORT_MIN_INTERVAL', 10_000, 'shortest health report interval', durationMs),
+  healthReportMaxIntervalMs: option('GAFFER_HEALTH_REPORT_MAX_INTERVAL', 600_000, 'longest health report interval', durationMs),
+  workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
 } satisfies {[K in keyof Config]-?: Option<Config[K]>};
 
 export class ConfigError extends Error {}
@@ -173,7 +183,15 @@ export function parseConfig(env: Env = process.env): Config {
     workerIssuers: read(OPTIONS.workerIssuers),
     completionTopic: read(OPTIONS.completionTopic),
     outboxIntervalMs: read(OPTIONS.outboxIntervalMs),
+    healthReportIntervalMs: read(OPTIONS.healthReportIntervalMs),
+    healthReportMinIntervalMs: read(OPTIONS.healthReportMinIntervalMs),
+    healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
+    workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
   };
+  const {healthReportMinIntervalMs: min, healthReportIntervalMs: mid, healthReportMaxIntervalMs: max} = config;
+  if (!(min <= mid && mid <= max)) {
+    throw new ConfigError('GAFFER_HEALTH_REPORT_MIN_INTERVAL <= GAFFER_HEALTH_REPORT_INTERVAL <= GAFFER_HEALTH_REPORT_MAX_INTERVAL must hold');
+  }
   if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
     throw new ConfigError(
       `${OPTIONS.leaseDurationMs.env} must be at least twice ${OPTIONS.checkInIntervalMs.env}, so one lost check-in does not lose the lease`,

@@ -13,7 +13,10 @@ export type Permission =
   /** Running the lease sweep (Cloud Scheduler's job). */
   | 'gaffer.leases.expire'
   /** Running the outbox sweep (Cloud Scheduler's job). */
-  | 'gaffer.outbox.dispatch';
+  | 'gaffer.outbox.dispatch'
+  /** Reading workers (operators). */
+  | 'gaffer.workers.get'
+  | 'gaffer.workers.list';
 
 /** What Gaffer knows of who is calling; no HTTP types. */
 export interface Caller {

@@ -95,6 +95,11 @@ export class OperationsService {
     return response;
   }
 
+  /** The codec sealing page tokens (shared with other listings). */
+  pageTokenCodec(): Promise<PageTokenCodec> {
+    return this.options.pageTokens();
+  }
+
   /** google.longrunning CancelOperation: returns Empty. */
   async cancel(projectId: string, id: string): Promise<Record<string, never>> {
     const now = this.options.clock.now();

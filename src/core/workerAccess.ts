@@ -59,6 +59,30 @@ export class WorkerAuthenticator {
     return claimed;
   }
 
+  /**
+   * Who is sending worker messages for `projectId`: the worker its bearer token names, or
+   * (development mode, no token) undefined, meaning the messages' labels are taken as said.
+   */
+  async speaker(caller: Caller, projectId: string): Promise<WorkerRef | undefined> {
+    checkProjectId(projectId, 'projectId');
+    const token = bearerToken(caller.authorization);
+    if (!token) {
+      if (this.developmentMode) return undefined;
+      throw new GafferError('UNAUTHENTICATED', 'A worker must send its identity token as "Authorization: Bearer <token>".', {
+        reason: 'WORKER_TOKEN_MISSING',
+      });
+    }
+    const identity = await this.verify(token);
+    if (identity.projectId !== projectId) {
+      throw new GafferError(
+        'PERMISSION_DENIED',
+        `The token identifies a worker of project ${identity.projectId}; it can't send messages for project ${projectId}.`,
+        {reason: 'WORKER_IDENTITY_MISMATCH', metadata: {tokenWorker: workerName(identity.projectId, identity.workerId)}},
+      );
+    }
+    return identity;
+  }
+
   /** The token form: the worker is whoever the token says. */
   async byToken(token: string): Promise<WorkerRef> {
     return this.verify(token);

@@ -24,13 +24,19 @@ export function schemasDir(): string {
   throw new Error(`schemas/ not found next to ${__dirname}`);
 }
 
-export type SchemaName = 'runPipelineRequest' | 'cancelOperationRequest' | 'waitOperationRequest' | 'checkInRequest';
+export type SchemaName =
+  | 'runPipelineRequest'
+  | 'cancelOperationRequest'
+  | 'waitOperationRequest'
+  | 'checkInRequest'
+  | 'sendWorkerMessagesRequest';
 
 const SCHEMA_NAMES: readonly SchemaName[] = [
   'runPipelineRequest',
   'cancelOperationRequest',
   'waitOperationRequest',
   'checkInRequest',
+  'sendWorkerMessagesRequest',
 ];
 
 export class RequestValidator {

@@ -45,7 +45,9 @@ import {
   toDoc,
   toRewrite,
 } from './operationDoc';
-import {WorkerDoc, fromWorkerDoc, toWorkerDoc, toWorkerRewrite, workerPath} from './workerDoc';
+import {WorkerDoc, fromWorkerDoc, newWorkerDoc, toWorkerRewrite, workerPath} from './workerDoc';
+import type {WorkerHealth, WorkerMessageStore, WorkerSample} from '../core/workerMessages';
+import type {WorkerRef} from '../core/checkIn';
 
 /** Firestore's answers to a write whose precondition failed: someone else wrote first. */
 const CONFLICT_CODES = new Set([5 /* NOT_FOUND */, 6 /* ALREADY_EXISTS */, 9 /* FAILED_PRECONDITION */]);
@@ -115,6 +117,27 @@ export const FIXED_QUERY_INDEXES = {
   },
   /** outboxDue: what the outbox sweep delivers (the automatic single-field index). */
   outboxDue: {kind: 'singleField', collectionGroup: 'outbox', fieldPath: 'nextAttemptTime', order: 'ASCENDING', queryScope: 'COLLECTION'},
+  /** workerSamples: a worker's time series of one kind. */
+  workerSamples: {
+    kind: 'composite',
+    collectionGroup: 'samples',
+    queryScope: 'COLLECTION',
+    fields: [
+      {fieldPath: 'kind', order: 'ASCENDING'},
+      {fieldPath: 'time', order: 'DESCENDING'},
+    ],
+  },
+  /** messagesByCode: a project's worker messages with one code, across workers. */
+  messagesByCode: {
+    kind: 'composite',
+    collectionGroup: 'samples',
+    queryScope: 'COLLECTION_GROUP',
+    fields: [
+      {fieldPath: 'projectId', order: 'ASCENDING'},
+      {fieldPath: 'code', order: 'ASCENDING'},
+      {fieldPath: 'time', order: 'DESCENDING'},
+    ],
+  },
   /** timedOut: every project's operations past their pipeline timeout. */
   timedOut: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.timeoutTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
 } as const;
@@ -145,7 +168,32 @@ interface OutboxDoc {
   lastError?: string;
 }
 
-export class FirestoreOperationStore implements OperationStore, OutboxStore {
+/** A worker sample as stored: projects/{p}/workers/{w}/samples/{auto id}. */
+interface SampleDoc {
+  projectId: string;
+  kind: WorkerSample['kind'];
+  time: Timestamp;
+  data: string;
+  jobId?: string;
+  code?: string;
+  containerStartTime?: string;
+  lifecycleEvent?: string;
+  /** Firestore's TTL policy (firestore.indexes.json) deletes the sample after this. */
+  expireTime: Timestamp;
+}
+
+export interface StoredSample extends WorkerSample {
+  workerId: string;
+}
+
+export interface WorkerPage {
+  workers: WorkerRecord[];
+  /** The last worker id of this page, when there may be more. */
+  next?: string;
+  documentsRead: number;
+}
+
+export class FirestoreOperationStore implements OperationStore, OutboxStore, WorkerMessageStore {
   private documentsRead = 0;
   private documentsWritten = 0;
   private readonly listeners = new Map<string, SharedListener>();
@@ -371,8 +419,109 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore {
     const {read, next} = change;
     const ref = this.workerRef(next.projectId, next.workerId);
     if (read.version) batch.update(ref, toWorkerRewrite(next), {lastUpdateTime: timestampOf(read.version)});
-    else batch.create(ref, toWorkerDoc(next));
+    else batch.create(ref, newWorkerDoc(next));
     return 1;
+  }
+
+  async recordWorkerMessages(
+    worker: WorkerRef,
+    health: WorkerHealth | undefined,
+    samples: WorkerSample[],
+    expireTime: Date,
+  ): Promise<void> {
+    const ref = this.workerRef(worker.projectId, worker.workerId);
+    const now = Timestamp.now();
+    const fields: Partial<WorkerDoc> = {lastMessageTime: now};
+    if (health) {
+      fields.health = JSON.stringify(health.report);
+      fields.healthTime = Timestamp.fromDate(health.time);
+      fields.healthy = health.healthy;
+      fields.vmBroken = health.broken;
+    }
+    // update() if the worker exists, else create(): never a merge that could leave a
+    // new worker without its `holding`/`healthy` fields (the listing filters need them).
+    for (const exists of [true, false]) {
+      const batch = this.db.batch();
+      if (exists) batch.update(ref, fields);
+      else batch.create(ref, {holding: false, healthy: true, ...fields});
+      for (const sample of samples) {
+        const doc: SampleDoc = {
+          projectId: worker.projectId,
+          kind: sample.kind,
+          time: Timestamp.fromDate(sample.time),
+          data: JSON.stringify(sample.data),
+          expireTime: Timestamp.fromDate(expireTime),
+        };
+        if (sample.jobId) doc.jobId = sample.jobId;
+        if (sample.code) doc.code = sample.code;
+        if (sample.containerStartTime !== undefined) doc.containerStartTime = sample.containerStartTime;
+        if (sample.lifecycleEvent) doc.lifecycleEvent = sample.lifecycleEvent;
+        batch.create(ref.collection('samples').doc(), doc);
+      }
+      try {
+        await batch.commit();
+        this.documentsWritten += 1 + samples.length;
+        return;
+      } catch (err) {
+        const code = (err as {code?: number}).code;
+        // NOT_FOUND: no such worker yet, create it; ALREADY_EXISTS: it appeared meanwhile.
+        if (code !== 5 && code !== 6) throw err;
+      }
+    }
+    throw new GafferError('ABORTED', `Worker ${worker.workerId} is being created concurrently; retry.`, {
+      reason: 'CONCURRENT_MODIFICATION',
+    });
+  }
+
+  /** A worker's newest samples of one kind (a time series), newest first. */
+  async workerSamples(worker: WorkerRef, kind: WorkerSample['kind'], limit: number): Promise<StoredSample[]> {
+    const snap = await this.workerRef(worker.projectId, worker.workerId)
+      .collection('samples')
+      .where('kind', '==', kind)
+      .orderBy('time', 'desc')
+      .limit(limit)
+      .get();
+    this.documentsRead += Math.max(1, snap.size);
+    return snap.docs.map(d => sampleFrom(worker.workerId, d.data() as SampleDoc));
+  }
+
+  /** The project's newest worker messages with this code, across its workers. */
+  async messagesByCode(projectId: string, code: string, limit: number): Promise<StoredSample[]> {
+    const snap = await this.db
+      .collectionGroup('samples')
+      .where('projectId', '==', projectId)
+      .where('code', '==', code)
+      .orderBy('time', 'desc')
+      .limit(limit)
+      .get();
+    this.documentsRead += Math.max(1, snap.size);
+    return snap.docs.map(d => sampleFrom(d.ref.parent.parent!.id, d.data() as SampleDoc));
+  }
+
+  async getWorker(projectId: string, workerId: string): Promise<WorkerRecord | undefined> {
+    return (await this.readWorker(projectId, workerId)).value;
+  }
+
+  /** A page of the project's workers by id, with equality filters (served by single-field indexes). */
+  async listWorkers(
+    projectId: string,
+    filter: {healthy?: boolean; holding?: boolean},
+    pageSize: number,
+    after?: string,
+  ): Promise<WorkerPage> {
+    let query: Query<WorkerDoc> = this.db.collection(`projects/${projectId}/workers`) as CollectionReference<WorkerDoc>;
+    if (filter.healthy !== undefined) query = query.where('healthy', '==', filter.healthy);
+    if (filter.holding !== undefined) query = query.where('holding', '==', filter.holding);
+    query = query.orderBy(FieldPath.documentId());
+    if (after) query = query.startAfter(after);
+    const snap = await query.limit(pageSize + 1).get();
+    this.documentsRead += Math.max(1, snap.size);
+    const docs = snap.docs.slice(0, pageSize);
+    return {
+      workers: docs.map(d => fromWorkerDoc(projectId, d.id, d.data())),
+      next: snap.size > pageSize ? docs[docs.length - 1]?.id : undefined,
+      documentsRead: Math.max(1, snap.size),
+    };
   }
 
   private outboxCollection(): CollectionReference<OutboxDoc> {
@@ -523,6 +672,15 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore {
       return created;
     });
   }
+}
+
+function sampleFrom(workerId: string, doc: SampleDoc): StoredSample {
+  const sample: StoredSample = {workerId, kind: doc.kind, time: doc.time.toDate(), data: JSON.parse(doc.data) as Record<string, unknown>};
+  if (doc.jobId) sample.jobId = doc.jobId;
+  if (doc.code) sample.code = doc.code;
+  if (doc.containerStartTime !== undefined) sample.containerStartTime = doc.containerStartTime;
+  if (doc.lifecycleEvent) sample.lifecycleEvent = doc.lifecycleEvent;
+  return sample;
 }
 
 /** The planner's OR of index-served conjuncts as one Firestore filter (undefined: all). */

@@ -6,6 +6,14 @@ import {FieldValue, Timestamp} from '@google-cloud/firestore';
 import {WorkerRecord, WorkerStatusJson} from '../core/worker';
 
 export interface WorkerDoc {
+  /** Indexed for listing: whether the worker holds an operation. */
+  holding?: boolean;
+  /** Indexed for listing: false once it reported unhealthy or broken. */
+  healthy?: boolean;
+  health?: string;
+  healthTime?: Timestamp;
+  vmBroken?: boolean;
+  lastMessageTime?: Timestamp;
   operationId?: string;
   leaseEpoch?: number;
   lastCheckInTime?: Timestamp;
@@ -20,8 +28,10 @@ export function workerPath(projectId: string, workerId: string): string {
 
 const ts = (date: Date | undefined) => (date ? Timestamp.fromDate(date) : undefined);
 
+/** The fields check-in owns; worker messages own the health fields. */
 export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
   return {
+    holding: worker.operationId !== undefined,
     operationId: worker.operationId,
     leaseEpoch: worker.leaseEpoch,
     lastCheckInTime: ts(worker.lastCheckInTime),
@@ -30,7 +40,12 @@ export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
   };
 }
 
-/** The whole document as an update that deletes the fields that are absent. */
+/** A new worker's document: check-in's fields, healthy until it reports otherwise. */
+export function newWorkerDoc(worker: WorkerRecord): WorkerDoc {
+  return {...toWorkerDoc(worker), healthy: true};
+}
+
+/** Check-in's fields as an update that deletes those absent (health fields untouched). */
 export function toWorkerRewrite(worker: WorkerRecord): Record<string, unknown> {
   const doc = toWorkerDoc(worker) as Record<string, unknown>;
   for (const key of ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime']) {
@@ -46,5 +61,14 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
   if (doc.lastCheckInTime) worker.lastCheckInTime = doc.lastCheckInTime.toDate();
   if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
   if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();
+  if (doc.health && doc.healthTime) {
+    worker.health = {
+      report: JSON.parse(doc.health) as Record<string, unknown>,
+      time: doc.healthTime.toDate(),
+      healthy: doc.healthy !== false,
+      broken: doc.vmBroken === true,
+    };
+  }
+  if (doc.lastMessageTime) worker.lastMessageTime = doc.lastMessageTime.toDate();
   return worker;
 }

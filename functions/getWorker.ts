@@ -1,0 +1,20 @@
+/** Operators: GET /v2alpha1/projects/{project}/workers/{worker} (latest status, health, held operation, last check-in). */
+import {notFound} from '../src/core/errors';
+import {checkProjectId} from '../src/core/names';
+import {checkWorkerId} from '../src/core/workerAccess';
+import {workerName, workerToJson} from '../src/core/worker';
+import type {Rpc} from '../src/http/rpc';
+
+export const getWorker: Rpc = {
+  name: 'getWorker',
+  method: 'GET',
+  path: '/v2alpha1/projects/{project}/workers/{worker}',
+  async handle({params, caller}, app) {
+    const projectId = checkProjectId(params.project!);
+    const workerId = checkWorkerId(params.worker!);
+    await app.access.check(caller, 'gaffer.workers.get', projectId);
+    const worker = await app.store.getWorker(projectId, workerId);
+    if (!worker) throw notFound('Worker', workerName(projectId, workerId), 'WORKER_NOT_FOUND');
+    return workerToJson(worker);
+  },
+};
