@@ -7,7 +7,7 @@ import {strict as assert} from 'assert';
 import {ChildProcess, spawn} from 'child_process';
 import {join} from 'path';
 import {freePort} from '../../src/dev/emulators';
-import {emulatorHost, helloRequest, randomProject} from '../helpers/gaffer';
+import {emulatorHost, helloRequest, pubsubEmulatorHost, randomProject} from '../helpers/gaffer';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -26,7 +26,15 @@ async function serve(target: string): Promise<Served> {
       `--source=${join(ROOT, 'build/functions/index.js')}`,
       `--port=${port}`,
     ],
-    {env: {...process.env, FIRESTORE_EMULATOR_HOST: emulatorHost(), GAFFER_STATE_PROJECT: 'gaffer-test'}, stdio: 'pipe'},
+    {
+      env: {
+        ...process.env,
+        FIRESTORE_EMULATOR_HOST: emulatorHost(),
+        PUBSUB_EMULATOR_HOST: pubsubEmulatorHost(),
+        GAFFER_STATE_PROJECT: 'gaffer-test',
+      },
+      stdio: 'pipe',
+    },
   );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -72,6 +80,23 @@ describe('functions framework targets', function () {
     for (const key of ['requeued', 'ended', 'timedOut', 'skipped']) assert.equal(typeof report[key], 'number', key);
     const wrongMethod = await fetch(`${sweep.url}/`);
     assert.equal(wrongMethod.status, 404);
+  });
+
+  it('serves dispatchOutbox and the WorkerMessages functions as their own targets', async () => {
+    const [outbox, messages] = await Promise.all([serve('dispatchOutbox'), serve('workerMessages')]);
+    started.push(outbox, messages);
+    const dispatched = await fetch(`${outbox.url}/`, {method: 'POST'});
+    assert.equal(dispatched.status, 200);
+    const report = (await dispatched.json()) as Record<string, unknown>;
+    assert.equal(typeof report.published, 'number');
+    const project = randomProject();
+    const sent = await send(
+      messages.url,
+      'POST',
+      `/v1b3/projects/${project}/WorkerMessages`,
+      JSON.stringify({workerMessages: [{labels: {WORKER_ID: 'w1'}, workerHealthReport: {vmIsHealthy: true}}]}),
+    );
+    assert.equal(sent.status, 200, JSON.stringify(sent.json));
   });
 
   it('answers malformed JSON with INVALID_ARGUMENT, not an HTML page', async () => {
