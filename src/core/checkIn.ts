@@ -360,7 +360,8 @@ export function describeEvent(data: AnyJson): string {
     case 'ContainerStartedEvent':
       return `Started running ${action}`;
     case 'ContainerStoppedEvent': {
-      const stderr = typeof data.stderr === 'string' && data.stderr ? `: ${data.stderr.slice(-512)}` : '';
+      const tail = typeof data.stderr === 'string' ? data.stderr.trim().slice(-512) : '';
+      const stderr = tail ? `: ${tail}` : '';
       return `Stopped running ${action}: exit status ${Number(data.exitStatus ?? 0)}${stderr}`;
     }
     case 'ContainerKilledEvent':

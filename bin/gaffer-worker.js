@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+require('../build/src/agent/main.js').run();

@@ -1,0 +1,69 @@
+/** The worker's view of Gaffer's public API: check-in and worker messages, over HTTP. */
+import type {CheckInRequestJson, CheckInResponseJson} from '../core/checkIn';
+import type {WorkerMessageJson, WorkerMessageResponseJson} from '../core/workerMessages';
+
+/** A google.rpc error answered by Gaffer (or a transport failure, status 0). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The lease is gone (expired, cancelled, given to another): stop work on it. */
+  get leaseLost(): boolean {
+    return this.status === 409;
+  }
+
+  /** Worth retrying: the server was unreachable or busy. */
+  get transient(): boolean {
+    return this.status === 0 || this.status === 429 || this.status >= 500;
+  }
+}
+
+export interface TokenSource {
+  /** An identity token, or undefined in development mode. */
+  token(): Promise<string | undefined>;
+}
+
+export class GafferWorkerApi {
+  constructor(
+    private readonly server: string,
+    private readonly projectId: string,
+    private readonly identity: TokenSource,
+  ) {}
+
+  checkIn(workerId: string, request: CheckInRequestJson, leaseEpoch?: string): Promise<CheckInResponseJson> {
+    const query = leaseEpoch ? `?leaseEpoch=${encodeURIComponent(leaseEpoch)}` : '';
+    return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request);
+  }
+
+  sendMessages(messages: WorkerMessageJson[]): Promise<{workerMessageResponses: WorkerMessageResponseJson[]}> {
+    return this.post(`/v1b3/projects/${this.projectId}/WorkerMessages`, {workerMessages: messages});
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const token = await this.identity.token();
+    let res: Response;
+    try {
+      res = await fetch(`${this.server}${path}`, {
+        method: 'POST',
+        headers: {'Content-Type': 'application/json', ...(token ? {Authorization: `Bearer ${token}`} : {})},
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'UNAVAILABLE', `can't reach Gaffer at ${this.server}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : {};
+    if (!res.ok) {
+      const error = (json as {error?: {status?: string; message?: string}}).error;
+      throw new ApiError(res.status, error?.status ?? 'UNKNOWN', error?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+}

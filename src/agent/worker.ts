@@ -1,0 +1,188 @@
+/**
+ * One worker slot: checks in for work, runs the operation it is given, reports events
+ * as they happen and renews its lease on every check-in, stops when the operation is
+ * cancelled or its lease is lost, reports the result, and asks for more. It also sends
+ * health reports at the interval the server answers, and a shutdown notice when told
+ * to stop while it holds an operation.
+ */
+import type {CheckInResponseJson} from '../core/checkIn';
+import {parseDuration} from '../core/time';
+import {ApiError, GafferWorkerApi} from './api';
+import {Executor} from './executor';
+import {hostStatus} from './host';
+import {EventData, PipelineJson, PipelineRunner, RunResult} from './runner';
+
+export interface WorkerSlotOptions {
+  api: GafferWorkerApi;
+  workerId: string;
+  executor: Executor;
+  log: (message: string) => void;
+  /** Retry delay after a transient failure. */
+  retryMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), {once: true});
+  });
+
+export class WorkerSlot {
+  private readonly stopping = new AbortController();
+  private runner?: PipelineRunner;
+  private holding?: string;
+  private healthIntervalMs = 60_000;
+  private readonly startTime = new Date();
+
+  constructor(private readonly options: WorkerSlotOptions) {}
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  /** Runs until stop(). */
+  async run(): Promise<void> {
+    const health = this.healthLoop();
+    while (!this.stopping.signal.aborted) {
+      try {
+        const response = await this.options.api.checkIn(this.workerId, {workerStatus: await hostStatus()});
+        if (response.features && response.metadata) await this.work(response);
+        else await sleep(untilDeadline(response, 10_000), this.stopping.signal);
+      } catch (err) {
+        this.options.log(`check-in failed: ${(err as Error).message}`);
+        await sleep(this.options.retryMs ?? 2000, this.stopping.signal);
+      }
+    }
+    await health;
+  }
+
+  /** Stops asking for work; a held operation is handed back with a shutdown notice. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    if (this.holding) {
+      try {
+        await this.options.api.sendMessages([
+          {labels: {WORKER_ID: this.workerId, JOB_ID: this.holding}, time: new Date().toISOString(), workerShutdownNotice: {reason: 'UNKNOWN'}},
+        ]);
+      } catch (err) {
+        this.options.log(`shutdown notice failed: ${(err as Error).message}`);
+      }
+    }
+    this.runner?.cancel();
+  }
+
+  private async work(assigned: CheckInResponseJson): Promise<void> {
+    const features = assigned.features!;
+    const epoch = features.leaseEpoch;
+    const interval = parseDuration(features.checkInInterval) ?? 30_000;
+    const pending: Array<{timestamp: string; data: EventData}> = [];
+    let lost = false;
+    this.holding = features.operation;
+    this.options.log(`took ${features.operation} (lease epoch ${epoch})`);
+    const runner = new PipelineRunner(
+      assigned.metadata!.pipeline as unknown as PipelineJson,
+      this.options.executor,
+      data => {
+        pending.push({timestamp: new Date().toISOString(), data});
+        reportSoon();
+      },
+      `${features.operation.split('/').pop()}-${epoch}`,
+    );
+    this.runner = runner;
+
+    // One check-in in flight at a time; events wait for the next one (a retried
+    // check-in repeats them, and the server drops the duplicates).
+    let inFlight: Promise<void> = Promise.resolve();
+    const report = (): Promise<void> =>
+      (inFlight = inFlight.then(async () => {
+        if (lost) return;
+        const events = pending.slice();
+        try {
+          const response = await this.options.api.checkIn(this.workerId, {events, workerStatus: await hostStatus()}, epoch);
+          pending.splice(0, events.length);
+          if (response.features?.cancelRequested) {
+            this.options.log(`${features.operation} was cancelled: stopping its actions`);
+            runner.cancel();
+          }
+        } catch (err) {
+          if (err instanceof ApiError && err.leaseLost) {
+            lost = true;
+            this.options.log(`lost the lease on ${features.operation}: ${err.message}`);
+            runner.cancel();
+          } else {
+            this.options.log(`check-in failed (will retry): ${(err as Error).message}`);
+          }
+        }
+      }));
+    let soon: NodeJS.Timeout | undefined;
+    const reportSoon = () => {
+      soon ??= setTimeout(() => {
+        soon = undefined;
+        void report();
+      }, 200);
+    };
+    const heartbeat = setInterval(() => void report(), interval);
+
+    let result: RunResult;
+    try {
+      result = await runner.run();
+    } finally {
+      clearInterval(heartbeat);
+      if (soon) clearTimeout(soon);
+      await inFlight;
+    }
+    if (!lost) await this.finish(features.operation, epoch, pending, result);
+    this.holding = undefined;
+    this.runner = undefined;
+  }
+
+  /** Reports the result, retrying transient failures; a lost lease ends it. */
+  private async finish(
+    operation: string,
+    epoch: string,
+    pending: Array<{timestamp: string; data: EventData}>,
+    result: RunResult,
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 30; attempt++) {
+      try {
+        await this.options.api.checkIn(this.workerId, {events: pending, result}, epoch);
+        this.options.log(`finished ${operation}: code ${result.code}${result.message ? ` (${result.message})` : ''}`);
+        return;
+      } catch (err) {
+        if (err instanceof ApiError && !err.transient) {
+          this.options.log(`result for ${operation} refused: ${err.message}`);
+          return;
+        }
+        await sleep(this.options.retryMs ?? 2000);
+      }
+    }
+  }
+
+  private async healthLoop(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        const {workerMessageResponses} = await this.options.api.sendMessages([
+          {
+            labels: {WORKER_ID: this.workerId, ...(this.holding ? {JOB_ID: this.holding} : {})},
+            time: new Date().toISOString(),
+            workerHealthReport: {
+              vmIsHealthy: true,
+              vmStartupTime: this.startTime.toISOString(),
+              reportInterval: `${this.healthIntervalMs / 1000}s`,
+            },
+          },
+        ]);
+        const answered = workerMessageResponses[0]?.workerHealthReportResponse?.reportInterval;
+        this.healthIntervalMs = (answered && parseDuration(answered)) || this.healthIntervalMs;
+      } catch (err) {
+        this.options.log(`health report failed: ${(err as Error).message}`);
+      }
+      await sleep(this.healthIntervalMs, this.stopping.signal);
+    }
+  }
+}
+
+function untilDeadline(response: CheckInResponseJson, fallbackMs: number): number {
+  const ms = Date.parse(response.deadline) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 200), 60_000) : fallbackMs;
+}
