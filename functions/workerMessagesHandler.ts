@@ -1,7 +1,7 @@
 /** Shared by both WorkerMessages paths: authenticate, check every message speaks for its sender, record. */
 import {Caller} from '../src/core/access';
 import {SendWorkerMessagesRequestJson, WorkerMessagesService, permissionDeniedForOtherWorker} from '../src/core/workerMessages';
-import {checkWorkerId} from '../src/core/workerAccess';
+import {WORKER_ID} from '../src/core/workerAccess';
 import type {App} from '../src/app';
 import {invalidArgument} from '../src/core/errors';
 
@@ -16,9 +16,16 @@ export async function sendWorkerMessages(
     throw invalidArgument('location', `the location of the path (${location})`, body.location);
   }
   const speaker = await app.workerAuth.speaker(caller, projectId);
-  for (const worker of WorkerMessagesService.workersOf(projectId, body)) {
-    checkWorkerId(worker.workerId);
+  WorkerMessagesService.workersOf(projectId, body).forEach((worker, i) => {
+    if (!WORKER_ID.test(worker.workerId)) {
+      throw invalidArgument(
+        `workerMessages[${i}].labels.WORKER_ID`,
+        'a worker id of 1-128 letters, digits, ".", "_" or "-" (starting with a letter or digit)',
+        worker.workerId,
+        'INVALID_WORKER_ID',
+      );
+    }
     if (speaker && worker.workerId !== speaker.workerId) throw permissionDeniedForOtherWorker(speaker, worker.workerId);
-  }
+  });
   return app.workerMessages.send(projectId, body);
 }

@@ -9,10 +9,15 @@ export interface PubSubConnection {
   emulatorHost?: string;
 }
 
+/** The emulator ignores credentials; without any, the client probes the GCE metadata server. */
+const EMULATOR_CREDENTIALS = {client_email: 'emulator@gaffer.invalid', private_key: 'unused'};
+
 export function connectPubSub(connection: PubSubConnection): PubSub {
   return new PubSub({
     projectId: connection.projectId,
-    ...(connection.emulatorHost ? {apiEndpoint: connection.emulatorHost, emulatorMode: true} : {}),
+    ...(connection.emulatorHost
+      ? {apiEndpoint: connection.emulatorHost, emulatorMode: true, credentials: EMULATOR_CREDENTIALS}
+      : {}),
   });
 }
 

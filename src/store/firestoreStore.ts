@@ -430,45 +430,33 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore, Wor
     expireTime: Date,
   ): Promise<void> {
     const ref = this.workerRef(worker.projectId, worker.workerId);
-    const now = Timestamp.now();
-    const fields: Partial<WorkerDoc> = {lastMessageTime: now};
-    if (health) {
-      fields.health = JSON.stringify(health.report);
-      fields.healthTime = Timestamp.fromDate(health.time);
-      fields.healthy = health.healthy;
-      fields.vmBroken = health.broken;
-    }
-    // update() if the worker exists, else create(): never a merge that could leave a
-    // new worker without its `holding`/`healthy` fields (the listing filters need them).
-    for (const exists of [true, false]) {
-      const batch = this.db.batch();
-      if (exists) batch.update(ref, fields);
-      else batch.create(ref, {holding: false, healthy: true, ...fields});
-      for (const sample of samples) {
-        const doc: SampleDoc = {
-          projectId: worker.projectId,
-          kind: sample.kind,
-          time: Timestamp.fromDate(sample.time),
-          data: JSON.stringify(sample.data),
-          expireTime: Timestamp.fromDate(expireTime),
-        };
-        if (sample.jobId) doc.jobId = sample.jobId;
-        if (sample.code) doc.code = sample.code;
-        if (sample.containerStartTime !== undefined) doc.containerStartTime = sample.containerStartTime;
-        if (sample.lifecycleEvent) doc.lifecycleEvent = sample.lifecycleEvent;
-        batch.create(ref.collection('samples').doc(), doc);
+    // Read, decide, commit if unchanged: a report older than the one kept (a delayed or
+    // retried batch) adds to the history but never replaces the latest health.
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      const snap = await ref.get();
+      this.documentsRead += 1;
+      const current = snap.data();
+      const fields: Partial<WorkerDoc> = {lastMessageTime: Timestamp.now()};
+      if (health && (!current?.healthTime || current.healthTime.toMillis() <= health.time.getTime())) {
+        fields.health = JSON.stringify(health.report);
+        fields.healthTime = Timestamp.fromDate(health.time);
+        fields.healthy = health.healthy;
+        fields.vmBroken = health.broken;
       }
+      const batch = this.db.batch();
+      // A new worker gets its listing fields (`holding`, `healthy`) from the start.
+      if (current) batch.update(ref, fields, {lastUpdateTime: snap.updateTime!});
+      else batch.create(ref, {holding: false, healthy: true, ...fields});
+      for (const sample of samples) batch.create(ref.collection('samples').doc(), toSampleDoc(worker, sample, expireTime));
       try {
         await batch.commit();
         this.documentsWritten += 1 + samples.length;
         return;
       } catch (err) {
-        const code = (err as {code?: number}).code;
-        // NOT_FOUND: no such worker yet, create it; ALREADY_EXISTS: it appeared meanwhile.
-        if (code !== 5 && code !== 6) throw err;
+        if (!CONFLICT_CODES.has((err as {code?: number}).code ?? -1)) throw err;
       }
     }
-    throw new GafferError('ABORTED', `Worker ${worker.workerId} is being created concurrently; retry.`, {
+    throw new GafferError('ABORTED', `Worker ${worker.workerId} is being changed by others; retry.`, {
       reason: 'CONCURRENT_MODIFICATION',
     });
   }
@@ -672,6 +660,21 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore, Wor
       return created;
     });
   }
+}
+
+function toSampleDoc(worker: WorkerRef, sample: WorkerSample, expireTime: Date): SampleDoc {
+  const doc: SampleDoc = {
+    projectId: worker.projectId,
+    kind: sample.kind,
+    time: Timestamp.fromDate(sample.time),
+    data: JSON.stringify(sample.data),
+    expireTime: Timestamp.fromDate(expireTime),
+  };
+  if (sample.jobId) doc.jobId = sample.jobId;
+  if (sample.code) doc.code = sample.code;
+  if (sample.containerStartTime !== undefined) doc.containerStartTime = sample.containerStartTime;
+  if (sample.lifecycleEvent) doc.lifecycleEvent = sample.lifecycleEvent;
+  return doc;
 }
 
 function sampleFrom(workerId: string, doc: SampleDoc): StoredSample {

@@ -69,7 +69,12 @@ describe('completion events on Pub/Sub', function () {
   }
 
   before(() => {
-    pubsub = new PubSub({projectId: stateProject, apiEndpoint: pubsubEmulatorHost(), emulatorMode: true});
+    pubsub = new PubSub({
+      projectId: stateProject,
+      apiEndpoint: pubsubEmulatorHost(),
+      emulatorMode: true,
+      credentials: {client_email: 'test@gaffer.invalid', private_key: 'unused'},
+    });
   });
   after(async () => {
     await Promise.all(collectors.map(c => c.close()));

@@ -88,6 +88,23 @@ describe('worker messages', function () {
     assert.equal(missing.status, 404);
   });
 
+  it('never lets an older health report replace a newer one', async () => {
+    const project = randomProject();
+    await send(project, [{labels: {WORKER_ID: 'w'}, time: '2026-05-01T00:00:00Z', workerHealthReport: {vmIsHealthy: true, msg: 'new'}}]);
+    await send(project, [{labels: {WORKER_ID: 'w'}, time: '2026-04-01T00:00:00Z', workerHealthReport: {vmIsHealthy: false, msg: 'old'}}]);
+    const worker = await getWorker(project, 'w');
+    assert.equal(worker.healthy, true);
+    assert.equal((worker.health as Json).msg, 'new');
+    const history = await server.app.store.workerSamples({projectId: project, workerId: 'w'}, 'health', 10);
+    assert.equal(history.length, 2, 'the older report is still in the history');
+  });
+
+  it('names the bad label when a WORKER_ID is malformed', async () => {
+    const res = await send(randomProject(), [{labels: {WORKER_ID: 'not/valid'}, workerHealthReport: {vmIsHealthy: true}}]);
+    assert.equal(res.status, 400);
+    assert.match((res.json.error as Json).message as string, /workerMessages\[0\]\.labels\.WORKER_ID/);
+  });
+
   it('pages through workers by id with sealed tokens', async () => {
     const project = randomProject();
     await send(project, Array.from({length: 7}, (_, i) => msg(`w${i}`, {workerHealthReport: {vmIsHealthy: true}})));

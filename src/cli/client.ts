@@ -1,0 +1,163 @@
+/**
+ * Gaffer's public HTTP API over fetch: JSON in, JSON out, and google.rpc errors turned
+ * into ApiError. Nothing here knows about Firestore or the server's code.
+ */
+import type {OperationJson} from '../core/wire';
+import type {WorkerJson} from '../core/worker';
+import {CliError} from './io';
+
+/** A google.rpc.Status the server answered with. */
+export class ApiError extends CliError {
+  constructor(readonly status: string, readonly detail: string, readonly httpStatus: number) {
+    super(`${status}: ${detail}`);
+    this.name = 'ApiError';
+  }
+}
+
+export interface ListOperationsResponse {
+  operations?: OperationJson[];
+  nextPageToken?: string;
+}
+
+export interface ListWorkersResponse {
+  workers?: WorkerJson[];
+  nextPageToken?: string;
+}
+
+export interface PageRequest {
+  filter?: string;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** projects/{project}/operations/{id}, split. */
+export interface OperationRef {
+  project: string;
+  id: string;
+}
+
+export function operationPath(ref: OperationRef): string {
+  return `/v2alpha1/projects/${segment(ref.project)}/operations/${segment(ref.id)}`;
+}
+
+/** Ordinary calls give up after this long; :wait calls after their own timeout plus this. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+type Query = Record<string, string | undefined>;
+
+export class GafferClient {
+  private readonly root: string;
+
+  constructor(readonly server: string) {
+    this.root = server.replace(/\/+$/, '');
+  }
+
+  runPipeline(request: unknown): Promise<OperationJson> {
+    return this.send('POST', '/v2alpha1/pipelines:run', {body: request});
+  }
+
+  getOperation(ref: OperationRef): Promise<OperationJson> {
+    return this.send('GET', operationPath(ref));
+  }
+
+  listOperations(project: string, page: PageRequest): Promise<ListOperationsResponse> {
+    return this.send('GET', `/v2alpha1/projects/${segment(project)}/operations`, {query: pageQuery(page)});
+  }
+
+  cancelOperation(ref: OperationRef): Promise<Record<string, unknown>> {
+    return this.send('POST', `${operationPath(ref)}:cancel`, {body: {}});
+  }
+
+  /** operations.wait: the operation once done, or its latest state after `timeoutMs`. */
+  waitOperation(ref: OperationRef, timeoutMs: number): Promise<OperationJson> {
+    const body = {timeout: `${(timeoutMs / 1000).toFixed(3)}s`};
+    return this.send('POST', `${operationPath(ref)}:wait`, {body, timeoutMs: timeoutMs + REQUEST_TIMEOUT_MS});
+  }
+
+  listWorkers(project: string, page: PageRequest): Promise<ListWorkersResponse> {
+    return this.send('GET', `/v2alpha1/projects/${segment(project)}/workers`, {query: pageQuery(page)});
+  }
+
+  private async send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    options: {query?: Query; body?: unknown; timeoutMs?: number} = {},
+  ): Promise<T> {
+    const url = new URL(this.root + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value);
+    }
+    const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    let status: number;
+    let text: string;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: options.body === undefined ? {} : {'Content-Type': 'application/json'},
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      throw this.transportError(err, timeoutMs);
+    }
+    const json = parseJson(text);
+    if (status < 200 || status >= 300) throw apiError(status, json, text);
+    if (json === undefined) throw new CliError(`Gaffer at ${this.server} answered HTTP ${status} with no JSON body`);
+    return json as T;
+  }
+
+  private transportError(err: unknown, timeoutMs: number): CliError {
+    if (err instanceof Error && err.name === 'TimeoutError') {
+      return new CliError(`Gaffer at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)}s`);
+    }
+    const cause = causeOf(err);
+    return new CliError(`can't reach Gaffer at ${this.server} (is \`npm start\` running?)${cause ? ` [${cause}]` : ''}`);
+  }
+}
+
+function pageQuery(page: PageRequest): Query {
+  return {
+    filter: page.filter,
+    pageSize: page.pageSize === undefined ? undefined : String(page.pageSize),
+    pageToken: page.pageToken,
+  };
+}
+
+/** A path segment; ":" stays as is (legacy "example.com:project" ids). */
+function segment(value: string): string {
+  return encodeURIComponent(value).replace(/%3A/gi, ':');
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function apiError(httpStatus: number, json: unknown, text: string): CliError {
+  const error = (json as {error?: {message?: unknown; status?: unknown}} | undefined)?.error;
+  if (error && typeof error.message === 'string') {
+    const status = typeof error.status === 'string' ? error.status : `HTTP ${httpStatus}`;
+    return new ApiError(status, error.message, httpStatus);
+  }
+  const snippet = text.trim().slice(0, 200);
+  return new ApiError(`HTTP ${httpStatus}`, snippet || 'no error message in the response', httpStatus);
+}
+
+/** Why fetch failed: the system error code under its "fetch failed" (ECONNREFUSED, ENOTFOUND, ...) or the cause's message. */
+function causeOf(err: unknown): string | undefined {
+  let message: string | undefined;
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const {code, message: text} = current as {code?: unknown; message?: unknown};
+    if (typeof code === 'string') return code;
+    if (depth > 0 && typeof text === 'string' && text) message = text;
+    current = (current as {cause?: unknown}).cause;
+  }
+  return message;
+}

@@ -1,0 +1,36 @@
+/** `gaffer run FILE`: pipelines.run with a pipeline from a JSON or YAML file. */
+import {booleanOption, parseLabels, parseOperationName, stringsOption} from '../args';
+import {Command, out} from '../command';
+import {toJson} from '../format';
+import {UsageError} from '../io';
+import {applyOverrides, loadRunRequest} from '../pipelineFile';
+import {timeoutOption, waitAndReport} from './wait';
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'submit a pipeline (JSON or YAML, a RunPipelineRequest or a Pipeline); prints the operation name',
+  usage: 'gaffer run FILE [--label KEY=VALUE]... [--project ID] [--wait [--timeout DURATION]]',
+  details: [
+    'FILE                 .json, .yaml or .yml; - reads stdin',
+    '--label KEY=VALUE    add a label (repeatable; overrides the file\'s)',
+    '--project ID         set pipeline.resources.projectId (default: the file\'s)',
+    '--wait               then wait until done, and exit as `gaffer wait` does',
+    '--timeout DURATION   with --wait: give up after this long',
+  ],
+  options: {label: {type: 'string', multiple: true}, wait: {type: 'boolean'}, timeout: {type: 'string'}},
+  positionals: ['FILE'],
+  async run(ctx) {
+    const wait = booleanOption(ctx.values, 'wait');
+    const timeoutMs = timeoutOption(ctx);
+    if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout needs --wait', ctx.usage);
+    const labels = parseLabels(stringsOption(ctx.values, 'label'));
+    const request = applyOverrides(await loadRunRequest(ctx.positionals[0]!, ctx.io), ctx.projectFlag, labels);
+    const op = await ctx.client.runPipeline(request);
+    if (!wait) {
+      out(ctx, ctx.json ? toJson(op) : op.name);
+      return 0;
+    }
+    if (!ctx.json) out(ctx, op.name);
+    return waitAndReport(ctx, parseOperationName(op.name, undefined), timeoutMs);
+  },
+};

@@ -1,0 +1,175 @@
+/**
+ * End to end: a real server on the real emulators, and real gaffer-worker processes
+ * running actions as host processes. Leases are short so a killed worker is noticed
+ * within seconds.
+ */
+import {strict as assert} from 'assert';
+import {ChildProcess, spawn} from 'child_process';
+import {join} from 'path';
+import {startLocalServer, LocalServer} from '../../src/server';
+import {call, randomProject, testConfig} from '../helpers/gaffer';
+
+type Json = Record<string, unknown>;
+interface OperationJson {
+  name: string;
+  done: boolean;
+  error?: {code: number; message: string};
+  response?: Json;
+  metadata: {events: Array<{description: string; details: Json}>};
+}
+const T = 'type.googleapis.com/google.genomics.v2alpha1.';
+const ROOT = join(__dirname, '../../..');
+
+describe('gaffer-worker end to end', function () {
+  this.timeout(180_000);
+  let server: LocalServer;
+  const agents: ChildProcess[] = [];
+
+  before(async () => {
+    server = await startLocalServer(
+      testConfig({
+        leaseDurationMs: 4000,
+        leaseGraceMs: 1000,
+        checkInIntervalMs: 1000,
+        idleCheckInIntervalMs: 300,
+        sweepIntervalMs: 500,
+        outboxIntervalMs: 1000,
+      }),
+    );
+  });
+  afterEach(() => {
+    for (const agent of agents.splice(0)) agent.kill('SIGKILL');
+  });
+  after(() => server.close());
+
+  function startAgent(project: string, workerId: string): ChildProcess {
+    const agent = spawn(
+      process.execPath,
+      [join(ROOT, 'bin/gaffer-worker.js'), '--server', server.url, '--project', project, '--worker-id', workerId, '--local'],
+      {stdio: ['ignore', 'ignore', 'pipe']},
+    );
+    agent.stderr?.on('data', () => undefined);
+    agents.push(agent);
+    return agent;
+  }
+
+  function pipeline(project: string, actions: Json[], extra: Json = {}): Json {
+    return {pipeline: {actions, resources: {projectId: project, ...extra}}};
+  }
+
+  async function run(request: Json): Promise<string> {
+    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', request);
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    return res.json.name as string;
+  }
+
+  async function waitDone(name: string, timeoutMs = 60_000): Promise<OperationJson> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const res = await call(server, 'POST', `/v2alpha1/${name}:wait`, {timeout: '10s'});
+      const op = res.json as unknown as OperationJson;
+      if (op.done) return op;
+    }
+    throw new Error(`${name} not done after ${timeoutMs} ms`);
+  }
+
+  const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length)).reverse();
+
+  it('runs 10 pipelines through 2 workers, with the right outcome and events for each', async () => {
+    const project = randomProject();
+    startAgent(project, 'agent-a');
+    startAgent(project, 'agent-b');
+    // Each takes a second, so one worker can't drain the queue before the other asks.
+    const ok = (i: number) => run(pipeline(project, [{imageUri: 'alpine', commands: ['sh', '-c', `sleep 1; echo run ${i}`]}]));
+    const names = await Promise.all(Array.from({length: 8}, (_, i) => ok(i)));
+    const failing = await run(
+      pipeline(project, [
+        {imageUri: 'alpine', commands: ['sh', '-c', 'echo boom >&2; exit 3']},
+        {imageUri: 'alpine', commands: ['sh', '-c', 'test "$GOOGLE_LAST_EXIT_STATUS" = 3 && test "$GOOGLE_PIPELINE_FAILED" = 1'], flags: ['ALWAYS_RUN']},
+        {imageUri: 'alpine', commands: ['echo', 'skipped']},
+      ]),
+    );
+    const cancelled = await run(pipeline(project, [{imageUri: 'alpine', commands: ['sleep', '60']}]));
+
+    const done = await Promise.all(names.map(name => waitDone(name)));
+    for (const op of done) {
+      assert.equal(op.error, undefined, JSON.stringify(op.error));
+      assert.deepEqual(op.response, {'@type': `${T}RunPipelineResponse`});
+      assert.deepEqual(types(op), ['WorkerAssignedEvent', 'ContainerStartedEvent', 'ContainerStoppedEvent', 'WorkerReleasedEvent']);
+    }
+    const workersUsed = new Set(done.map(op => op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerAssignedEvent'))!.details.instance));
+    assert.deepEqual(workersUsed, new Set(['agent-a', 'agent-b']), 'both workers took work');
+
+    const failed = await waitDone(failing);
+    assert.equal(failed.error?.code, 9);
+    assert.match(failed.error!.message, /action 1: unexpected exit status 3/);
+    const failedEvents = failed.metadata.events.map(e => e.details).reverse();
+    const stopped = failedEvents.filter(d => String(d['@type']).endsWith('ContainerStoppedEvent'));
+    assert.deepEqual(stopped.map(d => [d.actionId, d.exitStatus ?? 0]), [[1, 3], [2, 0]], 'ALWAYS_RUN ran, the third action did not');
+    assert.match(String(stopped[0]!.stderr), /boom/);
+    assert.ok(types(failed).includes('UnexpectedExitStatusEvent'));
+
+    // Cancel once the worker has started it; the worker stops it and reports back.
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const op = (await call(server, 'GET', `/v2alpha1/${cancelled}`)).json as unknown as OperationJson;
+      if (types(op).includes('ContainerStartedEvent')) break;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    await call(server, 'POST', `/v2alpha1/${cancelled}:cancel`, {});
+    const cancelledOp = await waitDone(cancelled, 20_000);
+    assert.equal(cancelledOp.error?.code, 1);
+    assert.ok(types(cancelledOp).includes('ContainerStoppedEvent'), 'the worker stopped the action and reported back');
+  });
+
+  for (const preemptible of [true, false]) {
+    it(`${preemptible ? 'retries' : 'ends ABORTED'} a ${preemptible ? 'preemptible' : 'non-preemptible'} operation whose worker was killed with SIGKILL`, async () => {
+      const project = randomProject();
+      const victim = startAgent(project, 'victim');
+      const name = await run(
+        pipeline(project, [{imageUri: 'alpine', commands: ['sh', '-c', 'sleep 2; echo done']}], {
+          virtualMachine: {machineType: 'n1-standard-1', preemptible},
+        }),
+      );
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+        if (types(op).includes('WorkerAssignedEvent')) break;
+        await new Promise(r => setTimeout(r, 100));
+      }
+      victim.kill('SIGKILL');
+      startAgent(project, 'survivor');
+      const killedAt = Date.now();
+      const op = await waitDone(name, 30_000);
+      // Lease (4 s) + grace (1 s) + sweep interval (0.5 s) + the retry's own run.
+      assert.ok(Date.now() - killedAt < 20_000);
+      const assigned = op.metadata.events.filter(e => String(e.details['@type']).endsWith('WorkerAssignedEvent')).map(e => e.details.instance);
+      if (preemptible) {
+        assert.equal(op.error, undefined, JSON.stringify(op.error));
+        assert.deepEqual(assigned.reverse(), ['victim', 'survivor']);
+      } else {
+        assert.deepEqual(op.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
+        assert.deepEqual(assigned, ['victim']);
+      }
+    });
+  }
+
+  it('hands its operation back with a shutdown notice on SIGTERM', async () => {
+    const project = randomProject();
+    const agent = startAgent(project, 'polite');
+    const name = await run(
+      pipeline(project, [{imageUri: 'alpine', commands: ['sleep', '30']}], {virtualMachine: {machineType: 'n1-standard-1', preemptible: true}}),
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+      if (types(op).includes('ContainerStartedEvent')) break;
+      await new Promise(r => setTimeout(r, 100));
+    }
+    agent.kill('SIGTERM');
+    await new Promise(r => agent.once('exit', r));
+    const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+    assert.equal(op.done, false);
+    assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, /shutting down/);
+  });
+});
