@@ -85,6 +85,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     leaseGraceMs: config.leaseGraceMs,
     checkInIntervalMs: config.checkInIntervalMs,
     idleCheckInIntervalMs: config.idleCheckInIntervalMs,
+    idleRecordIntervalMs: config.idleRecordIntervalMs,
     retry: {maxPreemptibleAttempts: config.maxPreemptibleAttempts},
   });
   const workerMessages = new WorkerMessagesService({

@@ -38,6 +38,8 @@ export interface Config {
   checkInIntervalMs: number;
   /** How soon an idle worker should ask again for work. */
   idleCheckInIntervalMs: number;
+  /** An idle worker's check-in is recorded (last check-in time, status) at most this often. */
+  idleRecordIntervalMs: number;
   /** How often `npm start` runs expireLeases (Cloud Scheduler does it when deployed). */
   sweepIntervalMs: number;
   /** Assignments a preemptible pipeline may get in all, before it ends UNAVAILABLE. */
@@ -133,7 +135,8 @@ export const OPTIONS = {
   leaseDurationMs: option('GAFFER_LEASE_DURATION', 180_000, 'lease length after each check-in', durationMs),
   leaseGraceMs: option('GAFFER_LEASE_GRACE', 60_000, 'grace after a lease deadline', durationMs),
   checkInIntervalMs: option('GAFFER_CHECK_IN_INTERVAL', 30_000, 'check-in interval of a busy worker', durationMs),
-  idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 10_000, 'check-in interval of an idle worker', durationMs),
+  idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 2_000, 'check-in interval of an idle worker', durationMs),
+  idleRecordIntervalMs: option('GAFFER_IDLE_RECORD_INTERVAL', 30_000, 'how often an idle check-in is written', durationMs),
   sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
   maxPreemptibleAttempts: option('GAFFER_MAX_PREEMPTIBLE_ATTEMPTS', 3, 'attempts of a preemptible pipeline', integerIn(1, 100)),
   workerIssuers: option<TrustedIssuer[]>('GAFFER_WORKER_ISSUERS', [], 'trusted worker token issuers (JSON array or @file)', parseTrustedIssuers),
@@ -178,6 +181,7 @@ export function parseConfig(env: Env = process.env): Config {
     leaseGraceMs: read(OPTIONS.leaseGraceMs),
     checkInIntervalMs: read(OPTIONS.checkInIntervalMs),
     idleCheckInIntervalMs: read(OPTIONS.idleCheckInIntervalMs),
+    idleRecordIntervalMs: read(OPTIONS.idleRecordIntervalMs),
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),
     workerIssuers: read(OPTIONS.workerIssuers),

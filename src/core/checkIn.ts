@@ -89,6 +89,8 @@ export interface CheckInOptions {
   retry: RetryPolicy;
   /** How many of the oldest queued operations a worker picks from. */
   assignmentWindow?: number;
+  /** An idle worker's check-in is written (lastCheckInTime, status) at most this often. */
+  idleRecordIntervalMs?: number;
 }
 
 const MAX_ATTEMPTS = 12;
@@ -236,6 +238,10 @@ export class CheckInService {
       // Taken by another worker, or this worker's own document moved on: re-read.
       return undefined;
     }
+    // An idle worker polls often; record its check-in (and status) only now and then.
+    const previous = workerRead.value?.lastCheckInTime;
+    const recordEveryMs = this.options.idleRecordIntervalMs ?? 0;
+    if (previous && now.getTime() - previous.getTime() < recordEveryMs) return this.idleResponse(now);
     if (!(await store.commit([{kind: 'worker', read: workerRead, next: worker}]))) return undefined;
     return this.idleResponse(now);
   }

@@ -48,7 +48,9 @@ describe('gaffer-worker end to end', function () {
       [join(ROOT, 'bin/gaffer-worker.js'), '--server', server.url, '--project', project, '--worker-id', workerId, '--local'],
       {stdio: ['ignore', 'ignore', 'pipe']},
     );
-    agent.stderr?.on('data', () => undefined);
+    agent.stderr?.on('data', (chunk: Buffer) => {
+      if (process.env.GAFFER_TEST_VERBOSE) process.stderr.write(chunk);
+    });
     agents.push(agent);
     return agent;
   }
@@ -97,8 +99,6 @@ describe('gaffer-worker end to end', function () {
       assert.deepEqual(op.response, {'@type': `${T}RunPipelineResponse`});
       assert.deepEqual(types(op), ['WorkerAssignedEvent', 'ContainerStartedEvent', 'ContainerStoppedEvent', 'WorkerReleasedEvent']);
     }
-    const workersUsed = new Set(done.map(op => op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerAssignedEvent'))!.details.instance));
-    assert.deepEqual(workersUsed, new Set(['agent-a', 'agent-b']), 'both workers took work');
 
     const failed = await waitDone(failing);
     assert.equal(failed.error?.code, 9);
@@ -120,6 +120,10 @@ describe('gaffer-worker end to end', function () {
     const cancelledOp = await waitDone(cancelled, 20_000);
     assert.equal(cancelledOp.error?.code, 1);
     assert.ok(types(cancelledOp).includes('ContainerStoppedEvent'), 'the worker stopped the action and reported back');
+
+    const takenBy = (op: OperationJson) =>
+      op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerAssignedEvent'))!.details.instance;
+    assert.deepEqual(new Set([...done, failed, cancelledOp].map(takenBy)), new Set(['agent-a', 'agent-b']), 'both workers took work');
   });
 
   for (const preemptible of [true, false]) {
