@@ -11,6 +11,7 @@ import {ApiError, GafferWorkerApi} from './api';
 import {Executor} from './executor';
 import {hostStatus} from './host';
 import {EventData, PipelineJson, PipelineRunner, RunResult} from './runner';
+import {sleep} from './sleep';
 
 export interface WorkerSlotOptions {
   api: GafferWorkerApi;
@@ -19,19 +20,6 @@ export interface WorkerSlotOptions {
   log: (message: string) => void;
   /** Retry delay after a transient failure. */
   retryMs?: number;
-}
-
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>(resolve => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, {once: true});
-  });
 }
 
 export class WorkerSlot {
