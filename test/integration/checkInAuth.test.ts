@@ -9,13 +9,11 @@
  * The App's verifier uses the real clock, so tokens are signed around Date.now().
  */
 import {strict as assert} from 'assert';
-import {mkdtempSync, rmSync, writeFileSync} from 'fs';
-import {tmpdir} from 'os';
-import {join} from 'path';
-import {exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike} from 'jose';
-import type {TrustedIssuer} from '../../src/core/identity';
+import {rmSync} from 'fs';
 import {LocalServer} from '../../src/server';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {assertRefused} from '../helpers/refusals';
+import {badTokens, gceClaims, k8sClaims, makeTestIssuers, sign, type BadToken, type KeyPair, type TestIssuers} from '../helpers/tokens';
 
 type Json = Record<string, unknown>;
 interface OperationJson {
@@ -25,149 +23,28 @@ interface OperationJson {
   error?: {code: number; message: string};
   response?: Json;
 }
-interface ErrorJson {
-  code: number;
-  message: string;
-  status: string;
-  details: Array<Json & {reason?: string; domain?: string; metadata?: Record<string, string>}>;
-}
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
-const GCE_ISS = 'https://accounts.google.com';
-const GCE_AUD = 'https://gaffer.test';
-const K8S_ISS = 'https://kubernetes.default.svc';
-const K8S_AUD = 'gaffer';
 /** Every Kubernetes worker belongs to this project (the issuer's fixed projectId). */
 const K8S_PROJECT = randomProject('k8s');
-
-interface Pair {
-  privateKey: KeyLike;
-  publicJwk: JWK;
-}
-
-async function pair(alg: 'RS256' | 'ES256', kid: string): Promise<Pair> {
-  const {privateKey, publicKey} = await generateKeyPair(alg);
-  return {privateKey, publicJwk: {...(await exportJWK(publicKey)), kid, alg, use: 'sig'}};
-}
-
-function sign(key: Pair, claims: JWTPayload): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({alg: key.publicJwk.alg!, kid: key.publicJwk.kid!, typ: 'JWT'})
-    .sign(key.privateKey);
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** A GCE instance identity token's claims (format=full) for instance `worker` of `project`. */
-function gceClaims(project: string, worker: string, overrides: JWTPayload = {}): JWTPayload {
-  const now = nowSeconds();
-  return {
-    iss: GCE_ISS,
-    aud: GCE_AUD,
-    sub: '112233445566778899',
-    azp: '112233445566778899',
-    iat: now - 5,
-    exp: now + 3595,
-    google: {
-      compute_engine: {
-        project_id: project,
-        project_number: 123456789012,
-        zone: 'us-central1-a',
-        instance_id: '1234567890123456789',
-        instance_name: worker,
-        instance_creation_timestamp: now - 600,
-      },
-    },
-    ...overrides,
-  };
-}
-
-/** A Kubernetes projected service-account token's claims for pod `pod`. */
-function k8sClaims(pod: string, overrides: JWTPayload = {}): JWTPayload {
-  const now = nowSeconds();
-  return {
-    iss: K8S_ISS,
-    aud: [K8S_AUD],
-    sub: 'system:serviceaccount:batch:gaffer-worker',
-    iat: now - 5,
-    nbf: now - 5,
-    exp: now + 600,
-    'kubernetes.io': {
-      namespace: 'batch',
-      pod: {name: pod, uid: '5e9b1b0f-0000-4000-8000-000000000001'},
-      serviceaccount: {name: 'gaffer-worker', uid: '5e9b1b0f-0000-4000-8000-000000000002'},
-    },
-    ...overrides,
-  };
-}
-
-function b64(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
 
 const tokenPath = (token: string) => `/v2alpha1/workers/${token}:checkIn`;
 const namedPath = (project: string, worker: string) => `/v2alpha1/projects/${project}/workers/${worker}:checkIn`;
 
-/** Checks a refusal's HTTP status, google.rpc status, ErrorInfo reason, and that the token is not echoed. */
-function assertRefused(
-  res: {status: number; json: Json},
-  httpStatus: number,
-  status: string,
-  reason: string,
-  token?: string,
-): ErrorJson {
-  assert.equal(res.status, httpStatus, JSON.stringify(res.json));
-  const error = res.json.error as ErrorJson;
-  assert.ok(error, `no error in ${JSON.stringify(res.json)}`);
-  assert.equal(error.code, httpStatus);
-  assert.equal(error.status, status);
-  const info = error.details.find(d => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
-  assert.ok(info, `no ErrorInfo in ${JSON.stringify(error)}`);
-  assert.equal(info.reason, reason, error.message);
-  assert.equal(info.domain, 'gaffer');
-  assert.ok(error.message.length > 0);
-  if (token && token.length > 20) {
-    const body = JSON.stringify(res.json);
-    for (const segment of token.split('.')) {
-      if (segment.length > 20) assert.ok(!body.includes(segment), 'the error must not echo the token');
-    }
-  }
-  return error;
-}
-
 describe('workers.checkIn authentication', function () {
   this.timeout(60_000);
+  let issuers: TestIssuers;
   let dir: string;
-  let gceKey: Pair;
-  let gceImpostor: Pair; // same kid as gceKey, another key
-  let k8sKey: Pair;
-  let k8sImpostor: Pair; // same kid as k8sKey, another key
+  let gceKey: KeyPair;
+  let k8sKey: KeyPair;
   let server: LocalServer;
   /** Operations a test queued in the shared K8S_PROJECT: cancelled after it, so later tests get only their own. */
   let k8sQueued: string[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gaffer-checkin-auth-'));
-    gceKey = await pair('RS256', 'gce-key-1');
-    gceImpostor = await pair('RS256', 'gce-key-1');
-    k8sKey = await pair('ES256', 'k8s-key-1');
-    k8sImpostor = await pair('ES256', 'k8s-key-1');
-    const gceJwks = join(dir, 'gce-jwks.json');
-    const k8sJwks = join(dir, 'k8s-jwks.json');
-    writeFileSync(gceJwks, JSON.stringify({keys: [gceKey.publicJwk]}));
-    writeFileSync(k8sJwks, JSON.stringify({keys: [k8sKey.publicJwk]}));
-    const workerIssuers: TrustedIssuer[] = [
-      {kind: 'gce', issuer: GCE_ISS, audience: GCE_AUD, jwksFile: gceJwks},
-      {
-        kind: 'oidc',
-        issuer: K8S_ISS,
-        audience: K8S_AUD,
-        jwksFile: k8sJwks,
-        workerClaim: 'kubernetes.io.pod.name',
-        projectId: K8S_PROJECT,
-      },
-    ];
-    server = await startGaffer({workerIssuers, checkInIntervalMs: 30_000});
+    issuers = await makeTestIssuers('gaffer-checkin-auth-', K8S_PROJECT);
+    ({dir, gceKey, k8sKey} = issuers);
+    server = await startGaffer({workerIssuers: issuers.workerIssuers, checkInIntervalMs: 30_000});
     assert.equal(server.app.workerAuth.developmentMode, false);
   });
 
@@ -298,97 +175,7 @@ describe('workers.checkIn authentication', function () {
   });
 
   describe('refuses bad tokens and changes nothing', () => {
-    interface BadToken {
-      title: string;
-      reason: string;
-      /** The token, for the worker it claims to be. */
-      make(project: string, worker: string): Promise<string> | string;
-      k8s?: boolean;
-    }
-    const cases: BadToken[] = [
-      {
-        title: 'an expired GCE token',
-        reason: 'WORKER_TOKEN_EXPIRED',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {iat: nowSeconds() - 7200, exp: nowSeconds() - 3600})),
-      },
-      {
-        title: 'an expired Kubernetes token',
-        reason: 'WORKER_TOKEN_EXPIRED',
-        k8s: true,
-        make: (_p, w) => sign(k8sKey, k8sClaims(w, {iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 600})),
-      },
-      {
-        title: 'a token not yet valid (nbf an hour ahead)',
-        reason: 'WORKER_TOKEN_NOT_YET_VALID',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {nbf: nowSeconds() + 3600, exp: nowSeconds() + 7200})),
-      },
-      {
-        title: 'a token issued in the future (iat an hour ahead)',
-        reason: 'WORKER_TOKEN_NOT_YET_VALID',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {iat: nowSeconds() + 3600, exp: nowSeconds() + 7200})),
-      },
-      {
-        title: 'a forged GCE token (another key with the same kid)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        make: (p, w) => sign(gceImpostor, gceClaims(p, w)),
-      },
-      {
-        title: 'a forged Kubernetes token (another key with the same kid)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        k8s: true,
-        make: (_p, w) => sign(k8sImpostor, k8sClaims(w)),
-      },
-      {
-        title: 'a Kubernetes-issuer token signed with the GCE issuer\'s key',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        k8s: true,
-        make: (_p, w) => sign(gceKey, k8sClaims(w)),
-      },
-      {
-        title: 'a valid token whose payload was altered (another instance)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        make: async (p, w) => {
-          const [header, , signature] = (await sign(gceKey, gceClaims(p, 'someone-else'))).split('.');
-          return `${header}.${b64(gceClaims(p, w))}.${signature}`;
-        },
-      },
-      {
-        title: 'an unsigned token (alg none)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        make: (p, w) => `${b64({alg: 'none', typ: 'JWT'})}.${b64(gceClaims(p, w))}.`,
-      },
-      {
-        title: 'a GCE token for another audience',
-        reason: 'WORKER_TOKEN_WRONG_AUDIENCE',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {aud: 'https://other-service.test'})),
-      },
-      {
-        title: 'a Kubernetes token for the API server only',
-        reason: 'WORKER_TOKEN_WRONG_AUDIENCE',
-        k8s: true,
-        make: (_p, w) => sign(k8sKey, k8sClaims(w, {aud: ['https://kubernetes.default.svc']})),
-      },
-      {
-        title: 'a token of an unknown issuer',
-        reason: 'WORKER_TOKEN_UNKNOWN_ISSUER',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {iss: 'https://issuer.evil.test'})),
-      },
-      {
-        title: 'a GCE token in the standard format (no google.compute_engine claims)',
-        reason: 'WORKER_TOKEN_MISSING_CLAIM',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {google: undefined})),
-      },
-      {
-        title: 'a malformed string',
-        reason: 'WORKER_TOKEN_MALFORMED',
-        make: () => 'not-a-jwt',
-      },
-      {
-        title: 'three segments that are not base64url JSON',
-        reason: 'WORKER_TOKEN_MALFORMED',
-        make: () => 'abc.def.ghi',
-      },
-    ];
+    const cases: BadToken[] = Object.values(badTokens(() => issuers));
 
     for (const bad of cases) {
       for (const form of FORMS) {

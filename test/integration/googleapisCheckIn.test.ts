@@ -7,22 +7,21 @@
  * surface as the GaxiosErrors a worker built on the client already handles.
  */
 import {strict as assert} from 'assert';
-import {mkdtempSync, rmSync, writeFileSync} from 'fs';
+import {mkdtempSync, rmSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
-import {exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike} from 'jose';
-import {Common, genomics_v2alpha1, google} from 'googleapis';
+import type {JWTPayload} from 'jose';
+import {genomics_v2alpha1} from 'googleapis';
 import {LocalServer} from '../../src/server';
 import {helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {assertStatus, failure, genomicsClient} from '../helpers/googleapis';
+import {k8sClaims, K8S_POD_UID, k8sIssuer, keyPair, nowSeconds, sign, writeJwks, type KeyPair} from '../helpers/tokens';
 
 type Operation = genomics_v2alpha1.Schema$Operation;
 type CheckInRequest = genomics_v2alpha1.Schema$CheckInRequest;
 type CheckInResponse = genomics_v2alpha1.Schema$CheckInResponse;
 type Json = Record<string, unknown>;
 
-interface StatusJson {
-  error: {code: number; message: string; status: string; details: Array<Json & {reason?: string}>};
-}
 interface EventJson {
   timestamp: string;
   description: string;
@@ -30,34 +29,6 @@ interface EventJson {
 }
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
-const K8S_ISS = 'https://kubernetes.default.svc';
-const K8S_AUD = 'gaffer';
-
-/** The GaxiosError a client call fails with (and fails the test if it succeeds). */
-async function failure(call: Promise<unknown>): Promise<Common.GaxiosError<StatusJson>> {
-  let result: unknown;
-  try {
-    result = await call;
-  } catch (err) {
-    assert.ok(err instanceof Common.GaxiosError, `expected a GaxiosError, got ${String(err)}`);
-    return err as Common.GaxiosError<StatusJson>;
-  }
-  return assert.fail(`expected the call to fail, got ${JSON.stringify((result as {data?: unknown}).data)}`);
-}
-
-/** The parts of a refusal a client relies on: HTTP status, google.rpc status, reason, message. */
-function assertStatus(err: Common.GaxiosError<StatusJson>, httpStatus: number, status: string, reason: string): StatusJson['error'] {
-  assert.ok(err.response, `no response on ${err.message}`);
-  assert.equal(err.response.status, httpStatus, JSON.stringify(err.response.data));
-  assert.equal(err.status, httpStatus);
-  const error = err.response.data.error;
-  assert.equal(error.code, httpStatus);
-  assert.equal(error.status, status);
-  assert.equal(error.details.find(d => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo')?.reason, reason);
-  assert.ok(error.message.length > 0);
-  assert.equal(err.message, error.message, 'the client surfaces the server\'s message as err.message');
-  return error;
-}
 
 const events = (op: Operation) => ((op.metadata as {events: EventJson[]}).events);
 const types = (op: Operation) => events(op).map(e => String(e.details['@type']).slice(T.length));
@@ -162,7 +133,7 @@ describe('googleapis generated client: workers.checkIn', function () {
     before(async () => {
       server = await startGaffer();
       assert.equal(server.app.workerAuth.developmentMode, true);
-      genomics = google.genomics({version: 'v2alpha1', rootUrl: `${server.url}/`});
+      genomics = genomicsClient(server);
     });
     after(() => server?.close());
 
@@ -214,39 +185,23 @@ describe('googleapis generated client: workers.checkIn', function () {
   describe('token form, workers.checkIn (a trusted Kubernetes issuer)', () => {
     const project = randomProject('k8s');
     let dir: string;
-    let key: {privateKey: KeyLike; publicJwk: JWK};
+    let key: KeyPair;
     let server: LocalServer;
     let genomics: genomics_v2alpha1.Genomics;
 
+    /** The pod's token: no service account claim, no typ in its header. */
     function token(pod: string, overrides: JWTPayload = {}): Promise<string> {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({
-        iss: K8S_ISS,
-        aud: [K8S_AUD],
-        sub: 'system:serviceaccount:batch:gaffer-worker',
-        iat: now - 5,
-        nbf: now - 5,
-        exp: now + 600,
-        'kubernetes.io': {namespace: 'batch', pod: {name: pod, uid: '5e9b1b0f-0000-4000-8000-000000000001'}},
-        ...overrides,
-      })
-        .setProtectedHeader({alg: 'ES256', kid: 'k8s-key-1'})
-        .sign(key.privateKey);
+      return sign(key, k8sClaims(pod, {'kubernetes.io': {namespace: 'batch', pod: {name: pod, uid: K8S_POD_UID}}, ...overrides}), {});
     }
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'gaffer-googleapis-checkin-'));
-      const {privateKey, publicKey} = await generateKeyPair('ES256');
-      key = {privateKey, publicJwk: {...(await exportJWK(publicKey)), kid: 'k8s-key-1', alg: 'ES256', use: 'sig'}};
+      key = await keyPair('ES256', 'k8s-key-1');
       const jwksFile = join(dir, 'jwks.json');
-      writeFileSync(jwksFile, JSON.stringify({keys: [key.publicJwk]}));
-      server = await startGaffer({
-        workerIssuers: [
-          {kind: 'oidc', issuer: K8S_ISS, audience: K8S_AUD, jwksFile, workerClaim: 'kubernetes.io.pod.name', projectId: project},
-        ],
-      });
+      writeJwks(jwksFile, [key]);
+      server = await startGaffer({workerIssuers: [k8sIssuer(jwksFile, project)]});
       assert.equal(server.app.workerAuth.developmentMode, false);
-      genomics = google.genomics({version: 'v2alpha1', rootUrl: `${server.url}/`});
+      genomics = genomicsClient(server);
     });
     after(async () => {
       await server?.close();
@@ -283,7 +238,7 @@ describe('googleapis generated client: workers.checkIn', function () {
     });
 
     it('an expired token surfaces as a GaxiosError 401 that does not echo the token', async () => {
-      const now = Math.floor(Date.now() / 1000);
+      const now = nowSeconds();
       const expired = await token('worker-pod-3', {iat: now - 7200, nbf: now - 7200, exp: now - 3600});
       const err = await failure(genomics.workers.checkIn({id: expired, requestBody: {}}));
       const error = assertStatus(err, 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_EXPIRED');

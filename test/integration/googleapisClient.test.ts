@@ -18,20 +18,11 @@ import path from 'path';
 import {Common, genomics_v2alpha1, google} from 'googleapis';
 import {LocalServer} from '../../src/server';
 import {helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {assertHttpStatus, failure, genomicsClient, type StatusJson} from '../helpers/googleapis';
 
 type Operation = genomics_v2alpha1.Schema$Operation;
 type Metadata = genomics_v2alpha1.Schema$Metadata;
 type RunPipelineRequest = genomics_v2alpha1.Schema$RunPipelineRequest;
-
-interface StatusJson {
-  error: {
-    code: number;
-    message: string;
-    status: string;
-    details: Array<Record<string, unknown>>;
-    errors?: Array<{message: string; domain: string; reason: string}>;
-  };
-}
 
 const METADATA_TYPE = 'type.googleapis.com/google.genomics.v2alpha1.Metadata';
 
@@ -59,26 +50,9 @@ function metadataOf(op: Operation): Metadata & {'@type'?: string} {
   return op.metadata as Metadata & {'@type'?: string};
 }
 
-/** The GaxiosError a client call fails with (and fails the test if it succeeds). */
-async function failure(call: Promise<unknown>): Promise<Common.GaxiosError<StatusJson>> {
-  let result: unknown;
-  try {
-    result = await call;
-  } catch (err) {
-    assert.ok(err instanceof Common.GaxiosError, `expected a GaxiosError, got ${String(err)}`);
-    return err as Common.GaxiosError<StatusJson>;
-  }
-  return assert.fail(`expected the call to fail, got ${JSON.stringify((result as {data?: unknown}).data)}`);
-}
-
 /** Checks the parts of a failed call that callers of Google's client rely on; returns the Status. */
 function assertStatus(err: Common.GaxiosError<StatusJson>, httpStatus: number, status: string): StatusJson['error'] {
-  assert.ok(err.response, `no response on ${err.message}`);
-  assert.equal(err.response.status, httpStatus, JSON.stringify(err.response.data));
-  assert.equal(err.status, httpStatus);
-  const error = err.response.data.error;
-  assert.equal(error.code, httpStatus);
-  assert.equal(error.status, status);
+  const error = assertHttpStatus(err, httpStatus, status);
   assert.equal(err.message, error.message, 'the client should surface the google.rpc message as err.message');
   assert.equal(err.code, httpStatus);
   return error;
@@ -158,7 +132,7 @@ describe('googleapis generated client (genomics v2alpha1) against Gaffer', funct
   before(async () => {
     watch.start();
     server = await startGaffer();
-    genomics = CLIENT.run(true, () => google.genomics({version: 'v2alpha1', rootUrl: `${server.url}/`}));
+    genomics = CLIENT.run(true, () => genomicsClient(server));
   });
   after(async () => {
     watch.stop();

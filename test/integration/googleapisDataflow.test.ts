@@ -10,47 +10,14 @@
 import {strict as assert} from 'assert';
 import {readdirSync, readFileSync} from 'fs';
 import {join} from 'path';
-import {Common, dataflow_v1b3, google} from 'googleapis';
+import {dataflow_v1b3} from 'googleapis';
 import {LocalServer} from '../../src/server';
 import {randomProject, startGaffer} from '../helpers/gaffer';
+import {assertStatus, dataflowClient, failure, genomicsClient} from '../helpers/googleapis';
+import {ALL_SAMPLE_KINDS} from '../helpers/workerSamples';
 
 type Json = Record<string, unknown>;
 type WorkerMessage = dataflow_v1b3.Schema$WorkerMessage;
-
-interface StatusJson {
-  error: {
-    code: number;
-    message: string;
-    status: string;
-    details: Array<Json & {reason?: string; fieldViolations?: Array<{field: string; description: string}>}>;
-  };
-}
-
-/** The GaxiosError a client call fails with (and fails the test if it succeeds). */
-async function failure(call: Promise<unknown>): Promise<Common.GaxiosError<StatusJson>> {
-  let result: unknown;
-  try {
-    result = await call;
-  } catch (err) {
-    assert.ok(err instanceof Common.GaxiosError, `expected a GaxiosError, got ${String(err)}`);
-    return err as Common.GaxiosError<StatusJson>;
-  }
-  return assert.fail(`expected the call to fail, got ${JSON.stringify((result as {data?: unknown}).data)}`);
-}
-
-/** The parts of a refusal a client relies on: HTTP status, google.rpc status, reason, message. */
-function assertStatus(err: Common.GaxiosError<StatusJson>, httpStatus: number, status: string, reason: string): StatusJson['error'] {
-  assert.ok(err.response, `no response on ${err.message}`);
-  assert.equal(err.response.status, httpStatus, JSON.stringify(err.response.data));
-  assert.equal(err.status, httpStatus);
-  const error = err.response.data.error;
-  assert.equal(error.code, httpStatus);
-  assert.equal(error.status, status);
-  assert.equal(error.details.find(d => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo')?.reason, reason);
-  assert.ok(error.message.length > 0);
-  assert.equal(err.message, error.message, 'the client surfaces the server\'s message as err.message');
-  return error;
-}
 
 describe('dataflow v1b3 WorkerMessages through the googleapis client', function () {
   this.timeout(60_000);
@@ -60,7 +27,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
   before(async () => {
     server = await startGaffer({healthReportIntervalMs: 30_000, healthReportMinIntervalMs: 10_000, healthReportMaxIntervalMs: 120_000});
     assert.equal(server.app.workerAuth.developmentMode, true);
-    dataflow = google.dataflow({version: 'v1b3', rootUrl: `${server.url}/`});
+    dataflow = dataflowClient(server);
   });
   after(async () => {
     await server?.close();
@@ -185,18 +152,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
 
     // Every kind was kept, once, as sent.
     const ref = {projectId: project, workerId: worker};
-    const kinds = [
-      'health',
-      'metrics',
-      'messageCode',
-      'lifecycle',
-      'shutdownNotice',
-      'perWorkerMetrics',
-      'streamingScalingReport',
-      'workerThreadScalingReport',
-      'dataSamplingReport',
-    ] as const;
-    for (const [i, kind] of kinds.entries()) {
+    for (const [i, kind] of ALL_SAMPLE_KINDS.entries()) {
       const samples = await server.app.store.workerSamples(ref, kind, 10);
       assert.equal(samples.length, 1, `one ${kind} sample`);
       const part = Object.entries(batch[i]!.message).find(([k]) => k !== 'labels' && k !== 'time')![1];
@@ -370,7 +326,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
   });
 
   it('the genomics client has no way to read workers (a Gaffer extension): fetch it is', () => {
-    const genomics = google.genomics({version: 'v2alpha1', rootUrl: `${server.url}/`});
+    const genomics = genomicsClient(server);
     const projects = genomics.projects as unknown as Record<string, unknown>;
     const workers = projects.workers as Record<string, unknown> | undefined;
     assert.ok(workers, 'projects.workers (checkIn) exists');

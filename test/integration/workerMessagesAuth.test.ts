@@ -10,102 +10,17 @@
  * The App's verifier uses the real clock, so tokens are signed around Date.now().
  */
 import {strict as assert} from 'assert';
-import {mkdtempSync, rmSync, writeFileSync} from 'fs';
-import {tmpdir} from 'os';
-import {join} from 'path';
-import {exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike} from 'jose';
-import type {TrustedIssuer} from '../../src/core/identity';
-import type {SampleKind} from '../../src/core/workerMessages';
+import {rmSync} from 'fs';
 import {LocalServer} from '../../src/server';
 import {call, randomProject, startGaffer} from '../helpers/gaffer';
+import {assertRefused as assertRefusal, type ErrorJson} from '../helpers/refusals';
+import {badTokens, gceClaims, k8sClaims, makeTestIssuers, nowSeconds, sign, type BadToken, type KeyPair, type TestIssuers} from '../helpers/tokens';
+import {ALL_SAMPLE_KINDS as ALL_KINDS} from '../helpers/workerSamples';
 
 type Json = Record<string, unknown>;
-interface ErrorJson {
-  code: number;
-  message: string;
-  status: string;
-  details: Array<Json & {reason?: string; domain?: string; metadata?: Record<string, string>; fieldViolations?: Array<{field: string; description: string}>}>;
-}
-
-const GCE_ISS = 'https://accounts.google.com';
-const GCE_AUD = 'https://gaffer.test';
-const K8S_ISS = 'https://kubernetes.default.svc';
-const K8S_AUD = 'gaffer';
 /** Every Kubernetes worker belongs to this project (the issuer's fixed projectId). */
 const K8S_PROJECT = randomProject('k8s');
 const LOCATION = 'us-central1';
-const ALL_KINDS: SampleKind[] = [
-  'health',
-  'metrics',
-  'messageCode',
-  'lifecycle',
-  'shutdownNotice',
-  'perWorkerMetrics',
-  'streamingScalingReport',
-  'workerThreadScalingReport',
-  'dataSamplingReport',
-];
-
-interface Pair {
-  privateKey: KeyLike;
-  publicJwk: JWK;
-}
-
-async function pair(alg: 'RS256' | 'ES256', kid: string): Promise<Pair> {
-  const {privateKey, publicKey} = await generateKeyPair(alg);
-  return {privateKey, publicJwk: {...(await exportJWK(publicKey)), kid, alg, use: 'sig'}};
-}
-
-function sign(key: Pair, claims: JWTPayload): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({alg: key.publicJwk.alg!, kid: key.publicJwk.kid!, typ: 'JWT'})
-    .sign(key.privateKey);
-}
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** A GCE instance identity token's claims (format=full) for instance `worker` of `project`. */
-function gceClaims(project: string, worker: string, overrides: JWTPayload = {}): JWTPayload {
-  const now = nowSeconds();
-  return {
-    iss: GCE_ISS,
-    aud: GCE_AUD,
-    sub: '112233445566778899',
-    azp: '112233445566778899',
-    iat: now - 5,
-    exp: now + 3595,
-    google: {
-      compute_engine: {
-        project_id: project,
-        project_number: 123456789012,
-        zone: 'us-central1-a',
-        instance_id: '1234567890123456789',
-        instance_name: worker,
-        instance_creation_timestamp: now - 600,
-      },
-    },
-    ...overrides,
-  };
-}
-
-/** A Kubernetes projected service-account token's claims for pod `pod`. */
-function k8sClaims(pod: string, overrides: JWTPayload = {}): JWTPayload {
-  const now = nowSeconds();
-  return {
-    iss: K8S_ISS,
-    aud: [K8S_AUD],
-    sub: 'system:serviceaccount:batch:gaffer-worker',
-    iat: now - 5,
-    nbf: now - 5,
-    exp: now + 600,
-    'kubernetes.io': {
-      namespace: 'batch',
-      pod: {name: pod, uid: '5e9b1b0f-0000-4000-8000-000000000001'},
-      serviceaccount: {name: 'gaffer-worker', uid: '5e9b1b0f-0000-4000-8000-000000000002'},
-    },
-    ...overrides,
-  };
-}
 
 /** The two WorkerMessages paths. */
 type Route = 'locations' | 'global';
@@ -123,7 +38,7 @@ function msg(worker: string, part: Json, time = new Date().toISOString()): Json 
 const health = (worker: string, report: Json = {vmIsHealthy: true, reportInterval: '30s'}, time?: string) =>
   msg(worker, {workerHealthReport: report}, time);
 
-/** Checks a refusal's HTTP status, google.rpc status, ErrorInfo reason, and that the token is not echoed. */
+/** A refusal (see refusals.ts) carries no workerMessageResponses. */
 function assertRefused(
   res: {status: number; json: Json},
   httpStatus: number,
@@ -131,24 +46,7 @@ function assertRefused(
   reason: string,
   token?: string,
 ): ErrorJson {
-  assert.equal(res.status, httpStatus, JSON.stringify(res.json));
-  const error = res.json.error as ErrorJson;
-  assert.ok(error, `no error in ${JSON.stringify(res.json)}`);
-  assert.equal(res.json.workerMessageResponses, undefined);
-  assert.equal(error.code, httpStatus);
-  assert.equal(error.status, status);
-  const info = error.details.find(d => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
-  assert.ok(info, `no ErrorInfo in ${JSON.stringify(error)}`);
-  assert.equal(info.reason, reason, error.message);
-  assert.equal(info.domain, 'gaffer');
-  assert.ok(error.message.length > 0);
-  if (token && token.length > 20) {
-    const body = JSON.stringify(res.json);
-    for (const segment of token.split('.')) {
-      if (segment.length > 20) assert.ok(!body.includes(segment), 'the error must not echo the token');
-    }
-  }
-  return error;
+  return assertRefusal(res, httpStatus, status, reason, token, ['workerMessageResponses']);
 }
 
 /** The fields a 400 names, from its BadRequest detail. */
@@ -160,36 +58,17 @@ function violatedFields(error: ErrorJson): string[] {
 
 describe('WorkerMessages authentication', function () {
   this.timeout(60_000);
+  let issuers: TestIssuers;
   let dir: string;
-  let gceKey: Pair;
-  let gceImpostor: Pair; // same kid as gceKey, another key
-  let k8sKey: Pair;
-  let k8sImpostor: Pair; // same kid as k8sKey, another key
+  let gceKey: KeyPair;
+  let k8sKey: KeyPair;
   let server: LocalServer;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gaffer-worker-messages-auth-'));
-    gceKey = await pair('RS256', 'gce-key-1');
-    gceImpostor = await pair('RS256', 'gce-key-1');
-    k8sKey = await pair('ES256', 'k8s-key-1');
-    k8sImpostor = await pair('ES256', 'k8s-key-1');
-    const gceJwks = join(dir, 'gce-jwks.json');
-    const k8sJwks = join(dir, 'k8s-jwks.json');
-    writeFileSync(gceJwks, JSON.stringify({keys: [gceKey.publicJwk]}));
-    writeFileSync(k8sJwks, JSON.stringify({keys: [k8sKey.publicJwk]}));
-    const workerIssuers: TrustedIssuer[] = [
-      {kind: 'gce', issuer: GCE_ISS, audience: GCE_AUD, jwksFile: gceJwks},
-      {
-        kind: 'oidc',
-        issuer: K8S_ISS,
-        audience: K8S_AUD,
-        jwksFile: k8sJwks,
-        workerClaim: 'kubernetes.io.pod.name',
-        projectId: K8S_PROJECT,
-      },
-    ];
+    issuers = await makeTestIssuers('gaffer-worker-messages-auth-', K8S_PROJECT);
+    ({dir, gceKey, k8sKey} = issuers);
     server = await startGaffer({
-      workerIssuers,
+      workerIssuers: issuers.workerIssuers,
       healthReportIntervalMs: 30_000,
       healthReportMinIntervalMs: 10_000,
       healthReportMaxIntervalMs: 120_000,
@@ -341,56 +220,16 @@ describe('WorkerMessages authentication', function () {
       });
     }
 
-    interface BadToken {
-      title: string;
-      reason: string;
-      make(project: string, worker: string): Promise<string> | string;
-      k8s?: boolean;
-    }
+    const tokens = badTokens(() => issuers);
     const cases: BadToken[] = [
-      {
-        title: 'an expired GCE token',
-        reason: 'WORKER_TOKEN_EXPIRED',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {iat: nowSeconds() - 7200, exp: nowSeconds() - 3600})),
-      },
-      {
-        title: 'an expired Kubernetes token',
-        reason: 'WORKER_TOKEN_EXPIRED',
-        k8s: true,
-        make: (_p, w) => sign(k8sKey, k8sClaims(w, {iat: nowSeconds() - 7200, nbf: nowSeconds() - 7200, exp: nowSeconds() - 600})),
-      },
-      {
-        title: 'a forged GCE token (another key with the same kid)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        make: (p, w) => sign(gceImpostor, gceClaims(p, w)),
-      },
-      {
-        title: 'a forged Kubernetes token (another key with the same kid)',
-        reason: 'WORKER_TOKEN_INVALID_SIGNATURE',
-        k8s: true,
-        make: (_p, w) => sign(k8sImpostor, k8sClaims(w)),
-      },
-      {
-        title: 'a GCE token for another audience',
-        reason: 'WORKER_TOKEN_WRONG_AUDIENCE',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {aud: 'https://other-service.test'})),
-      },
-      {
-        title: 'a Kubernetes token for the API server only',
-        reason: 'WORKER_TOKEN_WRONG_AUDIENCE',
-        k8s: true,
-        make: (_p, w) => sign(k8sKey, k8sClaims(w, {aud: ['https://kubernetes.default.svc']})),
-      },
-      {
-        title: 'a token of an unknown issuer',
-        reason: 'WORKER_TOKEN_UNKNOWN_ISSUER',
-        make: (p, w) => sign(gceKey, gceClaims(p, w, {iss: 'https://issuer.evil.test'})),
-      },
-      {
-        title: 'a malformed string',
-        reason: 'WORKER_TOKEN_MALFORMED',
-        make: () => 'not-a-jwt',
-      },
+      tokens.expiredGce,
+      tokens.expiredK8s,
+      tokens.forgedGce,
+      tokens.forgedK8s,
+      tokens.wrongAudienceGce,
+      tokens.wrongAudienceK8s,
+      tokens.unknownIssuer,
+      tokens.malformed,
     ];
 
     for (const bad of cases) {

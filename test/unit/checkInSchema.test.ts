@@ -1,29 +1,11 @@
 import {strict as assert} from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
-import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
-import addFormats from 'ajv-formats';
+import {assertClosedAndDescribed, ROOT, schemaUnderTest, unsetFields, type Json} from '../helpers/schemaAssertions';
 
-// Tests compile to build/test/unit/, so the repository root is three levels up.
-const ROOT = path.join(__dirname, '../../..');
-const SCHEMA_PATH = path.join(__dirname, '../../../schemas/checkInRequest.schema.json');
+const SCHEMA_PATH = path.join(ROOT, 'schemas/checkInRequest.schema.json');
 const DATA_DIR = path.join(ROOT, 'test/data/checkIn');
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
-
-type Json = any;
-
-function loadJson(file: string): Json {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
-
-function example(name: string): Json {
-  return loadJson(path.join(DATA_DIR, name));
-}
-
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return JSON.stringify(errors ?? [], null, 2);
-}
 
 /** One valid payload per v2alpha1 event type (as packed in a google.protobuf.Any). */
 const EVENTS: Record<string, Json> = {
@@ -65,47 +47,7 @@ function ev(name: string, fields: Json = EVENTS[name]): Json {
 }
 
 describe('checkInRequest.schema.json', () => {
-  const schema = loadJson(SCHEMA_PATH);
-  let validate: ValidateFunction;
-
-  before(() => {
-    const ajv = new Ajv({strict: true, allErrors: true});
-    addFormats(ajv);
-    validate = ajv.compile(schema);
-  });
-
-  function assertValid(doc: Json): void {
-    const ok = validate(doc);
-    assert.equal(ok, true, `expected valid, got errors: ${describeErrors(validate.errors)}`);
-  }
-
-  /**
-   * Asserts the document is invalid and that at least one error sits at
-   * `instancePath` (optionally with the given keyword / params subset).
-   */
-  function assertInvalidAt(
-    doc: Json,
-    instancePath: string,
-    keyword?: string,
-    params?: Record<string, unknown>,
-  ): ErrorObject[] {
-    const ok = validate(doc);
-    assert.equal(ok, false, `expected invalid at ${instancePath || '(root)'}`);
-    const errors = validate.errors ?? [];
-    const hit = errors.find(
-      (e) =>
-        e.instancePath === instancePath &&
-        (keyword === undefined || e.keyword === keyword) &&
-        (params === undefined ||
-          Object.entries(params).every(([k, v]) => (e.params as Record<string, unknown>)[k] === v)),
-    );
-    assert.ok(
-      hit,
-      `no error at "${instancePath}"${keyword ? ` with keyword ${keyword}` : ''}` +
-        `${params ? ` and ${JSON.stringify(params)}` : ''}; got ${describeErrors(errors)}`,
-    );
-    return errors;
-  }
+  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
 
   function full(): Json {
     return example('full.json');
@@ -126,24 +68,7 @@ describe('checkInRequest.schema.json', () => {
       // The Any dispatcher (Event) and the open-ended Status.details Any are the only
       // objects with properties that are not closed; `if` conditions are not messages.
       const open = new Set([schema.definitions.Event, schema.definitions.AnyDetail]);
-      const visit = (node: Json, where: string): void => {
-        if (node === null || typeof node !== 'object') return;
-        if (Array.isArray(node)) {
-          node.forEach((n, i) => visit(n, `${where}/${i}`));
-          return;
-        }
-        if (node.properties && !open.has(node)) {
-          assert.equal(node.type, 'object', `${where} must declare type object`);
-          assert.equal(node.additionalProperties, false, `${where} must set additionalProperties: false`);
-          for (const [name, p] of Object.entries<Json>(node.properties)) {
-            assert.equal(typeof p.description, 'string', `${where}/properties/${name} needs a description`);
-          }
-        }
-        for (const [k, v] of Object.entries(node)) {
-          if (k !== 'if') visit(v, `${where}/${k}`);
-        }
-      };
-      visit(schema, '#');
+      assertClosedAndDescribed(schema, {isMessage: (node) => !open.has(node), skipKeys: ['if']});
       assert.equal(schema.definitions.Empty.additionalProperties, false);
     });
 
@@ -160,42 +85,10 @@ describe('checkInRequest.schema.json', () => {
     });
 
     it('full.json exercises every field of every message and every event type', () => {
-      const used = new Set<string>();
-      const resolve = (s: Json): Json => {
-        if (s.$ref) return resolve(schema.definitions[s.$ref.replace('#/definitions/', '')]);
-        if (s.allOf && s.allOf.length === 1 && !s.type) return resolve(s.allOf[0]);
-        return s;
-      };
-      const collect = (node: Json, def: Json): void => {
-        let d = resolve(def);
-        if (d === schema.definitions.Event && node && typeof node === 'object') {
-          d = schema.definitions[String(node['@type']).replace(T, '')];
-        }
-        if (d.type === 'object' && node && typeof node === 'object' && !Array.isArray(node)) {
-          if (d.additionalProperties === false && d.properties) {
-            for (const [k, v] of Object.entries(node)) {
-              used.add(`${d.description}::${k}`);
-              collect(v, d.properties[k]);
-            }
-          } else if (d.additionalProperties && typeof d.additionalProperties === 'object') {
-            for (const v of Object.values(node)) collect(v, d.additionalProperties);
-          }
-        } else if (d.type === 'array' && Array.isArray(node)) {
-          for (const v of node) collect(v, d.items);
-        }
-      };
-      collect(full(), schema);
-      const missing: string[] = [];
-      const all = [
-        ['CheckInRequest', schema],
-        ...Object.entries<Json>(schema.definitions).filter(([, d]) => d.additionalProperties === false && d.properties),
-      ] as [string, Json][];
-      for (const [name, d] of all) {
-        for (const k of Object.keys(d.properties)) {
-          if (!used.has(`${d.description}::${k}`)) missing.push(`${name}.${k}`);
-        }
-      }
-      assert.deepEqual(missing, []);
+      // An Event (an Any) is checked against the message its @type names.
+      const byType = (node: Json, d: Json): Json =>
+        d === schema.definitions.Event && node && typeof node === 'object' ? schema.definitions[String(node['@type']).replace(T, '')] : d;
+      assert.deepEqual(unsetFields(schema, full(), 'CheckInRequest', byType), []);
     });
   });
 
@@ -209,12 +102,7 @@ describe('checkInRequest.schema.json', () => {
     });
 
     it('every example in test/data/checkIn is valid', () => {
-      const files = fs.readdirSync(DATA_DIR).filter((f) => f.endsWith('.json'));
-      assert.ok(files.includes('heartbeat.json') && files.includes('full.json'));
-      for (const f of files) {
-        const ok = validate(example(f));
-        assert.equal(ok, true, `${f}: ${describeErrors(validate.errors)}`);
-      }
+      assertEveryExampleValid(['heartbeat.json', 'full.json']);
     });
 
     for (const name of Object.keys(EVENTS)) {

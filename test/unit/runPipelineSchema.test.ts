@@ -1,71 +1,12 @@
 import {strict as assert} from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
-import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
-import addFormats from 'ajv-formats';
+import {assertClosedAndDescribed, ROOT, schemaUnderTest, unsetFields, type Json} from '../helpers/schemaAssertions';
 
-// Tests compile to build/test/unit/, so the repository root is three levels up.
-const ROOT = path.join(__dirname, '../../..');
-const SCHEMA_PATH = path.join(__dirname, '../../../schemas/runPipelineRequest.schema.json');
+const SCHEMA_PATH = path.join(ROOT, 'schemas/runPipelineRequest.schema.json');
 const DATA_DIR = path.join(ROOT, 'test/data/pipelines');
 
-type Json = any;
-
-function loadJson(file: string): Json {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
-
-function example(name: string): Json {
-  return loadJson(path.join(DATA_DIR, name));
-}
-
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return JSON.stringify(errors ?? [], null, 2);
-}
-
 describe('runPipelineRequest.schema.json', () => {
-  const schema = loadJson(SCHEMA_PATH);
-  let validate: ValidateFunction;
-
-  before(() => {
-    const ajv = new Ajv({strict: true, allErrors: true});
-    addFormats(ajv);
-    validate = ajv.compile(schema);
-  });
-
-  function assertValid(doc: Json): void {
-    const ok = validate(doc);
-    assert.equal(ok, true, `expected valid, got errors: ${describeErrors(validate.errors)}`);
-  }
-
-  /**
-   * Asserts the document is invalid and that at least one error sits at
-   * `instancePath` (optionally with the given keyword / params subset).
-   */
-  function assertInvalidAt(
-    doc: Json,
-    instancePath: string,
-    keyword?: string,
-    params?: Record<string, unknown>,
-  ): ErrorObject[] {
-    const ok = validate(doc);
-    assert.equal(ok, false, `expected invalid at ${instancePath || '(root)'}`);
-    const errors = validate.errors ?? [];
-    const hit = errors.find(
-      (e) =>
-        e.instancePath === instancePath &&
-        (keyword === undefined || e.keyword === keyword) &&
-        (params === undefined ||
-          Object.entries(params).every(([k, v]) => (e.params as Record<string, unknown>)[k] === v ||
-            (e as unknown as Record<string, unknown>)[k] === v)),
-    );
-    assert.ok(
-      hit,
-      `no error at "${instancePath}"${keyword ? ` with keyword ${keyword}` : ''}` +
-        `${params ? ` and ${JSON.stringify(params)}` : ''}; got ${describeErrors(errors)}`,
-    );
-    return errors;
-  }
+  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR, {matchErrorFields: true});
 
   function hello(): Json {
     return example('hello.json');
@@ -83,56 +24,12 @@ describe('runPipelineRequest.schema.json', () => {
     });
 
     it('closes every message object and describes every field', () => {
-      const visit = (node: Json, where: string): void => {
-        if (node === null || typeof node !== 'object') return;
-        if (Array.isArray(node)) {
-          node.forEach((n, i) => visit(n, `${where}/${i}`));
-          return;
-        }
-        const props = node.properties;
-        // `properties: {x: true}` helper nodes (used for the Volume oneof check) are not messages.
-        if (props && Object.values(props).some((p) => p !== true)) {
-          assert.equal(node.type, 'object', `${where} must declare type object`);
-          assert.equal(node.additionalProperties, false, `${where} must set additionalProperties: false`);
-          for (const [name, p] of Object.entries<Json>(props)) {
-            assert.equal(typeof p.description, 'string', `${where}/properties/${name} needs a description`);
-          }
-        }
-        for (const [k, v] of Object.entries(node)) visit(v, `${where}/${k}`);
-      };
-      visit(schema, '#');
+      // `properties: {x: true}` helper nodes (used for the Volume oneof check) are not messages.
+      assertClosedAndDescribed(schema, {isMessage: (node) => Object.values(node.properties).some((p) => p !== true)});
     });
 
     it('full.json exercises every field of every message', () => {
-      const used = new Set<string>();
-      const collect = (node: Json, def: Json): void => {
-        const resolve = (s: Json): Json => {
-          if (s.$ref) return resolve(schema.definitions[s.$ref.replace('#/definitions/', '')]);
-          if (s.allOf && s.allOf.length === 1 && !s.type) return resolve(s.allOf[0]);
-          return s;
-        };
-        const d = resolve(def);
-        if (d.type === 'object' && d.additionalProperties === false && node && typeof node === 'object') {
-          for (const [k, v] of Object.entries(node)) {
-            used.add(`${d.description}::${k}`);
-            collect(v, d.properties[k]);
-          }
-        } else if (d.type === 'array' && Array.isArray(node)) {
-          for (const v of node) collect(v, d.items);
-        }
-      };
-      collect(full(), schema);
-      const missing: string[] = [];
-      const all = [
-        ['RunPipelineRequest', schema],
-        ...Object.entries<Json>(schema.definitions).filter(([, d]) => d.additionalProperties === false),
-      ] as [string, Json][];
-      for (const [name, d] of all) {
-        for (const k of Object.keys(d.properties)) {
-          if (!used.has(`${d.description}::${k}`)) missing.push(`${name}.${k}`);
-        }
-      }
-      assert.deepEqual(missing, []);
+      assert.deepEqual(unsetFields(schema, full(), 'RunPipelineRequest'), []);
     });
   });
 
@@ -146,12 +43,7 @@ describe('runPipelineRequest.schema.json', () => {
     });
 
     it('every example in test/data/pipelines is valid', () => {
-      const files = fs.readdirSync(DATA_DIR).filter((f) => f.endsWith('.json'));
-      assert.ok(files.includes('hello.json') && files.includes('full.json'));
-      for (const f of files) {
-        const ok = validate(example(f));
-        assert.equal(ok, true, `${f}: ${describeErrors(validate.errors)}`);
-      }
+      assertEveryExampleValid(['hello.json', 'full.json']);
     });
 
     it('accepts legacy domain-scoped and edge-length project ids', () => {

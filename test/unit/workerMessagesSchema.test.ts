@@ -1,27 +1,9 @@
 import {strict as assert} from 'assert';
-import * as fs from 'fs';
 import * as path from 'path';
-import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
-import addFormats from 'ajv-formats';
+import {assertClosedAndDescribed, ROOT, schemaUnderTest, unsetFields, type Json} from '../helpers/schemaAssertions';
 
-// Tests compile to build/test/unit/, so the repository root is three levels up.
-const ROOT = path.join(__dirname, '../../..');
 const SCHEMA_PATH = path.join(ROOT, 'schemas/sendWorkerMessagesRequest.schema.json');
 const DATA_DIR = path.join(ROOT, 'test/data/workerMessages');
-
-type Json = any;
-
-function loadJson(file: string): Json {
-  return JSON.parse(fs.readFileSync(file, 'utf8'));
-}
-
-function example(name: string): Json {
-  return loadJson(path.join(DATA_DIR, name));
-}
-
-function describeErrors(errors: ErrorObject[] | null | undefined): string {
-  return JSON.stringify(errors ?? [], null, 2);
-}
 
 const LABELS = {WORKER_ID: 'w1', JOB_ID: 'projects/p/operations/1'};
 const TIME = '2024-05-01T12:00:00Z';
@@ -68,47 +50,7 @@ function metricValue(value: Json): Json {
 const MV = '/workerMessages/0/perWorkerMetrics/perStepNamespaceMetrics/0/metricValues/0';
 
 describe('sendWorkerMessagesRequest.schema.json', () => {
-  const schema = loadJson(SCHEMA_PATH);
-  let validate: ValidateFunction;
-
-  before(() => {
-    const ajv = new Ajv({strict: true, allErrors: true});
-    addFormats(ajv);
-    validate = ajv.compile(schema);
-  });
-
-  function assertValid(doc: Json): void {
-    const ok = validate(doc);
-    assert.equal(ok, true, `expected valid, got errors: ${describeErrors(validate.errors)}`);
-  }
-
-  /**
-   * Asserts the document is invalid and that at least one error sits at
-   * `instancePath` (optionally with the given keyword / params subset).
-   */
-  function assertInvalidAt(
-    doc: Json,
-    instancePath: string,
-    keyword?: string,
-    params?: Record<string, unknown>,
-  ): ErrorObject[] {
-    const ok = validate(doc);
-    assert.equal(ok, false, `expected invalid at ${instancePath || '(root)'}`);
-    const errors = validate.errors ?? [];
-    const hit = errors.find(
-      (e) =>
-        e.instancePath === instancePath &&
-        (keyword === undefined || e.keyword === keyword) &&
-        (params === undefined ||
-          Object.entries(params).every(([k, v]) => (e.params as Record<string, unknown>)[k] === v)),
-    );
-    assert.ok(
-      hit,
-      `no error at "${instancePath}"${keyword ? ` with keyword ${keyword}` : ''}` +
-        `${params ? ` and ${JSON.stringify(params)}` : ''}; got ${describeErrors(errors)}`,
-    );
-    return errors;
-  }
+  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
 
   function full(): Json {
     return example('full.json');
@@ -126,24 +68,7 @@ describe('sendWorkerMessagesRequest.schema.json', () => {
     });
 
     it('closes every message object and describes every field', () => {
-      let messages = 0;
-      const visit = (node: Json, where: string): void => {
-        if (node === null || typeof node !== 'object') return;
-        if (Array.isArray(node)) {
-          node.forEach((n, i) => visit(n, `${where}/${i}`));
-          return;
-        }
-        if (node.properties) {
-          messages++;
-          assert.equal(node.type, 'object', `${where} must declare type object`);
-          assert.equal(node.additionalProperties, false, `${where} must set additionalProperties: false`);
-          for (const [name, p] of Object.entries<Json>(node.properties)) {
-            assert.equal(typeof p.description, 'string', `${where}/properties/${name} needs a description`);
-          }
-        }
-        for (const v of Object.values(node)) visit(v, where);
-      };
-      visit(schema, '#');
+      const messages = assertClosedAndDescribed(schema);
       // SendWorkerMessagesRequest plus the 22 messages reachable from it.
       assert.equal(messages, 23);
     });
@@ -178,39 +103,7 @@ describe('sendWorkerMessagesRequest.schema.json', () => {
     });
 
     it('full.json exercises every field of every message', () => {
-      const used = new Set<string>();
-      const resolve = (s: Json): Json => {
-        if (s.$ref) return resolve(schema.definitions[s.$ref.replace('#/definitions/', '')]);
-        if (s.allOf && s.allOf.length === 1 && !s.type) return resolve(s.allOf[0]);
-        return s;
-      };
-      const collect = (node: Json, def: Json): void => {
-        const d = resolve(def);
-        if (d.type === 'object' && node && typeof node === 'object' && !Array.isArray(node)) {
-          if (d.additionalProperties === false && d.properties) {
-            for (const [k, v] of Object.entries(node)) {
-              used.add(`${d.description}::${k}`);
-              collect(v, d.properties[k]);
-            }
-          } else if (d.additionalProperties && typeof d.additionalProperties === 'object') {
-            for (const v of Object.values(node)) collect(v, d.additionalProperties);
-          }
-        } else if (d.type === 'array' && Array.isArray(node)) {
-          for (const v of node) collect(v, d.items);
-        }
-      };
-      collect(full(), schema);
-      const missing: string[] = [];
-      const all = [
-        ['SendWorkerMessagesRequest', schema],
-        ...Object.entries<Json>(schema.definitions).filter(([, d]) => d.additionalProperties === false && d.properties),
-      ] as [string, Json][];
-      for (const [name, d] of all) {
-        for (const k of Object.keys(d.properties)) {
-          if (!used.has(`${d.description}::${k}`)) missing.push(`${name}.${k}`);
-        }
-      }
-      assert.deepEqual(missing, []);
+      assert.deepEqual(unsetFields(schema, full(), 'SendWorkerMessagesRequest'), []);
     });
   });
 
@@ -232,12 +125,7 @@ describe('sendWorkerMessagesRequest.schema.json', () => {
     });
 
     it('every example in test/data/workerMessages is valid', () => {
-      const files = fs.readdirSync(DATA_DIR).filter((f) => f.endsWith('.json'));
-      assert.ok(files.includes('minimal.json') && files.includes('full.json'));
-      for (const f of files) {
-        const ok = validate(example(f));
-        assert.equal(ok, true, `${f}: ${describeErrors(validate.errors)}`);
-      }
+      assertEveryExampleValid(['minimal.json', 'full.json']);
     });
 
     for (const [kind, payload] of Object.entries(KINDS)) {

@@ -1,0 +1,15 @@
+/** What integration tests know of the worker samples Gaffer keeps from WorkerMessages. */
+import type {SampleKind} from '../../src/core/workerMessages';
+
+/** Every kind of sample, in the order SampleKind lists them. */
+export const ALL_SAMPLE_KINDS: readonly SampleKind[] = [
+  'health',
+  'metrics',
+  'messageCode',
+  'lifecycle',
+  'shutdownNotice',
+  'perWorkerMetrics',
+  'streamingScalingReport',
+  'workerThreadScalingReport',
+  'dataSamplingReport',
+];
