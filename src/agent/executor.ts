@@ -5,6 +5,7 @@
  * program; environment is applied on top of the worker's PATH and HOME only.
  */
 import {ChildProcess, execFile, spawn} from 'child_process';
+import {constants} from 'os';
 import {promisify} from 'util';
 
 export interface ActionSpec {
@@ -58,13 +59,19 @@ function supervise(child: ChildProcess, timeoutMs: number | undefined, killProce
     setTimeout(() => killProcess('SIGKILL'), KILL_GRACE_MS).unref();
   };
   const timer = timeoutMs ? setTimeout(() => ((timedOut = true), stop()), timeoutMs) : undefined;
+  // A program that could not be started exits as a shell reports it: 127 not found, 126 not runnable.
+  let spawnFailure: number | undefined;
   const exited = new Promise<ActionExit>(resolve => {
     child.on('error', err => {
       stderrTail = (stderrTail + `\n${err.message}`).slice(-STDERR_TAIL);
+      const code = (err as NodeJS.ErrnoException).code;
+      spawnFailure = code === 'ENOENT' ? 127 : code === 'EACCES' || code === 'EPERM' ? 126 : 127;
     });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({exitStatus: code ?? (signal ? 128 + signalNumber(signal) : 1), stderrTail, timedOut, killed});
+      const exitStatus =
+        spawnFailure ?? (code !== null && code >= 0 ? code : signal ? 128 + signalNumber(signal) : 1);
+      resolve({exitStatus, stderrTail, timedOut, killed});
     });
   });
   return {
@@ -78,7 +85,7 @@ function supervise(child: ChildProcess, timeoutMs: number | undefined, killProce
 }
 
 function signalNumber(signal: NodeJS.Signals): number {
-  return signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : signal === 'SIGINT' ? 2 : 1;
+  return constants.signals[signal] ?? 1;
 }
 
 export class LocalExecutor implements Executor {

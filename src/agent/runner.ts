@@ -72,8 +72,9 @@ export class PipelineRunner {
         try {
           await this.executor.pull(action.imageUri);
         } catch (err) {
-          this.emit({'@type': `${T}FailedEvent`, code: 'FAILED_PRECONDITION', cause: `pulling ${action.imageUri} failed: ${(err as Error).message}`});
-          failure ??= {code: 9, message: `Execution failed: action ${actionId}: pulling "${action.imageUri}" failed`, cause: `action ${actionId}: pulling "${action.imageUri}" failed`};
+          // The one FailedEvent comes at the end, as for any failure; say why here.
+          const why = `pulling "${action.imageUri}" failed: ${(err as Error).message}`;
+          failure ??= {code: 9, message: `Execution failed: action ${actionId}: ${why}`, cause: `action ${actionId}: ${why}`};
           continue;
         }
         pulled.add(action.imageUri);
@@ -99,7 +100,10 @@ export class PipelineRunner {
       this.emit({'@type': `${T}ContainerStartedEvent`, actionId, ipAddress: '', portMappings: {}});
       if (flags.has('RUN_IN_BACKGROUND')) {
         background.push(started);
-        void started.exited.then(exit => this.stopped(actionId, exit.exitStatus, exit.stderrTail));
+        void started.exited.then(exit => {
+          if (exit.timedOut) this.emit({'@type': `${T}ContainerKilledEvent`, actionId});
+          this.stopped(actionId, exit.exitStatus, exit.stderrTail);
+        });
         continue;
       }
 

@@ -280,6 +280,20 @@ describe('PipelineRunner with a fake executor', () => {
     assert.match(result.message!, /action 1: .*timeout \(0\.5s\)/);
   });
 
+  it('a timed-out action is a failure even if it exited 0 on SIGTERM; with IGNORE_EXIT_STATUS it is not', async () => {
+    const graceful = new FakeExecutor(spec => (spec.actionId === 1 ? {exitStatus: 0, timedOut: true} : {}));
+    const first = await runWith(graceful, {actions: [action(['slow'], {timeout: '2s'}), action(['never'])]});
+    assert.equal(first.result.code, 9);
+    assert.match(first.result.message!, /action 1: .*timeout \(2s\)/);
+    assert.equal(graceful.specs.length, 1);
+
+    const ignored = new FakeExecutor(spec => (spec.actionId === 1 ? {exitStatus: 143, timedOut: true} : {}));
+    const second = await runWith(ignored, {actions: [action(['slow'], {timeout: '2s', flags: ['IGNORE_EXIT_STATUS']}), action(['next'])]});
+    assert.deepEqual(second.result, {code: 0});
+    assert.deepEqual(second.events.map(short).slice(0, 3), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent']);
+    assert.equal(ignored.specs[1]!.environment.GOOGLE_LAST_EXIT_STATUS, '143');
+  });
+
   it('RUN_IN_BACKGROUND: starts the action, does not wait for it, and kills it when the foreground actions are done', async () => {
     const executor = new FakeExecutor(spec => (spec.actionId === 1 ? 'hold' : {}));
     const {result, events} = await runWith(executor, {
@@ -636,18 +650,14 @@ describe('PipelineRunner with the LocalExecutor', function () {
   });
 });
 
-/**
- * Known bugs: these fail until the runner/executor is fixed (exclude them with
- * `--grep 'known bugs' --invert`).
- */
-describe('PipelineRunner: known bugs (these fail until fixed)', function () {
+/** Failures reported the way Google's worker and a shell report them. */
+describe('PipelineRunner: exit statuses and failure events', function () {
   this.timeout(30_000);
   const executor = new LocalExecutor();
   const sh = (script: string, extra: Partial<ActionJson> = {}): ActionJson => action(['sh', '-c', script], extra);
 
   it('a failed pull reports one FailedEvent, not two', async () => {
-    const executor = new PullingExecutor();
-    const {events} = await runWith(executor, {actions: [{imageUri: 'missing', commands: ['a']}]});
+    const {events} = await runWith(new PullingExecutor(), {actions: [{imageUri: 'missing', commands: ['a']}]});
     assert.equal(ofType(events, 'FailedEvent').length, 1, `events: ${events.map(short).join(', ')}`);
   });
 

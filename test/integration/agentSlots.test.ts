@@ -1,0 +1,142 @@
+/**
+ * One gaffer-worker process with several slots (--slots 3): a real server on the real
+ * emulators, the agent running actions as host processes. Its slots are the workers
+ * ID-1..ID-N, each taking its own operation, so three pipelines run at once; each slot
+ * reports its host's status on check-in and sends health reports.
+ */
+import {strict as assert} from 'assert';
+import {ChildProcess, spawn} from 'child_process';
+import {join} from 'path';
+import {LocalServer, startLocalServer} from '../../src/server';
+import {call, randomProject, testConfig} from '../helpers/gaffer';
+
+type Json = Record<string, unknown>;
+interface OperationJson {
+  name: string;
+  done: boolean;
+  error?: {code: number; message: string};
+  response?: Json;
+  metadata: {events: Array<{timestamp: string; description: string; details: Json}>};
+}
+const T = 'type.googleapis.com/google.genomics.v2alpha1.';
+const ROOT = join(__dirname, '../../..');
+
+describe('gaffer-worker --slots', function () {
+  this.timeout(120_000);
+  let server: LocalServer;
+  const agents: ChildProcess[] = [];
+  let agentLog = '';
+
+  before(async () => {
+    server = await startLocalServer(
+      testConfig({
+        leaseDurationMs: 4000,
+        leaseGraceMs: 1000,
+        checkInIntervalMs: 1000,
+        idleCheckInIntervalMs: 300,
+        sweepIntervalMs: 500,
+        outboxIntervalMs: 1000,
+      }),
+    );
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.error(`gaffer-worker's log:\n${agentLog}`);
+    for (const agent of agents.splice(0)) agent.kill('SIGKILL');
+    agentLog = '';
+  });
+  after(() => server.close());
+
+  function startAgent(project: string, args: string[]): ChildProcess {
+    const agent = spawn(process.execPath, [join(ROOT, 'bin/gaffer-worker.js'), '--server', server.url, '--project', project, '--local', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    agent.stderr?.on('data', (chunk: Buffer) => (agentLog += chunk.toString('utf8')));
+    agents.push(agent);
+    return agent;
+  }
+
+  async function run(project: string, actions: Json[]): Promise<string> {
+    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', {pipeline: {actions, resources: {projectId: project}}});
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+    return res.json.name as string;
+  }
+
+  async function waitDone(name: string, timeoutMs = 60_000): Promise<OperationJson> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const res = await call(server, 'POST', `/v2alpha1/${name}:wait`, {timeout: '10s'});
+      const op = res.json as unknown as OperationJson;
+      if (op.done) return op;
+    }
+    throw new Error(`${name} not done after ${timeoutMs} ms`);
+  }
+
+  const eventOf = (op: OperationJson, type: string) => {
+    const event = op.metadata.events.find(e => e.details['@type'] === `${T}${type}`);
+    assert.ok(event, `${op.name} has no ${type}: ${op.metadata.events.map(e => e.description).join('; ')}`);
+    return event;
+  };
+
+  it('runs three pipelines at once on slots multi-1, multi-2 and multi-3 of one process', async () => {
+    const project = randomProject();
+    const agent = startAgent(project, ['--slots', '3', '--worker-id', 'multi']);
+    const names = await Promise.all([1, 2, 3].map(i => run(project, [{imageUri: 'alpine', commands: ['sh', '-c', `sleep 2; echo run ${i}`]}])));
+    const ops = await Promise.all(names.map(name => waitDone(name)));
+    assert.equal(agent.exitCode, null, 'the agent is still running');
+
+    for (const op of ops) {
+      assert.equal(op.error, undefined, JSON.stringify(op.error));
+      assert.deepEqual(op.response, {'@type': `${T}RunPipelineResponse`});
+    }
+    const instances = ops.map(op => eventOf(op, 'WorkerAssignedEvent').details.instance);
+    assert.deepEqual([...instances].sort(), ['multi-1', 'multi-2', 'multi-3'], 'each slot took one operation');
+
+    // Every ContainerStarted..ContainerStopped interval overlaps the others.
+    const intervals = ops.map(op => ({
+      started: Date.parse(eventOf(op, 'ContainerStartedEvent').timestamp),
+      stopped: Date.parse(eventOf(op, 'ContainerStoppedEvent').timestamp),
+    }));
+    for (const {started, stopped} of intervals) {
+      assert.ok(Number.isFinite(started) && Number.isFinite(stopped), JSON.stringify(intervals));
+      assert.ok(stopped - started >= 1500, `an action of sleep 2 ran ${stopped - started} ms`);
+    }
+    const lastStart = Math.max(...intervals.map(i => i.started));
+    const firstStop = Math.min(...intervals.map(i => i.stopped));
+    assert.ok(lastStart < firstStop, `the three actions did not all run at once: ${JSON.stringify(intervals.map(i => [new Date(i.started).toISOString(), new Date(i.stopped).toISOString()]))}`);
+  });
+
+  it('each slot reports its host status on check-in and sends health reports; there is no un-numbered worker', async () => {
+    const project = randomProject();
+    startAgent(project, ['--slots', '3', '--worker-id', 'multi']);
+    const slots = ['multi-1', 'multi-2', 'multi-3'];
+    const read = async (worker: string) => call(server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
+
+    const deadline = Date.now() + 30_000;
+    let workers: Json[] = [];
+    while (Date.now() < deadline) {
+      workers = await Promise.all(slots.map(async slot => (await read(slot)).json));
+      if (workers.every(w => w.status && w.healthTime)) break;
+      await new Promise(r => setTimeout(r, 200));
+    }
+    for (const [i, worker] of workers.entries()) {
+      const slot = slots[i]!;
+      assert.equal(worker.name, `projects/${project}/workers/${slot}`, JSON.stringify(worker));
+      const status = worker.status as Json | undefined;
+      assert.ok(status, `${slot} reported no status: ${JSON.stringify(worker)}`);
+      for (const field of ['freeRamBytes', 'totalRamBytes', 'uptimeSeconds']) {
+        assert.match(String(status[field]), /^\d+$/, `${slot} status.${field}: ${JSON.stringify(status)}`);
+      }
+      assert.ok(Number(status.totalRamBytes) > 0);
+      assert.ok(Number(status.freeRamBytes) <= Number(status.totalRamBytes), JSON.stringify(status));
+      assert.ok(Number.isFinite(Date.parse(String(worker.statusTime))), `${slot} statusTime: ${JSON.stringify(worker)}`);
+
+      assert.ok(Number.isFinite(Date.parse(String(worker.healthTime))), `${slot} sent no health report: ${JSON.stringify(worker)}`);
+      assert.equal((worker.health as Json | undefined)?.vmIsHealthy, true, JSON.stringify(worker.health));
+      assert.equal(worker.healthy, true);
+      assert.equal(worker.holding, false);
+    }
+    // The slots are the workers; the bare --worker-id names none.
+    const bare = await read('multi');
+    assert.equal(bare.status, 404, JSON.stringify(bare.json));
+  });
+});
