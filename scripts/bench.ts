@@ -1,23 +1,38 @@
 /**
  * `npm run bench`: starts its own Firestore emulator and a Gaffer in this process,
- * measures pipelines.run, operations.get and operations.list over loopback HTTP, counts
+ * measures pipelines.run, operations.get, operations.list and workers.checkIn over
+ * loopback HTTP (plus plain Firestore calls and one lease sweep for comparison), counts
  * the Firestore documents each reads and writes, prints the tables and writes
  * BENCHMARKS.md. It reports; it asserts nothing about timings. Exits non-zero if
- * anything fails (including any request that does not answer 200).
+ * anything fails (including any request that does not answer 200, and an operation
+ * assigned twice).
+ *
+ * GAFFER_BENCH_ONLY=checkIn runs only the check-in part, prints it and leaves
+ * BENCHMARKS.md alone (for working on that part).
  */
 import {writeFileSync} from 'fs';
+import {loadavg} from 'os';
 import {join} from 'path';
 import {performance} from 'perf_hooks';
 import {parseConfig} from '../src/config';
 import type {RunPipelineRequestJson} from '../src/core/model';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 import {LocalServer, startLocalServer} from '../src/server';
+import {CheckInBench, OffsetClock, StoreProbe} from './bench/checkIns';
+import {benchEndToEnd, endToEndTable} from './bench/endToEnd';
+import {benchPubSub, pubsubTable} from './bench/pubsub';
+import {benchWorkerMessages, workerMessagesTable} from './bench/workerMessages';
 import {BenchClient, LoadOptions, runLoad} from './bench/http';
 import {
   BenchResults,
   ListCostRow,
   Method,
   PerRequestCost,
+  assignmentTable,
+  baselineTable,
+  checkInCostTable,
+  checkInLoadTable,
+  sweepTable,
   PopulateStep,
   ThroughputRow,
   describeMachine,
@@ -46,6 +61,18 @@ const LIST_WARM_CALLS = 3;
 const POPULATE_BATCH = 200;
 const COLORS = ['red', 'green', 'blue', 'yellow'] as const;
 const FILTER = 'labels.color = red AND done = false';
+
+/** workers.checkIn: sequential check-ins per row of the documents-per-check-in table. */
+const CHECKIN_COST_SAMPLES = 10;
+const HEARTBEAT_COUNT = 3_000;
+/** Unmeasured calls before each heartbeat and plain-Firestore row (the emulator's JIT warms up). */
+const COMPARISON_WARMUP = 500;
+const HEARTBEAT_STATUS_COUNT = 1_500;
+/** Plain Firestore calls per comparison row. */
+const BASELINE_COUNT = 3_000;
+const ASSIGN_QUEUE = 1_000;
+const ASSIGN_MAX_MS = 60_000;
+const SWEEP_LEASES = 200;
 
 const RUN_PROJECT = 'bench-run';
 const LIST_PROJECT = 'bench-list';
@@ -243,31 +270,87 @@ class Bench {
   }
 }
 
+const WORKER_MESSAGES_HEADING = '## Worker messages (Dataflow v1b3 WorkerMessages)';
+const PUBSUB_HEADING = '## Completion events: from done to a Pub/Sub subscriber';
+const END_TO_END_HEADING = '## End to end: gaffer-worker processes';
+
 async function main(): Promise<void> {
   const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
   const t0 = performance.now();
   let emulator: RunningEmulator | undefined;
+  let pubsubEmulator: RunningEmulator | undefined;
   let server: LocalServer | undefined;
   let client: BenchClient | undefined;
   let results: BenchResults;
+  let partial = false;
   try {
     emulator = await startEmulator('firestore');
     const config = parseConfig({FIRESTORE_EMULATOR_HOST: emulator.host, GAFFER_STATE_PROJECT: 'gaffer-bench', PORT: '0'});
-    server = await startLocalServer(config);
+    const clock = new OffsetClock();
+    // No background sweep: it would add reads to the counts, and the bench runs its own.
+    server = await startLocalServer(config, {clock}, {sweep: false});
+    const probe = new StoreProbe(server.app.store);
     log(`Gaffer on ${server.url}, Firestore emulator on ${emulator.host}`);
     client = new BenchClient(server.url, CONCURRENCY);
-    const machine = await describeMachine(emulator.host);
+    const machine = await describeMachine(emulator.host, loadAtStart);
     const bench = new Bench(server, client);
 
-    const names = await bench.runScenario();
-    await bench.getScenario(names);
-    for (const size of LIST_SIZES) {
-      await bench.populateTo(size);
-      if (size === LIST_LOAD_SIZE) {
-        await bench.listScenario('');
-        await bench.listScenario(FILTER);
+    const onlyCheckIns = process.env.GAFFER_BENCH_ONLY === 'checkIn';
+    if (!onlyCheckIns) {
+      const names = await bench.runScenario();
+      await bench.getScenario(names);
+    }
+    const checkIns = new CheckInBench(
+      server,
+      client,
+      clock,
+      probe,
+      {
+        concurrency: CONCURRENCY,
+        warmup: WARMUP,
+        maxMs: MAX_MS_PER_SCENARIO,
+        costSamples: CHECKIN_COST_SAMPLES,
+        comparisonWarmup: COMPARISON_WARMUP,
+        heartbeatCount: HEARTBEAT_COUNT,
+        heartbeatStatusCount: HEARTBEAT_STATUS_COUNT,
+        baselineCount: BASELINE_COUNT,
+        assignQueue: ASSIGN_QUEUE,
+        assignMaxMs: ASSIGN_MAX_MS,
+        sweepLeases: SWEEP_LEASES,
+        populateBatch: POPULATE_BATCH,
+      },
+      log,
+    );
+    // Before the list projects are filled: the emulator's queries scan every document,
+    // and assignment queries the queue.
+    await checkIns.costs();
+    await checkIns.heartbeats();
+    await checkIns.baselines();
+    await checkIns.assignments();
+    if (!onlyCheckIns) {
+      for (const size of LIST_SIZES) {
+        await bench.populateTo(size);
+        if (size === LIST_LOAD_SIZE) {
+          await bench.listScenario('');
+          await bench.listScenario(FILTER);
+        }
+        await bench.measureListCosts();
       }
-      await bench.measureListCosts();
+    }
+    // Last on this server: it moves the clock past every lease.
+    await checkIns.sweep();
+    partial = onlyCheckIns;
+
+    // Worker messages on this server; Pub/Sub delivery and real worker processes on
+    // Gaffers of their own (their own state projects), with a Pub/Sub emulator.
+    const extraSections: string[] = [];
+    if (!onlyCheckIns) {
+      extraSections.push(`${WORKER_MESSAGES_HEADING}\n\n${workerMessagesTable(await benchWorkerMessages({server, log}))}`);
+      pubsubEmulator = await startEmulator('pubsub');
+      const hosts = {firestoreHost: emulator.host, pubsubHost: pubsubEmulator.host, log};
+      extraSections.push(`${PUBSUB_HEADING}\n\n${pubsubTable(await benchPubSub(hosts))}`);
+      extraSections.push(`${END_TO_END_HEADING}\n\n${endToEndTable(await benchEndToEnd(hosts))}`);
     }
 
     const method: Method = {
@@ -284,22 +367,27 @@ async function main(): Promise<void> {
     results = {
       startedAt,
       durationMs: 0,
+      loadAtEnd: 0,
       machine,
       method,
       throughput: bench.throughput,
       perRequest: bench.perRequest,
       populate: bench.populate,
       listCosts: bench.listCosts,
+      checkIns: checkIns.results,
+      extraSections,
     };
   } finally {
     client?.close();
     await server?.close().catch(err => console.error('[bench] closing Gaffer:', err));
     await emulator?.stop();
+    await pubsubEmulator?.stop();
   }
   results.durationMs = performance.now() - t0;
+  results.loadAtEnd = loadavg()[0]!;
 
   const out = join(__dirname, '..', '..', 'BENCHMARKS.md');
-  writeFileSync(out, renderMarkdown(results));
+  if (!partial) writeFileSync(out, renderMarkdown(results));
   console.log(`\nThroughput and latency (HTTP, ${CONCURRENCY} in flight)\n`);
   console.log(throughputTable(results.throughput));
   console.log('\nFirestore documents per request\n');
@@ -308,7 +396,19 @@ async function main(): Promise<void> {
   console.log(listCostTable(results.listCosts));
   console.log('\nFilling the list project (in-process)\n');
   console.log(populateTable(results.populate));
-  console.log(`\nbench took ${(results.durationMs / 1000).toFixed(0)} s; wrote ${out}`);
+  const c = results.checkIns;
+  console.log('\nworkers.checkIn: Firestore documents per check-in\n');
+  console.log(checkInCostTable(c.costs));
+  console.log(`\nworkers.checkIn under load (HTTP, ${CONCURRENCY} in flight)\n`);
+  console.log(checkInLoadTable(c.load));
+  console.log('\nHeartbeat check-ins beside plain Firestore calls (same emulator)\n');
+  console.log(baselineTable(c.load, c.baselines));
+  console.log('\nAssignment of a queue\n');
+  console.log(assignmentTable(c.assignment, c.assignmentWindow));
+  console.log('\nThe lease sweep\n');
+  console.log(sweepTable(c.sweeps));
+  for (const section of results.extraSections) console.log(`\n${section}`);
+  console.log(`\nbench took ${(results.durationMs / 1000).toFixed(0)} s; ${partial ? 'BENCHMARKS.md left alone (partial run)' : `wrote ${out}`}`);
 }
 
 // Ctrl-C / kill: exit normally so that the emulator module's exit hook kills the JVM.
