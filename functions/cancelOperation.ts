@@ -8,11 +8,13 @@ export const cancelOperation: Rpc<{name?: string}> = {
   method: 'POST',
   path: '/v2alpha1/projects/{project}/operations/{operation}:cancel',
   bodySchema: 'cancelOperationRequest',
-  async handle({params, body, caller}, app) {
-    const projectId = checkProjectId(params.project!);
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'genomics.operations.cancel', checkProjectId(params.project!));
+    return undefined;
+  },
+  async handle({params, body}, app) {
     const id = checkOperationId(params.operation!);
-    checkNameMatchesPath(body.name, projectId, id);
-    await app.access.check(caller, 'genomics.operations.cancel', projectId);
-    return app.operations.cancel(projectId, id);
+    checkNameMatchesPath(body.name, params.project!, id);
+    return app.operations.cancel(params.project!, id);
   },
 };

@@ -3,18 +3,16 @@
  * client's workers.checkIn). The path carries the worker's signed identity token
  * (a GCE instance identity token, a Kubernetes service-account token, ...).
  */
-import type {CheckInRequestJson} from '../src/core/checkIn';
+import type {CheckInRequestJson, WorkerRef} from '../src/core/checkIn';
 import type {Rpc} from '../src/http/rpc';
 import {parseLeaseEpoch} from './leaseEpoch';
 
-export const checkInByToken: Rpc<CheckInRequestJson> = {
+export const checkInByToken: Rpc<CheckInRequestJson, WorkerRef> = {
   name: 'checkInByToken',
   method: 'POST',
   path: '/v2alpha1/workers/{token}:checkIn',
   queryParams: ['leaseEpoch'],
   bodySchema: 'checkInRequest',
-  async handle({params, query, body}, app) {
-    const worker = await app.workerAuth.byToken(params.token!);
-    return app.checkIns.checkIn(worker, body, parseLeaseEpoch(query.leaseEpoch));
-  },
+  authorize: ({params}, app) => app.workerAuth.byToken(params.token!),
+  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLeaseEpoch(query.leaseEpoch)),
 };

@@ -10,8 +10,11 @@ export const dispatchOutbox: Rpc = {
   name: 'dispatchOutbox',
   method: 'POST',
   path: '/',
-  async handle({caller}, app) {
+  async authorize({caller}, app) {
     await app.access.check(caller, 'gaffer.outbox.dispatch', '*');
+    return undefined;
+  },
+  async handle(_context, app) {
     if (!app.outbox) {
       throw new GafferError('FAILED_PRECONDITION', 'No Pub/Sub is configured (PUBSUB_EMULATOR_HOST).', {
         reason: 'PUBSUB_NOT_CONFIGURED',

@@ -8,8 +8,9 @@ export const expireLeases: Rpc = {
   name: 'expireLeases',
   method: 'POST',
   path: '/',
-  async handle({caller}, app) {
+  async authorize({caller}, app) {
     await app.access.check(caller, 'gaffer.leases.expire', '*');
-    return app.checkIns.expireLeases();
+    return undefined;
   },
+  handle: (_context, app) => app.checkIns.expireLeases(),
 };

@@ -6,10 +6,9 @@ export const getOperation: Rpc = {
   name: 'getOperation',
   method: 'GET',
   path: '/v2alpha1/projects/{project}/operations/{operation}',
-  async handle({params, caller}, app) {
-    const projectId = checkProjectId(params.project!);
-    const id = checkOperationId(params.operation!);
-    await app.access.check(caller, 'genomics.operations.get', projectId);
-    return app.operations.get(projectId, id);
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'genomics.operations.get', checkProjectId(params.project!));
+    return undefined;
   },
+  handle: ({params}, app) => app.operations.get(params.project!, checkOperationId(params.operation!)),
 };

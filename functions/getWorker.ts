@@ -9,10 +9,13 @@ export const getWorker: Rpc = {
   name: 'getWorker',
   method: 'GET',
   path: '/v2alpha1/projects/{project}/workers/{worker}',
-  async handle({params, caller}, app) {
-    const projectId = checkProjectId(params.project!);
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'gaffer.workers.get', checkProjectId(params.project!));
+    return undefined;
+  },
+  async handle({params}, app) {
+    const projectId = params.project!;
     const workerId = checkWorkerId(params.worker!);
-    await app.access.check(caller, 'gaffer.workers.get', projectId);
     const worker = await app.store.getWorker(projectId, workerId);
     if (!worker) throw notFound('Worker', workerName(projectId, workerId), 'WORKER_NOT_FOUND');
     return workerToJson(worker);

@@ -16,10 +16,12 @@ export const listOperations: Rpc = {
   method: 'GET',
   path: '/v2alpha1/projects/{project}/operations',
   queryParams: ['filter', 'pageSize', 'pageToken'],
-  async handle({params, query, caller}, app) {
-    const projectId = checkProjectId(params.project!);
-    await app.access.check(caller, 'genomics.operations.list', projectId);
-    return app.operations.list(projectId, {
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'genomics.operations.list', checkProjectId(params.project!));
+    return undefined;
+  },
+  async handle({params, query}, app) {
+    return app.operations.list(params.project!, {
       filter: query.filter,
       pageSize: parsePageSize(query.pageSize),
       pageToken: query.pageToken || undefined,

@@ -12,9 +12,12 @@ export const listWorkers: Rpc = {
   method: 'GET',
   path: '/v2alpha1/projects/{project}/workers',
   queryParams: ['filter', 'pageSize', 'pageToken'],
-  async handle({params, query, caller}, app) {
-    const projectId = checkProjectId(params.project!);
-    await app.access.check(caller, 'gaffer.workers.list', projectId);
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'gaffer.workers.list', checkProjectId(params.project!));
+    return undefined;
+  },
+  async handle({params, query}, app) {
+    const projectId = params.project!;
     const pageSize = effectivePageSize(parsePageSize(query.pageSize));
     const plan = planWorkerQuery(query.filter ?? '');
     const codec = await app.operations.pageTokenCodec();

@@ -1,5 +1,5 @@
 /** Every RPC Gaffer serves; the local server mounts all of them. */
-import type {Rpc} from '../src/http/rpc';
+import type {AnyRpc} from '../src/http/rpc';
 import {cancelOperation} from './cancelOperation';
 import {checkIn} from './checkIn';
 import {checkInByToken} from './checkInByToken';
@@ -12,16 +12,16 @@ import {listOperations} from './listOperations';
 import {runPipeline} from './runPipeline';
 import {waitOperation} from './waitOperation';
 
-export const RPCS: readonly Rpc[] = [
-  runPipeline as Rpc,
+export const RPCS: readonly AnyRpc[] = [
+  runPipeline,
   getOperation,
   listOperations,
-  cancelOperation as Rpc,
-  waitOperation as Rpc,
-  checkIn as Rpc,
-  checkInByToken as Rpc,
-  workerMessages as Rpc,
-  locationsWorkerMessages as Rpc,
+  cancelOperation,
+  waitOperation,
+  checkIn,
+  checkInByToken,
+  workerMessages,
+  locationsWorkerMessages,
   getWorker,
   listWorkers,
 ];

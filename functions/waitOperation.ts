@@ -9,12 +9,14 @@ export const waitOperation: Rpc<{name?: string; timeout?: string}> = {
   method: 'POST',
   path: '/v2alpha1/projects/{project}/operations/{operation}:wait',
   bodySchema: 'waitOperationRequest',
-  async handle({params, body, caller, signal}, app) {
-    const projectId = checkProjectId(params.project!);
+  async authorize({params, caller}, app) {
+    await app.access.check(caller, 'genomics.operations.get', checkProjectId(params.project!));
+    return undefined;
+  },
+  async handle({params, body, signal}, app) {
     const id = checkOperationId(params.operation!);
-    checkNameMatchesPath(body.name, projectId, id);
-    await app.access.check(caller, 'genomics.operations.get', projectId);
+    checkNameMatchesPath(body.name, params.project!, id);
     const timeoutMs = body.timeout === undefined ? undefined : parseDuration(body.timeout);
-    return app.operations.wait(projectId, id, timeoutMs, signal);
+    return app.operations.wait(params.project!, id, timeoutMs, signal);
   },
 };

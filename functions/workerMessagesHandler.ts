@@ -1,13 +1,14 @@
-/** Shared by both WorkerMessages paths: authenticate, check every message speaks for its sender, record. */
-import {Caller} from '../src/core/access';
+/** Shared by both WorkerMessages paths: check every message speaks for its (authenticated) sender, record. */
+import type {WorkerRef} from '../src/core/checkIn';
 import {SendWorkerMessagesRequestJson, WorkerMessagesService, permissionDeniedForOtherWorker} from '../src/core/workerMessages';
 import {WORKER_ID} from '../src/core/workerAccess';
 import type {App} from '../src/app';
 import {invalidArgument} from '../src/core/errors';
 
+/** `speaker`: the worker the token named, or undefined in development mode (labels taken as said). */
 export async function sendWorkerMessages(
   app: App,
-  caller: Caller,
+  speaker: WorkerRef | undefined,
   projectId: string,
   location: string | undefined,
   body: SendWorkerMessagesRequestJson,
@@ -15,7 +16,6 @@ export async function sendWorkerMessages(
   if (location !== undefined && body.location !== undefined && body.location !== location) {
     throw invalidArgument('location', `the location of the path (${location})`, body.location);
   }
-  const speaker = await app.workerAuth.speaker(caller, projectId);
   WorkerMessagesService.workersOf(projectId, body).forEach((worker, i) => {
     if (!WORKER_ID.test(worker.workerId)) {
       throw invalidArgument(

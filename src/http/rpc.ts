@@ -32,16 +32,22 @@ export interface HttpResponse {
   on(event: 'close', listener: () => void): unknown;
 }
 
-export interface RpcContext<Body> {
+/** What an RPC knows before its body is read. */
+export interface RequestHead {
   params: Record<string, string>;
   query: Record<string, string>;
-  body: Body;
   caller: Caller;
+}
+
+export interface RpcContext<Body, Principal = undefined> extends RequestHead {
+  body: Body;
+  /** What `authorize` established (undefined for RPCs without it). */
+  principal: Principal;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
 
-export interface Rpc<Body = unknown> {
+export interface Rpc<Body = unknown, Principal = undefined> {
   /** The function name: `functions/<name>.ts`, `--target=<name>`. */
   name: string;
   method: 'GET' | 'POST';
@@ -51,7 +57,12 @@ export interface Rpc<Body = unknown> {
   queryParams?: readonly string[];
   /** The schema the JSON body must satisfy (POST only). */
   bodySchema?: SchemaName;
-  handle(context: RpcContext<Body>, app: App): Promise<unknown>;
+  /**
+   * Authenticates and authorizes from the path, query and caller alone, before the body
+   * is read or validated: an unauthenticated caller gets 401/403, never a 400 about its body.
+   */
+  authorize?(head: RequestHead, app: App): Promise<Principal>;
+  handle(context: RpcContext<Body, Principal>, app: App): Promise<unknown>;
 }
 
 /** Google's system parameters, accepted on every RPC. */
@@ -72,12 +83,15 @@ const SYSTEM_PARAMS = new Set([
 /** Path variables: one segment each; the RPC checks their form (malformed: INVALID_ARGUMENT). */
 const VARIABLE = /\{(\w+)\}/g;
 
+/** An RPC of any body and principal type (what the router holds; `handle` is a method, so this accepts every Rpc). */
+export type AnyRpc = Rpc<unknown, unknown>;
+
 interface CompiledRoute {
-  rpc: Rpc;
+  rpc: AnyRpc;
   pattern: RegExp;
 }
 
-function compile(rpc: Rpc): CompiledRoute {
+function compile(rpc: AnyRpc): CompiledRoute {
   const source = rpc.path
     .split(VARIABLE)
     .map((part, i) => (i % 2 === 1 ? `(?<${part}>[^/]+?)` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
@@ -100,7 +114,7 @@ function singleValuedQuery(req: HttpRequest): Record<string, string> {
   return query;
 }
 
-function checkQuery(rpc: Rpc, query: Record<string, string>): void {
+function checkQuery(rpc: AnyRpc, query: Record<string, string>): void {
   const allowed = new Set(rpc.queryParams ?? []);
   for (const key of Object.keys(query)) {
     if (!allowed.has(key) && !SYSTEM_PARAMS.has(key)) {
@@ -158,7 +172,7 @@ export function sendError(res: HttpResponse, err: unknown, format: ErrorFormat):
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Promise<void>;
 
 /** One HTTP handler for a set of RPCs; `app` is created on first use and then shared. */
-export function httpHandler(rpcs: readonly Rpc[], app: () => Promise<App>): HttpHandler {
+export function httpHandler(rpcs: readonly AnyRpc[], app: () => Promise<App>): HttpHandler {
   const routes = rpcs.map(compile);
   return async (req, res) => {
     let format: ErrorFormat = 2;
@@ -174,15 +188,13 @@ export function httpHandler(rpcs: readonly Rpc[], app: () => Promise<App>): Http
       checkQuery(route.rpc, query);
       const selection = query.fields ? parseFields(query.fields) : undefined;
       const context = await app();
-      const params = {...route.pattern.exec(path)!.groups};
+      const head: RequestHead = {params: {...route.pattern.exec(path)!.groups}, query, caller: callerOf(req)};
+      const principal = route.rpc.authorize ? await route.rpc.authorize(head, context) : undefined;
       const parsed = route.rpc.method === 'POST' ? parseJsonBody(rawBody(req), context.config.maxRequestBytes) : {};
       const body = route.rpc.bodySchema ? context.validator.validate(route.rpc.bodySchema, parsed) : parsed;
       const abort = new AbortController();
       res.on('close', () => abort.abort());
-      const result = await route.rpc.handle(
-        {params, query, body, caller: callerOf(req), signal: abort.signal},
-        context,
-      );
+      const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, context);
       sendJson(res, 200, selection ? applyFields(result, selection) : result, pretty);
     } catch (err) {
       sendError(res, err, format);

@@ -311,6 +311,20 @@ describe('workers.checkIn authentication', function () {
     }
   });
 
+  describe('authentication comes before the body', () => {
+    it('answers an unauthenticated check-in with a malformed body 401, not 400', async () => {
+      const project = randomProject();
+      for (const body of ['{"events": ', {colour: 'red'}]) {
+        const named = await call(server, 'POST', `/v2alpha1/projects/${project}/workers/w1:checkIn`, body);
+        assert.equal(named.status, 401, JSON.stringify(named.json));
+        const token = await call(server, 'POST', '/v2alpha1/workers/not-a-jwt:checkIn', body);
+        assert.equal(token.status, 401, JSON.stringify(token.json));
+      }
+      const messages = await call(server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {colour: 'red'});
+      assert.equal(messages.status, 401, JSON.stringify(messages.json));
+    });
+  });
+
   describe('development mode (no issuers, loopback)', () => {
     let dev: LocalServer;
     before(async () => {
