@@ -1,6 +1,7 @@
 /** operations.cancel: POST /v2alpha1/projects/{project}/operations/{operation}:cancel */
-import {checkOperationId, checkProjectId} from '../src/core/names';
+import {checkOperationId} from '../src/core/names';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 import {checkNameMatchesPath} from './names';
 
 export const cancelOperation: Rpc<{name?: string}> = {
@@ -8,10 +9,7 @@ export const cancelOperation: Rpc<{name?: string}> = {
   method: 'POST',
   path: '/v2alpha1/projects/{project}/operations/{operation}:cancel',
   bodySchema: 'cancelOperationRequest',
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'genomics.operations.cancel', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('genomics.operations.cancel'),
   async handle({params, body}, app) {
     const id = checkOperationId(params.operation!);
     checkNameMatchesPath(body.name, params.project!, id);

@@ -5,15 +5,13 @@
  */
 import {GafferError} from '../src/core/errors';
 import type {Rpc} from '../src/http/rpc';
+import {onEveryProject} from './permissions';
 
 export const dispatchOutbox: Rpc = {
   name: 'dispatchOutbox',
   method: 'POST',
   path: '/',
-  async authorize({caller}, app) {
-    await app.access.check(caller, 'gaffer.outbox.dispatch', '*');
-    return undefined;
-  },
+  authorize: onEveryProject('gaffer.outbox.dispatch'),
   async handle(_context, app) {
     if (!app.outbox) {
       throw new GafferError('FAILED_PRECONDITION', 'No Pub/Sub is configured (PUBSUB_EMULATOR_HOST).', {

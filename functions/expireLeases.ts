@@ -3,14 +3,12 @@
  * authenticated POST; `npm start` runs it on an interval instead. Answers what it did.
  */
 import type {Rpc} from '../src/http/rpc';
+import {onEveryProject} from './permissions';
 
 export const expireLeases: Rpc = {
   name: 'expireLeases',
   method: 'POST',
   path: '/',
-  async authorize({caller}, app) {
-    await app.access.check(caller, 'gaffer.leases.expire', '*');
-    return undefined;
-  },
+  authorize: onEveryProject('gaffer.leases.expire'),
   handle: (_context, app) => app.checkIns.expireLeases(),
 };

@@ -1,14 +1,12 @@
 /** operations.get: GET /v2alpha1/projects/{project}/operations/{operation} */
-import {checkOperationId, checkProjectId} from '../src/core/names';
+import {checkOperationId} from '../src/core/names';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 
 export const getOperation: Rpc = {
   name: 'getOperation',
   method: 'GET',
   path: '/v2alpha1/projects/{project}/operations/{operation}',
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'genomics.operations.get', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('genomics.operations.get'),
   handle: ({params}, app) => app.operations.get(params.project!, checkOperationId(params.operation!)),
 };

@@ -1,18 +1,15 @@
 /** Operators: GET /v2alpha1/projects/{project}/workers/{worker} (latest status, health, held operation, last check-in). */
 import {notFound} from '../src/core/errors';
-import {checkProjectId} from '../src/core/names';
 import {checkWorkerId} from '../src/core/workerAccess';
 import {workerName, workerToJson} from '../src/core/worker';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 
 export const getWorker: Rpc = {
   name: 'getWorker',
   method: 'GET',
   path: '/v2alpha1/projects/{project}/workers/{worker}',
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'gaffer.workers.get', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('gaffer.workers.get'),
   async handle({params}, app) {
     const projectId = params.project!;
     const workerId = checkWorkerId(params.worker!);

@@ -1,7 +1,7 @@
 /** operations.list: GET /v2alpha1/projects/{project}/operations?filter=&pageSize=&pageToken= */
 import {invalidArgument} from '../src/core/errors';
-import {checkProjectId} from '../src/core/names';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 
 export function parsePageSize(text: string | undefined): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -16,10 +16,7 @@ export const listOperations: Rpc = {
   method: 'GET',
   path: '/v2alpha1/projects/{project}/operations',
   queryParams: ['filter', 'pageSize', 'pageToken'],
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'genomics.operations.list', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('genomics.operations.list'),
   async handle({params, query}, app) {
     return app.operations.list(params.project!, {
       filter: query.filter,

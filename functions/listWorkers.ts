@@ -1,10 +1,10 @@
 /** Operators: GET /v2alpha1/projects/{project}/workers?filter=&pageSize=&pageToken= (by worker id). */
 import {effectivePageSize} from '../src/core/operations';
-import {checkProjectId} from '../src/core/names';
 import {PageTokenCodec} from '../src/core/pageToken';
 import {planWorkerQuery} from '../src/core/workerFilter';
 import {workerToJson} from '../src/core/worker';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 import {parsePageSize} from './listOperations';
 
 export const listWorkers: Rpc = {
@@ -12,10 +12,7 @@ export const listWorkers: Rpc = {
   method: 'GET',
   path: '/v2alpha1/projects/{project}/workers',
   queryParams: ['filter', 'pageSize', 'pageToken'],
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'gaffer.workers.list', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('gaffer.workers.list'),
   async handle({params, query}, app) {
     const projectId = params.project!;
     const pageSize = effectivePageSize(parsePageSize(query.pageSize));

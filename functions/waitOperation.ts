@@ -1,7 +1,8 @@
 /** operations.wait (google.longrunning): POST /v2alpha1/projects/{project}/operations/{operation}:wait */
-import {checkOperationId, checkProjectId} from '../src/core/names';
+import {checkOperationId} from '../src/core/names';
 import {parseDuration} from '../src/core/time';
 import type {Rpc} from '../src/http/rpc';
+import {onPathProject} from './permissions';
 import {checkNameMatchesPath} from './names';
 
 export const waitOperation: Rpc<{name?: string; timeout?: string}> = {
@@ -9,10 +10,7 @@ export const waitOperation: Rpc<{name?: string; timeout?: string}> = {
   method: 'POST',
   path: '/v2alpha1/projects/{project}/operations/{operation}:wait',
   bodySchema: 'waitOperationRequest',
-  async authorize({params, caller}, app) {
-    await app.access.check(caller, 'genomics.operations.get', checkProjectId(params.project!));
-    return undefined;
-  },
+  authorize: onPathProject('genomics.operations.get'),
   async handle({params, body, signal}, app) {
     const id = checkOperationId(params.operation!);
     checkNameMatchesPath(body.name, params.project!, id);
