@@ -1,0 +1,42 @@
+import {strict as assert} from 'assert';
+import {ConfigError, completionTopicName, parseConfig} from '../../src/config';
+
+describe('configuration', () => {
+  it('has documented defaults', () => {
+    const config = parseConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.stateProjectId, 'gaffer-local');
+    assert.equal(config.maxRequestBytes, 262_144);
+    assert.equal(config.waitDefaultTimeoutMs, 60_000);
+    assert.equal(config.waitMaxTimeoutMs, 300_000);
+    assert.equal(config.accessMode, 'loopback');
+    assert.equal(config.leaseDurationMs, 180_000);
+    assert.equal(config.defaultPipelineTimeoutMs, 7 * 24 * 3600_000);
+    assert.deepEqual(config.workerIssuers, []);
+    assert.equal(completionTopicName(config), 'projects/gaffer-local/topics/gaffer-operations');
+  });
+
+  it('reads what it is given, the state project falling back to GOOGLE_CLOUD_PROJECT', () => {
+    const config = parseConfig({PORT: '9000', GOOGLE_CLOUD_PROJECT: 'prod-project', GAFFER_LEASE_DURATION: '90s', GAFFER_COMPLETION_TOPIC: 'projects/other/topics/done'});
+    assert.equal(config.port, 9000);
+    assert.equal(config.stateProjectId, 'prod-project');
+    assert.equal(config.leaseDurationMs, 90_000);
+    assert.equal(completionTopicName(config), 'projects/other/topics/done');
+  });
+
+  it('refuses bad values, naming the variable and what it must be', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{PORT: 'eighty'}, /PORT must be an integer within \[0, 65535\], but was: "eighty"/],
+      [{GAFFER_ACCESS: 'everyone'}, /GAFFER_ACCESS must be "loopback" or "invoker"/],
+      [{GAFFER_LEASE_DURATION: '3 minutes'}, /GAFFER_LEASE_DURATION must be a duration/],
+      [{GAFFER_LEASE_DURATION: '40s', GAFFER_CHECK_IN_INTERVAL: '30s'}, /at least twice GAFFER_CHECK_IN_INTERVAL/],
+      [{GAFFER_WAIT_DEFAULT_TIMEOUT: '400s'}, /must not exceed GAFFER_WAIT_MAX_TIMEOUT/],
+      [{GAFFER_PAGE_TOKEN_SECRET: 'short'}, /at least 32 characters/],
+      [{FIRESTORE_EMULATOR_HOST: 'localhost'}, /must be host:port/],
+      [{GAFFER_WORKER_ISSUERS: '[{"kind":"oidc"}]'}, /GAFFER_WORKER_ISSUERS/],
+    ];
+    for (const [env, message] of cases) {
+      assert.throws(() => parseConfig(env), (err: Error) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env));
+    }
+  });
+});

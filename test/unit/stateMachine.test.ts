@@ -1,0 +1,149 @@
+import {strict as assert} from 'assert';
+import {GafferError} from '../../src/core/errors';
+import {OPERATION_STATES, OperationRecord, OperationState} from '../../src/core/model';
+import {
+  WORKER_FAILED_MESSAGE,
+  assign,
+  canTransition,
+  cancel,
+  finish,
+  releaseLease,
+  terminalStateFor,
+  timeOut,
+} from '../../src/core/stateMachine';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const later = (s: number) => new Date(T0.getTime() + s * 1000);
+
+function op(overrides: Partial<OperationRecord> = {}, preemptible = false): OperationRecord {
+  return {
+    projectId: 'my-project',
+    id: '1',
+    state: 'QUEUED',
+    createTime: T0,
+    request: {
+      pipeline: {
+        actions: [{imageUri: 'alpine'}],
+        resources: {projectId: 'my-project', ...(preemptible ? {virtualMachine: {preemptible: true}} : {})},
+      },
+    },
+    labels: {},
+    events: [],
+    eventCount: 0,
+    eventTypes: [],
+    cancelRequested: false,
+    leaseEpoch: 0,
+    attempts: 0,
+    timeoutTime: later(3600),
+    recentEventKeys: [],
+    ...overrides,
+  };
+}
+
+const types = (events: Array<{details: {'@type': string}}>) => events.map(e => e.details['@type'].split('.').pop());
+const policy = {maxPreemptibleAttempts: 2};
+
+describe('operation state machine', () => {
+  it('lets terminal states become nothing, and follows the lifecycle otherwise', () => {
+    for (const from of ['SUCCESS', 'FAILURE', 'CANCELED'] as OperationState[]) {
+      for (const to of OPERATION_STATES) assert.equal(canTransition(from, to), false, `${from} -> ${to}`);
+    }
+    assert.ok(canTransition('QUEUED', 'RUNNING'));
+    assert.ok(canTransition('RUNNING', 'QUEUED'), 'a preempted operation is re-queued');
+    assert.ok(!canTransition('QUEUED', 'SUCCESS'), 'nothing succeeds without running');
+  });
+
+  it('maps a final code to its state: 0 SUCCESS, 1 CANCELED, anything else FAILURE', () => {
+    assert.equal(terminalStateFor(0), 'SUCCESS');
+    assert.equal(terminalStateFor(1), 'CANCELED');
+    assert.equal(terminalStateFor(9), 'FAILURE');
+  });
+
+  it('assigns with the next epoch, a lease, startTime and a WorkerAssignedEvent', () => {
+    const {next, newEvents} = assign(op({leaseEpoch: 3, attempts: 1}), 'w1', later(10), 60_000);
+    assert.equal(next.state, 'RUNNING');
+    assert.deepEqual(next.lease, {workerId: 'w1', epoch: 4, expireTime: later(70)});
+    assert.equal(next.leaseEpoch, 4);
+    assert.equal(next.attempts, 2);
+    assert.deepEqual(next.startTime, later(10));
+    assert.deepEqual(types(newEvents), ['WorkerAssignedEvent']);
+    assert.throws(() => assign(next, 'w2', later(11), 60_000), /RUNNING/, 'a running operation is never assigned twice');
+  });
+
+  it('finishes once: lease and timeout cleared, and never again', () => {
+    const running = assign(op(), 'w1', later(1), 60_000).next;
+    const {next} = finish(running, later(5), {code: 9, message: 'boom'}, []);
+    assert.equal(next.state, 'FAILURE');
+    assert.equal(next.lease, undefined);
+    assert.equal(next.timeoutTime, undefined);
+    assert.deepEqual(next.endTime, later(5));
+    assert.throws(() => finish(next, later(6), undefined, []), GafferError);
+    assert.equal(finish(running, later(5), {code: 0, message: ''}, []).next.error, undefined, 'code 0 is success, not an error');
+  });
+
+  it('cancels a queued operation at once, marks a running one, and refuses a done one', () => {
+    const queued = cancel(op(), later(1));
+    assert.equal(queued.kind, 'cancelled');
+    if (queued.kind === 'cancelled') {
+      assert.equal(queued.transition.next.state, 'CANCELED');
+      assert.deepEqual(queued.transition.next.error, {code: 1, message: 'The operation was cancelled'});
+      assert.deepEqual(types(queued.transition.newEvents), ['FailedEvent']);
+    }
+    const running = assign(op(), 'w1', later(1), 60_000).next;
+    const marked = cancel(running, later(2));
+    assert.equal(marked.kind, 'cancelRequested');
+    if (marked.kind === 'cancelRequested') {
+      assert.equal(marked.transition.next.state, 'RUNNING');
+      assert.equal(marked.transition.next.cancelRequested, true);
+      assert.equal(cancel(marked.transition.next, later(3)).kind, 'alreadyRequested');
+    }
+    assert.throws(
+      () => cancel(finish(running, later(2), undefined, []).next, later(3)),
+      (err: GafferError) => err.code === 'FAILED_PRECONDITION' && err.reason === 'OPERATION_ALREADY_DONE',
+    );
+  });
+
+  describe('losing a worker', () => {
+    it('re-queues a preemptible pipeline while attempts remain, keeping its attempts and epoch', () => {
+      const running = assign(op({}, true), 'w1', later(1), 60_000).next;
+      const {next, newEvents} = releaseLease(running, later(100), 'leaseExpired', policy);
+      assert.equal(next.state, 'QUEUED');
+      assert.equal(next.lease, undefined);
+      assert.equal(next.attempts, 1);
+      assert.equal(next.leaseEpoch, 1, 'epochs only grow: the next grant is 2');
+      assert.deepEqual(types(newEvents), ['WorkerReleasedEvent']);
+    });
+
+    it('ends a preemptible pipeline UNAVAILABLE when its attempts are used', () => {
+      let record = assign(op({}, true), 'w1', later(1), 60_000).next;
+      record = releaseLease(record, later(100), 'preempted', policy).next;
+      record = assign(record, 'w2', later(101), 60_000).next;
+      const {next, newEvents} = releaseLease(record, later(200), 'preempted', policy);
+      assert.equal(next.state, 'FAILURE');
+      assert.equal(next.error?.code, 14);
+      assert.deepEqual(types(newEvents), ['WorkerReleasedEvent', 'FailedEvent']);
+    });
+
+    it('ends any other pipeline ABORTED, saying the worker failed', () => {
+      const running = assign(op(), 'w1', later(1), 60_000).next;
+      const {next} = releaseLease(running, later(100), 'vmBroken', policy);
+      assert.deepEqual(next.error, {code: 10, message: WORKER_FAILED_MESSAGE});
+    });
+
+    it('lets a waiting cancel decide: CANCELLED, not re-queued', () => {
+      const running = cancel(assign(op({}, true), 'w1', later(1), 60_000).next, later(2));
+      assert.equal(running.kind, 'cancelRequested');
+      if (running.kind !== 'cancelRequested') return;
+      const {next} = releaseLease(running.transition.next, later(100), 'leaseExpired', policy);
+      assert.equal(next.state, 'CANCELED');
+    });
+  });
+
+  it('times out queued and running pipelines DEADLINE_EXCEEDED, releasing a held lease', () => {
+    assert.equal(timeOut(op(), later(4000)).next.error?.code, 4);
+    const running = assign(op(), 'w1', later(1), 60_000).next;
+    const {next, newEvents} = timeOut(running, later(4000));
+    assert.equal(next.lease, undefined);
+    assert.deepEqual(types(newEvents), ['WorkerReleasedEvent', 'FailedEvent']);
+  });
+});
