@@ -307,6 +307,20 @@ export class CheckInService {
     return report;
   }
 
+  /**
+   * The change that frees the worker holding `op`, if its document still says so, to
+   * commit with the operation's release: a dead worker must not stay listed as holding
+   * it. A worker already moved on (or checking in right now, which the commit's
+   * precondition catches) is left alone.
+   */
+  private async freeHolder(op: OperationRecord): Promise<Change[]> {
+    if (!op.lease) return [];
+    const read = await this.options.store.readWorker(op.projectId, op.lease.workerId);
+    const worker = read.value;
+    if (!worker || worker.operationId !== op.id || worker.leaseEpoch !== op.lease.epoch) return [];
+    return [{kind: 'worker', read, next: {...worker, operationId: undefined, leaseEpoch: undefined}}];
+  }
+
   private async sweep(
     find: () => Promise<Array<Versioned<OperationRecord>>>,
     decide: (op: OperationRecord) => Transition | undefined,
@@ -317,8 +331,9 @@ export class CheckInService {
       const found = await find();
       for (const read of found) {
         const transition = decide(read.value);
-        if (transition && (await this.options.store.commit([{kind: 'operation', read, transition}]))) count(transition);
-        else report.skipped++;
+        if (transition && (await this.options.store.commit([...(await this.freeHolder(read.value)), {kind: 'operation', read, transition}]))) {
+          count(transition);
+        } else report.skipped++;
       }
       if (found.length < SWEEP_BATCH) return;
     }

@@ -226,6 +226,8 @@ describe('workers.checkIn', function () {
       assert.equal(got.done, true);
       assert.deepEqual(got.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
       assert.deepEqual(types(got).slice(0, 2), ['FailedEvent', 'WorkerReleasedEvent']);
+      const silent = await server.app.store.readWorker(project, 'silent');
+      assert.equal(silent.value?.operationId, undefined, 'the dead worker is no longer listed as holding it');
       const late = await checkIn(project, 'silent', {result: {code: 0}});
       assert.equal(late.status, 409);
       assert.match((late.json.error as Json).message as string, /no longer holds/);
@@ -293,8 +295,8 @@ describe('workers.checkIn', function () {
       assert.ok(a.ended + b.ended >= 8, 'each expired operation ended');
       assert.ok(found >= 8 && found <= 2 * 8 + 20, `found ${found}`);
       // Per sweep: the query reads the expired operations (at least one document per
-      // query, two queries); a commit that loses the race reads nothing more.
-      assert.ok(reads <= found + 4, `${reads} reads for ${found} expired leases found by two sweeps`);
+      // query, two queries), plus each holder's worker document, freed in the same commit.
+      assert.ok(reads <= 2 * found + 4, `${reads} reads for ${found} expired leases found by two sweeps`);
       for (const op of ops) {
         const got = await get(op.name);
         assert.equal(types(got).filter(t => t === 'WorkerReleasedEvent').length, 1);
