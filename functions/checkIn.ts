@@ -5,14 +5,14 @@
  */
 import type {CheckInRequestJson, WorkerRef} from '../src/core/checkIn';
 import type {Rpc} from '../src/http/rpc';
-import {parseLeaseEpoch} from './leaseEpoch';
+import {parseLease} from './lease';
 
 export const checkIn: Rpc<CheckInRequestJson, WorkerRef> = {
   name: 'checkIn',
   method: 'POST',
   path: '/v2alpha1/projects/{project}/workers/{worker}:checkIn',
-  queryParams: ['leaseEpoch'],
+  queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params, caller}, app) => app.workerAuth.named(caller, params.project!, params.worker!),
-  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLeaseEpoch(query.leaseEpoch)),
+  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLease(query.lease)),
 };

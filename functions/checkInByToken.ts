@@ -5,14 +5,14 @@
  */
 import type {CheckInRequestJson, WorkerRef} from '../src/core/checkIn';
 import type {Rpc} from '../src/http/rpc';
-import {parseLeaseEpoch} from './leaseEpoch';
+import {parseLease} from './lease';
 
 export const checkInByToken: Rpc<CheckInRequestJson, WorkerRef> = {
   name: 'checkInByToken',
   method: 'POST',
   path: '/v2alpha1/workers/{token}:checkIn',
-  queryParams: ['leaseEpoch'],
+  queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params}, app) => app.workerAuth.byToken(params.token!),
-  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLeaseEpoch(query.leaseEpoch)),
+  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLease(query.lease)),
 };

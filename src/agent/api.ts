@@ -36,8 +36,9 @@ export class GafferWorkerApi {
     private readonly identity: TokenSource,
   ) {}
 
-  checkIn(workerId: string, request: CheckInRequestJson, leaseEpoch?: string): Promise<CheckInResponseJson> {
-    const query = leaseEpoch ? `?leaseEpoch=${encodeURIComponent(leaseEpoch)}` : '';
+  /** `lease`: the fencing token of the operation being reported on (features.lease). */
+  checkIn(workerId: string, request: CheckInRequestJson, lease?: string): Promise<CheckInResponseJson> {
+    const query = lease ? `?lease=${encodeURIComponent(lease)}` : '';
     return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request);
   }
 

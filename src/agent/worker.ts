@@ -69,6 +69,7 @@ export class WorkerSlot {
   private async work(assigned: CheckInResponseJson): Promise<void> {
     const features = assigned.features!;
     const epoch = features.leaseEpoch;
+    const lease = features.lease;
     const interval = parseDuration(features.checkInInterval) ?? 30_000;
     const pending: Array<{timestamp: string; data: EventData}> = [];
     let lost = false;
@@ -93,7 +94,7 @@ export class WorkerSlot {
         if (lost) return;
         const events = pending.slice();
         try {
-          const response = await this.options.api.checkIn(this.workerId, {events, workerStatus: await hostStatus()}, epoch);
+          const response = await this.options.api.checkIn(this.workerId, {events, workerStatus: await hostStatus()}, lease);
           pending.splice(0, events.length);
           if (response.features?.cancelRequested) {
             this.options.log(`${features.operation} was cancelled: stopping its actions`);
@@ -126,7 +127,7 @@ export class WorkerSlot {
       if (soon) clearTimeout(soon);
       await inFlight;
     }
-    if (!lost) await this.finish(features.operation, epoch, pending, result);
+    if (!lost) await this.finish(features.operation, lease, pending, result);
     this.holding = undefined;
     this.runner = undefined;
   }
@@ -134,13 +135,13 @@ export class WorkerSlot {
   /** Reports the result, retrying transient failures; a lost lease ends it. */
   private async finish(
     operation: string,
-    epoch: string,
+    lease: string,
     pending: Array<{timestamp: string; data: EventData}>,
     result: RunResult,
   ): Promise<void> {
     for (let attempt = 0; attempt < 30; attempt++) {
       try {
-        await this.options.api.checkIn(this.workerId, {events: pending, result}, epoch);
+        await this.options.api.checkIn(this.workerId, {events: pending, result}, lease);
         this.options.log(`finished ${operation}: code ${result.code}${result.message ? ` (${result.message})` : ''}`);
         return;
       } catch (err) {

@@ -66,12 +66,20 @@ export interface CheckInResponseJson {
 export interface CheckInFeatures {
   /** The operation this lease is for. */
   operation: string;
-  /** The lease epoch (fencing token) the worker holds, as a string (int64). */
+  /** The fencing token to present on every check-in about this operation: `?lease=` + this. */
+  lease: string;
+  /** The lease epoch (grows with every grant of this operation), as a string (int64). */
   leaseEpoch: string;
   /** How often to check in while holding the operation. */
   checkInInterval: string;
   /** Present and true once the operation was cancelled: stop its actions and report a result. */
   cancelRequested?: boolean;
+}
+
+/** The lease a worker says it holds (`?lease=OPERATION:EPOCH`). */
+export interface PresentedLease {
+  operationId: string;
+  epoch: number;
 }
 
 export interface WorkerRef {
@@ -114,15 +122,15 @@ export class CheckInService {
     this.window = options.assignmentWindow ?? 10;
   }
 
-  async checkIn(worker: WorkerRef, request: CheckInRequestJson, presentedEpoch?: number): Promise<CheckInResponseJson> {
+  async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease): Promise<CheckInResponseJson> {
     const {store} = this.options;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.options.clock.now();
       const workerRead = await store.readWorker(worker.projectId, worker.workerId);
       const seen = this.seen(worker, workerRead.value, request, now);
       const response = seen.operationId
-        ? await this.report(workerRead, seen, request, now, presentedEpoch)
-        : await this.assignOrIdle(workerRead, seen, request, now);
+        ? await this.report(workerRead, seen, request, now, presented)
+        : await this.assignOrIdle(workerRead, seen, request, now, presented);
       if (response) return response;
       // Someone else wrote first (another worker took the candidate, or this worker's
       // document changed): read again and retry, with a little jitter.
@@ -148,17 +156,22 @@ export class CheckInService {
     worker: WorkerRecord,
     request: CheckInRequestJson,
     now: Date,
-    presentedEpoch: number | undefined,
+    presented: PresentedLease | undefined,
   ): Promise<CheckInResponseJson | undefined> {
     const {store} = this.options;
-    const opRead = await store.readOperation(worker.projectId, worker.operationId!);
     const epoch = worker.leaseEpoch;
+    // A stale request (another operation, an older epoch) is refused and changes
+    // nothing: the worker's current lease stays as it is.
+    if (presented && (presented.operationId !== worker.operationId || presented.epoch !== epoch)) {
+      throw leaseLost(worker, presented);
+    }
+    const opRead = await store.readOperation(worker.projectId, worker.operationId!);
     const held = opRead?.value.lease?.workerId === worker.workerId && opRead.value.lease.epoch === epoch;
-    if (!opRead || !held || (presentedEpoch !== undefined && presentedEpoch !== epoch)) {
+    if (!opRead || !held) {
       // Lost: free the worker so its next check-in can take work, and refuse this one.
       const freed: WorkerRecord = {...worker, operationId: undefined, leaseEpoch: undefined};
       if (!(await store.commit([{kind: 'worker', read: workerRead, next: freed}]))) return undefined;
-      throw leaseLost(worker, presentedEpoch ?? epoch);
+      throw leaseLost(worker, {operationId: worker.operationId!, epoch: epoch ?? 0});
     }
     const {transition, released} = this.applyReport(opRead.value, request, now);
     const nextWorker = released ? {...worker, operationId: undefined, leaseEpoch: undefined} : worker;
@@ -221,9 +234,12 @@ export class CheckInService {
     worker: WorkerRecord,
     request: CheckInRequestJson,
     now: Date,
+    presented: PresentedLease | undefined,
   ): Promise<CheckInResponseJson | undefined> {
-    if (request.result || request.events?.length || request.event || request.deadlineExpired || request.sosReport) {
-      throw leaseLost(worker, undefined);
+    // A worker that presents a lease, or reports on work, holds nothing: it must learn
+    // it lost that lease, not be handed another operation in its place.
+    if (presented || request.result || request.events?.length || request.event || request.deadlineExpired || request.sosReport) {
+      throw leaseLost(worker, presented);
     }
     const {store} = this.options;
     const window = shuffled(await store.queuedOperations(worker.projectId, this.window));
@@ -249,6 +265,7 @@ export class CheckInService {
   private holdingResponse(op: OperationRecord, now: Date): CheckInResponseJson {
     const features: CheckInFeatures = {
       operation: operationName(op.projectId, op.id),
+      lease: `${op.id}:${op.lease!.epoch}`,
       leaseEpoch: String(op.lease!.epoch),
       checkInInterval: formatDuration(this.options.checkInIntervalMs),
     };
@@ -345,12 +362,19 @@ function committedOperation(transition: Transition): OperationRecord {
   return appendEvents(transition.next, transition.newEvents, INLINE_EVENTS);
 }
 
-function leaseLost(worker: WorkerRecord, epoch: number | undefined): GafferError {
-  const held = worker.operationId ? `operation ${operationName(worker.projectId, worker.operationId)}` : 'any operation';
+function leaseLost(worker: WorkerRecord, lease: PresentedLease | undefined): GafferError {
+  const what = lease
+    ? `operation ${operationName(worker.projectId, lease.operationId)} (lease epoch ${lease.epoch})`
+    : worker.operationId
+      ? `operation ${operationName(worker.projectId, worker.operationId)}`
+      : 'any operation';
   return new GafferError(
     'ABORTED',
-    `Worker ${workerName(worker.projectId, worker.workerId)} no longer holds ${held}${epoch === undefined ? '' : ` (lease epoch ${epoch})`}: the lease expired, the operation was cancelled or given to another worker, or it is done. Nothing in this check-in was recorded; stop work on it and check in again for new work.`,
-    {reason: 'LEASE_NOT_HELD', metadata: {worker: workerName(worker.projectId, worker.workerId), ...(epoch === undefined ? {} : {leaseEpoch: String(epoch)})}},
+    `Worker ${workerName(worker.projectId, worker.workerId)} no longer holds ${what}: the lease expired, the operation was cancelled or given to another worker, or it is done. Nothing in this check-in was recorded; stop work on it and check in again for new work.`,
+    {
+      reason: 'LEASE_NOT_HELD',
+      metadata: {worker: workerName(worker.projectId, worker.workerId), ...(lease ? {lease: `${lease.operationId}:${lease.epoch}`} : {})},
+    },
   );
 }
 

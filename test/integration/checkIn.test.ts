@@ -64,7 +64,12 @@ describe('workers.checkIn', function () {
     assert.equal(metadata['@type'], `${T}Metadata`);
     assert.deepEqual((metadata.pipeline as Json).actions, [{imageUri: 'alpine', commands: ['echo', 'hello']}]);
     assert.equal(Date.parse(res.json.deadline as string), clock.now().getTime() + LEASE_MS);
-    assert.deepEqual(res.json.features, {operation: op.name, leaseEpoch: '1', checkInInterval: '30s'});
+    assert.deepEqual(res.json.features, {
+      operation: op.name,
+      lease: `${op.name.split('/').pop()}:1`,
+      leaseEpoch: '1',
+      checkInInterval: '30s',
+    });
     const got = await get(op.name);
     assert.equal(got.done, false);
     assert.ok(got.metadata.startTime);
@@ -164,17 +169,37 @@ describe('workers.checkIn', function () {
     assert.equal(got.error?.code, 1);
   });
 
-  it('refuses a check-in presenting another lease epoch, and one from a worker holding nothing', async () => {
+  it('refuses a check-in presenting a stale lease without disturbing the current one', async () => {
     const project = randomProject();
     const op = await run(project);
+    const id = op.name.split('/').pop()!;
     await checkIn(project, 'w1');
-    const stale = await checkIn(project, 'w1', {result: {code: 0}}, '?leaseEpoch=7');
+    const stale = await checkIn(project, 'w1', {result: {code: 0}}, `?lease=${id}:7`);
     assert.equal(stale.status, 409, JSON.stringify(stale.json));
     assert.equal((stale.json.error as Json).status, 'ABORTED');
     assert.equal((await get(op.name)).done, false);
+    const current = await checkIn(project, 'w1', {}, `?lease=${id}:1`);
+    assert.equal(current.status, 200, 'the real holder keeps its lease');
     const stranger = await checkIn(project, 'w2', {result: {code: 0}});
     assert.equal(stranger.status, 409);
     assert.equal((await get(op.name)).done, false);
+  });
+
+  it('never hands a worker that presents a lost lease another operation in its place', async () => {
+    const project = randomProject();
+    const first = await run(project);
+    const firstId = first.name.split('/').pop()!;
+    await checkIn(project, 'w1');
+    await server.app.checkIns.releaseWorker({projectId: project, workerId: 'w1'}, 'shutdown');
+    const second = await run(project);
+    // Its heartbeat and then its result for the operation it lost: both refused.
+    const heartbeat = await checkIn(project, 'w1', {}, `?lease=${firstId}:1`);
+    assert.equal(heartbeat.status, 409, JSON.stringify(heartbeat.json));
+    const result = await checkIn(project, 'w1', {result: {code: 0}}, `?lease=${firstId}:1`);
+    assert.equal(result.status, 409);
+    const untouched = await get(second.name);
+    assert.equal(untouched.done, false);
+    assert.deepEqual(types(untouched), [], 'the other operation was never given to it');
   });
 
   describe('assignment under contention', () => {

@@ -294,7 +294,7 @@ describe('workers.checkIn authentication', function () {
         const epoch = await call(
           server,
           'POST',
-          `${form === 'token' ? tokenPath(tokenB) : namedPath(project, 'worker-b')}?leaseEpoch=1`,
+          `${form === 'token' ? tokenPath(tokenB) : namedPath(project, 'worker-b')}?lease=${op.name.split('/').pop()}:1`,
           {result: {code: 0}},
           form === 'named' ? {Authorization: `Bearer ${tokenB}`} : {},
         );
