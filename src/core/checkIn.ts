@@ -113,6 +113,8 @@ export interface SweepReport {
   timedOut: number;
   /** Operations found expired that someone else (a check-in, another sweep) had already changed. */
   skipped: number;
+  /** Operations whose change failed (logged); the next sweep tries them again. */
+  failed: number;
 }
 
 export class CheckInService {
@@ -136,7 +138,13 @@ export class CheckInService {
       // document changed): read again and retry, with a little jitter.
       await new Promise(r => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }
-    // Heavy contention: no failure, no hang; the worker asks again soon.
+    // Heavy contention. A report must not be answered as if it were recorded: the worker
+    // retries it (its events are deduplicated). A plain poll just asks again soon.
+    if (request.result || request.events?.length || request.event || request.deadlineExpired || request.sosReport || presented) {
+      throw new GafferError('UNAVAILABLE', 'Too many concurrent changes to this worker or its operation; nothing was recorded. Retry the check-in.', {
+        reason: 'CHECK_IN_CONTENTION',
+      });
+    }
     return {deadline: formatTimestamp(new Date(this.options.clock.now().getTime() + 1000))};
   }
 
@@ -308,7 +316,7 @@ export class CheckInService {
    * each change commits only if the operation is still as the sweep read it.
    */
   async expireLeases(): Promise<SweepReport> {
-    const report: SweepReport = {requeued: 0, ended: 0, timedOut: 0, skipped: 0};
+    const report: SweepReport = {requeued: 0, ended: 0, timedOut: 0, skipped: 0, failed: 0};
     const now = this.options.clock.now();
     const cutoff = new Date(now.getTime() - this.options.leaseGraceMs);
     await this.sweep(() => this.options.store.timedOut(now, SWEEP_BATCH), op => (isDone(op.state) ? undefined : timeOut(op, now)), report, () => report.timedOut++);
@@ -347,10 +355,16 @@ export class CheckInService {
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
       const found = await find();
       for (const read of found) {
-        const transition = decide(read.value);
-        if (transition && (await this.options.store.commit([...(await this.freeHolder(read.value)), {kind: 'operation', read, transition}]))) {
-          count(transition);
-        } else report.skipped++;
+        try {
+          const transition = decide(read.value);
+          const changes: Change[] = transition ? [...(await this.freeHolder(read.value)), {kind: 'operation', read, transition}] : [];
+          if (transition && (await this.options.store.commit(changes))) count(transition);
+          else report.skipped++;
+        } catch (err) {
+          // One operation that can't be changed must not stop the sweep for every other.
+          report.failed++;
+          console.error(`[gaffer] expireLeases: ${operationName(read.value.projectId, read.value.id)}: ${(err as Error).message}`);
+        }
       }
       if (found.length < SWEEP_BATCH) return;
     }

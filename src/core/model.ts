@@ -132,6 +132,25 @@ export function errorCodeOf(op: Pick<OperationRecord, 'state' | 'error'>): numbe
 /** How many of its newest events an operation keeps inline (what list and check-in return). */
 export const INLINE_EVENTS = 50;
 
+/**
+ * And at most this much of them, as JSON: an event may carry 64 KiB of stderr, and the
+ * operation (and its Pub/Sub message) must stay far below Firestore's 1 MiB. The full
+ * history is always in the events subcollection.
+ */
+export const INLINE_EVENTS_BYTES = 128 * 1024;
+
+/** The newest events that fit the inline limits (count and bytes); the newest always fits. */
+export function inlineEvents(eventsNewestFirst: readonly OperationEvent[], keepNewest: number): OperationEvent[] {
+  const kept: OperationEvent[] = [];
+  let bytes = 0;
+  for (const event of eventsNewestFirst.slice(0, keepNewest)) {
+    bytes += JSON.stringify(event).length;
+    if (kept.length > 0 && bytes > INLINE_EVENTS_BYTES) break;
+    kept.push(event);
+  }
+  return kept;
+}
+
 /** The short type name of an event ("WorkerAssignedEvent") from its details' @type. */
 export function eventTypeOf(event: OperationEvent): string {
   const type = event.details['@type'];
@@ -152,7 +171,7 @@ export function appendEvents(
   for (const event of newEvents) types.add(eventTypeOf(event));
   return {
     ...op,
-    events: [...newEvents].reverse().concat(op.events).slice(0, keepNewest),
+    events: inlineEvents([...newEvents].reverse().concat(op.events), keepNewest),
     eventCount: op.eventCount + newEvents.length,
     eventTypes: [...types].sort(),
   };

@@ -144,6 +144,32 @@ describe('workers.checkIn', function () {
     assert.deepEqual(types(await get(op.name)), ['WorkerAssignedEvent']);
   });
 
+  it('keeps an operation whose events carry megabytes of stderr writable, and finishes it', async function () {
+    this.timeout(120_000);
+    const project = randomProject();
+    const op = await run(project);
+    const lease = `?lease=${op.name.split('/').pop()}:1`;
+    await checkIn(project, 'w1');
+    const stderr = 'x'.repeat(60_000);
+    for (let i = 0; i < 20; i++) {
+      const events = [1, 2, 3].map(j => ({
+        timestamp: new Date(clock.now().getTime() + i * 10 + j).toISOString(),
+        data: {'@type': `${T}ContainerStoppedEvent`, actionId: 1, exitStatus: 0, stderr},
+      }));
+      const res = await checkIn(project, 'w1', {events}, lease);
+      assert.equal(res.status, 200, JSON.stringify(res.json).slice(0, 300));
+    }
+    const done = await checkIn(project, 'w1', {result: {code: 0}}, lease);
+    assert.equal(done.status, 200, JSON.stringify(done.json).slice(0, 300));
+    const got = await get(op.name);
+    assert.equal(got.done, true);
+    assert.equal(got.metadata.events.length, 62, 'get returns every event (3.6 MB of stderr)');
+    const listed = await call(server, 'GET', `/v2alpha1/projects/${project}/operations`);
+    const inline = (listed.json.operations as OperationJson[])[0]!.metadata.events;
+    assert.ok(inline.length >= 1 && inline.length < 62, `list carries only what fits inline (${inline.length})`);
+    assert.equal(String(inline[0]!.details['@type']), `${T}WorkerReleasedEvent`, 'newest first');
+  });
+
   it('renews the lease on deadlineExpired and keeps the SOS report', async () => {
     const project = randomProject();
     const op = await run(project);
