@@ -590,6 +590,24 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore, Wor
       this.documentsWritten += 1;
     } catch (err) {
       if (!CONFLICT_CODES.has((err as {code?: number}).code ?? -1)) throw err;
+      return;
+    }
+    // The queue's later messages wait for its head: move them out of the due window too,
+    // so a failing topic's backlog never crowds out deliverable messages.
+    const followers = await this.outboxCollection().where('queue', '==', entry.queue).orderBy('sequence').get();
+    this.documentsRead += Math.max(1, followers.size);
+    const retry = Timestamp.fromDate(retryAt);
+    const batch = this.db.batch();
+    let moved = 0;
+    for (const doc of followers.docs) {
+      if (doc.id !== entry.id && doc.data().nextAttemptTime.toMillis() < retryAt.getTime()) {
+        batch.update(doc.ref, {nextAttemptTime: retry});
+        moved++;
+      }
+    }
+    if (moved > 0) {
+      await batch.commit();
+      this.documentsWritten += moved;
     }
   }
 
