@@ -288,15 +288,18 @@ export class CheckInService {
 
   /**
    * Takes an operation back from its worker at once (a shutdown notice, a broken VM),
-   * exactly as lease expiry would. Returns false if the worker held nothing.
+   * exactly as lease expiry would; with `onlyOperation`, only if that is what it holds.
+   * Returns false if nothing was released.
    */
-  async releaseWorker(worker: WorkerRef, cause: ReleaseCause): Promise<boolean> {
+  async releaseWorker(worker: WorkerRef, cause: ReleaseCause, onlyOperation?: string): Promise<boolean> {
     const {store} = this.options;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const now = this.options.clock.now();
       const workerRead = await store.readWorker(worker.projectId, worker.workerId);
       const current = workerRead.value;
       if (!current?.operationId) return false;
+      // A notice about one operation (a late or retried one) never releases another.
+      if (onlyOperation !== undefined && onlyOperation !== current.operationId) return false;
       const opRead = await store.readOperation(worker.projectId, current.operationId);
       const freed: WorkerRecord = {...current, operationId: undefined, leaseEpoch: undefined};
       const held = opRead?.value.lease?.workerId === worker.workerId && opRead.value.lease.epoch === current.leaseEpoch;

@@ -119,7 +119,10 @@ export class WorkerMessagesService {
     const expireTime = new Date(now.getTime() + this.options.historyTtlMs);
 
     // Record first (one commit per worker), then act: a release is never lost with its report.
-    const byWorker = new Map<string, {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause}>();
+    const byWorker = new Map<
+      string,
+      {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause; releaseJob?: string}
+    >();
     const responses = messages.map((message, i) => {
       const ref = workers[i]!;
       let entry = byWorker.get(ref.workerId);
@@ -127,14 +130,17 @@ export class WorkerMessagesService {
       const {samples, health, release, response} = this.interpret(message, now, i);
       entry.samples.push(...samples);
       if (health && (!entry.health || health.time >= entry.health.time)) entry.health = health;
-      entry.release ??= release;
+      if (release && !entry.release) {
+        entry.release = release;
+        entry.releaseJob = message.labels?.[JOB_ID_LABEL];
+      }
       return response;
     });
     for (const {ref, health, samples} of byWorker.values()) {
       await this.options.store.recordWorkerMessages(ref, health, samples, expireTime);
     }
-    for (const {ref, release} of byWorker.values()) {
-      if (release) await this.options.checkIns.releaseWorker(ref, release);
+    for (const {ref, release, releaseJob} of byWorker.values()) {
+      if (release) await this.options.checkIns.releaseWorker(ref, release, operationIdOf(projectId, releaseJob));
     }
     return {workerMessageResponses: responses};
   }
@@ -214,6 +220,18 @@ export class WorkerMessagesService {
     const ms = asked === undefined || asked === 0 ? defaultIntervalMs : Math.min(maxIntervalMs, Math.max(minIntervalMs, asked));
     return formatDuration(ms);
   }
+}
+
+/**
+ * The operation a JOB_ID label names (its full name or bare id), if it names one of this
+ * project's: a release then applies only to that operation. Any other JOB_ID (a Dataflow
+ * job's, say) names none, and the release applies to whatever the worker holds.
+ */
+export function operationIdOf(projectId: string, jobId: string | undefined): string | undefined {
+  if (!jobId) return undefined;
+  const prefix = `projects/${projectId}/operations/`;
+  if (jobId.startsWith(prefix)) return jobId.slice(prefix.length);
+  return /^\d{1,20}$/.test(jobId) ? jobId : undefined;
 }
 
 export function permissionDeniedForOtherWorker(speaker: WorkerRef, claimed: string): GafferError {

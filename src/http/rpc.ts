@@ -181,7 +181,7 @@ export function httpHandler(rpcs: readonly AnyRpc[], app: () => Promise<App>): H
       const query = singleValuedQuery(req);
       format = errorFormat(query);
       pretty = query.prettyPrint !== 'false';
-      const path = decodeURIComponent(req.path);
+      const path = decodePath(req.path);
       const matching = routes.filter(r => r.pattern.test(path));
       const route = matching.find(r => r.rpc.method === req.method);
       if (!route) throw noRoute(req.method, path, matching);
@@ -208,6 +208,14 @@ function callerOf(req: HttpRequest): Caller {
     remoteAddress: req.socket.remoteAddress,
     authorization: Array.isArray(authorization) ? authorization[0] : authorization,
   };
+}
+
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new GafferError('INVALID_ARGUMENT', 'The request path has a malformed percent-encoding.', {reason: 'MALFORMED_PATH'});
+  }
 }
 
 /** Paths may carry a worker's identity token: never echo one back. */

@@ -86,6 +86,8 @@ describe('worker messages', function () {
     assert.equal(bad.status, 400);
     const missing = await call(server, 'GET', `/v2alpha1/projects/${project}/workers/nobody`);
     assert.equal(missing.status, 404);
+    const malformed = await call(server, 'GET', `/v2alpha1/projects/${project}/workers/%E0%A4%A`);
+    assert.equal(malformed.status, 400, 'a malformed percent-encoding is the caller\'s error');
   });
 
   it('never lets an older health report replace a newer one', async () => {
@@ -159,6 +161,19 @@ describe('worker messages', function () {
       const worker = await getWorker(project, 'vm-3');
       assert.equal(worker.healthy, false);
       assert.equal(worker.holding, false);
+    });
+
+    it('never lets a late notice about one operation release another', async () => {
+      const project = randomProject();
+      const first = await runAndTake(project, 'vm-9', false);
+      await send(project, [{labels: {WORKER_ID: 'vm-9', JOB_ID: first}, workerShutdownNotice: {reason: 'PREEMPTION'}}]);
+      const second = await runAndTake(project, 'vm-9', false);
+      assert.notEqual(second, first);
+      // The same notice again (a retry), naming the first operation: the second stays held.
+      await send(project, [{labels: {WORKER_ID: 'vm-9', JOB_ID: first}, workerShutdownNotice: {reason: 'PREEMPTION'}}]);
+      const held = await get(second);
+      assert.equal(held.done, false);
+      assert.equal((await getWorker(project, 'vm-9')).operation, second);
     });
 
     it('records a shutdown notice from an idle worker without touching any operation', async () => {
