@@ -201,14 +201,21 @@ describe('gaffer CLI', function () {
       const first = await gaffer(['list', '--project', project, '--page-size', '2']);
       assert.equal(first.code, 0, first.stderr);
       assert.equal(first.stdout.trim().split('\n').length, 3);
-      const token = /--page-token (\S+)/.exec(first.stderr)?.[1];
+      // Printed with "=": a token may start with "-", which would read as an option.
+      const token = /--page-token=(\S+)/.exec(first.stderr)?.[1];
       assert.ok(token, first.stderr);
-      const second = await gaffer(['list', '--project', project, '--page-size', '2', '--page-token', token]);
+      const second = await gaffer(['list', '--project', project, '--page-size', '2', `--page-token=${token}`]);
       assert.equal(second.code, 0, second.stderr);
       assert.ok(second.stdout.includes(shortId(names[0]!)));
       const all = await gaffer(['list', '--project', project, '--page-size', '1', '--all', '--json']);
       assert.equal(all.code, 0, all.stderr);
       assert.equal((JSON.parse(all.stdout) as {operations: OperationJson[]}).operations.length, 3);
+    });
+
+    it('passes a page token that starts with "-" to the server, not to the option parser', async () => {
+      const result = await gaffer(['list', '--project', project, '--page-token=-not-a-token']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /pageToken/);
     });
 
     it('uses GAFFER_PROJECT and says when there is nothing', async () => {

@@ -34,7 +34,7 @@ function printOperations(ctx: Context, response: ListOperationsResponse): void {
   const operations = response.operations ?? [];
   if (operations.length === 0) out(ctx, 'No operations.');
   else printLines(ctx.io.stdout, table(['NAME', 'STATUS', 'CREATED', 'LABELS'], operations.map(operationRow)));
-  if (response.nextPageToken) err(ctx, `More operations: --page-token ${response.nextPageToken} (or --all)`);
+  if (response.nextPageToken) err(ctx, `More operations: --page-token=${response.nextPageToken} (or --all)`);
 }
 
 function operationRow(op: OperationJson): string[] {

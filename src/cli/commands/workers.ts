@@ -34,7 +34,7 @@ function printWorkers(ctx: Context, response: ListWorkersResponse): void {
   const workers = response.workers ?? [];
   if (workers.length === 0) out(ctx, 'No workers.');
   else printLines(ctx.io.stdout, table(['NAME', 'HEALTHY', 'HOLDING', 'LAST CHECK-IN', 'FREE RAM'], workers.map(workerRow)));
-  if (response.nextPageToken) err(ctx, `More workers: --page-token ${response.nextPageToken} (or --all)`);
+  if (response.nextPageToken) err(ctx, `More workers: --page-token=${response.nextPageToken} (or --all)`);
 }
 
 function workerRow(worker: WorkerJson): string[] {
