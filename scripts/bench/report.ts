@@ -528,7 +528,7 @@ ${co.sweepLeases} operations taken in-process by ${co.sweepLeases} workers that 
 holds a lease: the bench checks), the clock moved past lease + grace, then one
 \`app.checkIns.expireLeases()\` timed in-process, and a second one with nothing left to
 do. Each expired, non-preemptible operation ends ABORTED (its document, WorkerReleasedEvent
-and FailedEvent documents, and the completion's outbox document). Its queries are collection-group queries
+and FailedEvent documents, the completion's outbox document, and its dead worker's document, freed in the same commit; the sweep also reads that worker document). Its queries are collection-group queries
 over every project's operations, which the emulator answers by scanning them all
 (the "operations in emulator" column); production Firestore serves them from the
 single-field indexes.
