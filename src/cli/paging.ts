@@ -1,7 +1,8 @@
 /** Page options shared by `list` and `workers`, and following nextPageToken for --all. */
 import {booleanOption, pageSizeOption, stringOption} from './args';
 import type {PageRequest} from './client';
-import type {Command, Context} from './command';
+import {Command, Context, err, out, printLines, requireProject} from './command';
+import {table, toJson} from './format';
 import {UsageError} from './io';
 
 export const PAGE_OPTIONS: Command['options'] = {
@@ -33,4 +34,61 @@ export async function allPages<Page extends {nextPageToken?: string}, Item>(
     pageToken = page.nextPageToken || undefined;
   } while (pageToken);
   return items;
+}
+
+/** What differs between paged listing commands (`list`, `workers`). */
+export interface PagedListSpec<Item> {
+  name: string;
+  summary: string;
+  /** Plural noun for messages: "operations", "workers". */
+  noun: string;
+  filterHelp: string;
+  fetch(ctx: Context, project: string, page: PageRequest): Promise<{items?: Item[]; nextPageToken?: string; raw: unknown}>;
+  headers: string[];
+  row(item: Item): string[];
+}
+
+/** A command listing one page (or, with --all, every page) as a table or JSON. */
+export function pagedListCommand<Item>(spec: PagedListSpec<Item>): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    usage: `gaffer ${spec.name} [--filter EXPR] [--page-size N] [--page-token TOKEN | --all]`,
+    details: [
+      `--filter EXPR        ${spec.filterHelp}`,
+      `--page-size N        ${spec.noun} per page`,
+      '--page-token TOKEN   the page after a previous one',
+      '--all                every page',
+    ],
+    options: PAGE_OPTIONS,
+    positionals: [],
+    async run(ctx) {
+      const project = requireProject(ctx);
+      const page = pageRequest(ctx);
+      let items: Item[];
+      let nextPageToken: string | undefined;
+      let raw: unknown;
+      if (booleanOption(ctx.values, 'all')) {
+        items = await allPages(
+          pageToken => spec.fetch(ctx, project, {...page, pageToken}),
+          fetched => fetched.items,
+        );
+        raw = {[spec.noun]: items};
+      } else {
+        const fetched = await spec.fetch(ctx, project, page);
+        items = fetched.items ?? [];
+        nextPageToken = fetched.nextPageToken;
+        raw = fetched.raw;
+      }
+      if (ctx.json) {
+        out(ctx, toJson(raw));
+        return 0;
+      }
+      if (items.length === 0) out(ctx, `No ${spec.noun}.`);
+      else printLines(ctx.io.stdout, table(spec.headers, items.map(spec.row)));
+      // With "=": a token may start with "-", which would read as an option.
+      if (nextPageToken) err(ctx, `More ${spec.noun}: --page-token=${nextPageToken} (or --all)`);
+      return 0;
+    },
+  };
 }
