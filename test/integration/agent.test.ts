@@ -4,76 +4,32 @@
  * within seconds.
  */
 import {strict as assert} from 'assert';
-import {ChildProcess, spawn} from 'child_process';
-import {join} from 'path';
 import {startLocalServer, LocalServer} from '../../src/server';
+import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
 
 type Json = Record<string, unknown>;
-interface OperationJson {
-  name: string;
-  done: boolean;
-  error?: {code: number; message: string};
-  response?: Json;
-  metadata: {events: Array<{description: string; details: Json}>};
-}
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
-const ROOT = join(__dirname, '../../..');
 
 describe('gaffer-worker end to end', function () {
   this.timeout(180_000);
   let server: LocalServer;
-  const agents: ChildProcess[] = [];
+  const agents = new AgentProcesses(() => server);
 
   before(async () => {
-    server = await startLocalServer(
-      testConfig({
-        leaseDurationMs: 4000,
-        leaseGraceMs: 1000,
-        checkInIntervalMs: 1000,
-        idleCheckInIntervalMs: 300,
-        sweepIntervalMs: 500,
-        outboxIntervalMs: 1000,
-      }),
-    );
+    server = await startLocalServer(testConfig(SHORT_LEASES));
   });
-  afterEach(() => {
-    for (const agent of agents.splice(0)) agent.kill('SIGKILL');
-  });
+  afterEach(() => agents.killAll());
   after(() => server.close());
 
-  function startAgent(project: string, workerId: string): ChildProcess {
-    const agent = spawn(
-      process.execPath,
-      [join(ROOT, 'bin/gaffer-worker.js'), '--server', server.url, '--project', project, '--worker-id', workerId, '--local'],
-      {stdio: ['ignore', 'ignore', 'pipe']},
-    );
-    agent.stderr?.on('data', (chunk: Buffer) => {
-      if (process.env.GAFFER_TEST_VERBOSE) process.stderr.write(chunk);
-    });
-    agents.push(agent);
-    return agent;
-  }
+  const startAgent = (project: string, workerId: string) => agents.start(project, ['--worker-id', workerId]);
 
   function pipeline(project: string, actions: Json[], extra: Json = {}): Json {
     return {pipeline: {actions, resources: {projectId: project, ...extra}}};
   }
 
-  async function run(request: Json): Promise<string> {
-    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', request);
-    assert.equal(res.status, 200, JSON.stringify(res.json));
-    return res.json.name as string;
-  }
-
-  async function waitDone(name: string, timeoutMs = 60_000): Promise<OperationJson> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const res = await call(server, 'POST', `/v2alpha1/${name}:wait`, {timeout: '10s'});
-      const op = res.json as unknown as OperationJson;
-      if (op.done) return op;
-    }
-    throw new Error(`${name} not done after ${timeoutMs} ms`);
-  }
+  const run = (request: Json) => submit(server, request);
+  const waitDone = (name: string, timeoutMs?: number) => waitDoneOn(server, name, timeoutMs);
 
   const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length)).reverse();
 

@@ -5,71 +5,30 @@
  * reports its host's status on check-in and sends health reports.
  */
 import {strict as assert} from 'assert';
-import {ChildProcess, spawn} from 'child_process';
-import {join} from 'path';
 import {LocalServer, startLocalServer} from '../../src/server';
+import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
 
 type Json = Record<string, unknown>;
-interface OperationJson {
-  name: string;
-  done: boolean;
-  error?: {code: number; message: string};
-  response?: Json;
-  metadata: {events: Array<{timestamp: string; description: string; details: Json}>};
-}
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
-const ROOT = join(__dirname, '../../..');
 
 describe('gaffer-worker --slots', function () {
   this.timeout(120_000);
   let server: LocalServer;
-  const agents: ChildProcess[] = [];
-  let agentLog = '';
+  const agents = new AgentProcesses(() => server);
 
   before(async () => {
-    server = await startLocalServer(
-      testConfig({
-        leaseDurationMs: 4000,
-        leaseGraceMs: 1000,
-        checkInIntervalMs: 1000,
-        idleCheckInIntervalMs: 300,
-        sweepIntervalMs: 500,
-        outboxIntervalMs: 1000,
-      }),
-    );
+    server = await startLocalServer(testConfig(SHORT_LEASES));
   });
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(`gaffer-worker's log:\n${agentLog}`);
-    for (const agent of agents.splice(0)) agent.kill('SIGKILL');
-    agentLog = '';
+    if (this.currentTest?.state === 'failed') console.error(`gaffer-worker's log:\n${agents.log}`);
+    agents.killAll();
   });
   after(() => server.close());
 
-  function startAgent(project: string, args: string[]): ChildProcess {
-    const agent = spawn(process.execPath, [join(ROOT, 'bin/gaffer-worker.js'), '--server', server.url, '--project', project, '--local', ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    agent.stderr?.on('data', (chunk: Buffer) => (agentLog += chunk.toString('utf8')));
-    agents.push(agent);
-    return agent;
-  }
-
-  async function run(project: string, actions: Json[]): Promise<string> {
-    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', {pipeline: {actions, resources: {projectId: project}}});
-    assert.equal(res.status, 200, JSON.stringify(res.json));
-    return res.json.name as string;
-  }
-
-  async function waitDone(name: string, timeoutMs = 60_000): Promise<OperationJson> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const res = await call(server, 'POST', `/v2alpha1/${name}:wait`, {timeout: '10s'});
-      const op = res.json as unknown as OperationJson;
-      if (op.done) return op;
-    }
-    throw new Error(`${name} not done after ${timeoutMs} ms`);
-  }
+  const startAgent = (project: string, args: string[]) => agents.start(project, args);
+  const run = (project: string, actions: Json[]) => submit(server, {pipeline: {actions, resources: {projectId: project}}});
+  const waitDone = (name: string) => waitDoneOn(server, name);
 
   const eventOf = (op: OperationJson, type: string) => {
     const event = op.metadata.events.find(e => e.details['@type'] === `${T}${type}`);

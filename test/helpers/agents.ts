@@ -1,0 +1,74 @@
+/**
+ * End-to-end helpers: a server with short leases, real gaffer-worker processes on it,
+ * and submitting and waiting for pipelines over HTTP.
+ */
+import {strict as assert} from 'assert';
+import {ChildProcess, spawn} from 'child_process';
+import {join} from 'path';
+import {Config} from '../../src/config';
+import {LocalServer} from '../../src/server';
+import {call} from './gaffer';
+
+type Json = Record<string, unknown>;
+
+export interface OperationJson {
+  name: string;
+  done: boolean;
+  error?: {code: number; message: string};
+  response?: Json;
+  metadata: {events: Array<{timestamp: string; description: string; details: Json}>};
+}
+
+/** Leases short enough that a killed worker is noticed within seconds. */
+export const SHORT_LEASES: Partial<Config> = {
+  leaseDurationMs: 4000,
+  leaseGraceMs: 1000,
+  checkInIntervalMs: 1000,
+  idleCheckInIntervalMs: 300,
+  sweepIntervalMs: 500,
+  outboxIntervalMs: 1000,
+};
+
+const WORKER_BIN = join(__dirname, '../../../bin/gaffer-worker.js');
+
+/** gaffer-worker processes started by a test; killAll() in afterEach. */
+export class AgentProcesses {
+  private readonly running: ChildProcess[] = [];
+  /** Everything the agents wrote to stderr (printed when a test fails). */
+  log = '';
+
+  constructor(private readonly server: () => LocalServer) {}
+
+  start(project: string, args: string[]): ChildProcess {
+    const agent = spawn(process.execPath, [WORKER_BIN, '--server', this.server().url, '--project', project, '--local', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    agent.stderr?.on('data', (chunk: Buffer) => {
+      this.log += chunk.toString('utf8');
+      if (process.env.GAFFER_TEST_VERBOSE) process.stderr.write(chunk);
+    });
+    this.running.push(agent);
+    return agent;
+  }
+
+  killAll(): void {
+    for (const agent of this.running.splice(0)) agent.kill('SIGKILL');
+    this.log = '';
+  }
+}
+
+export async function submit(server: LocalServer, request: Json): Promise<string> {
+  const res = await call(server, 'POST', '/v2alpha1/pipelines:run', request);
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  return res.json.name as string;
+}
+
+/** Waits (operations.wait, 10 s at a time) until the operation is done. */
+export async function waitDone(server: LocalServer, name: string, timeoutMs = 60_000): Promise<OperationJson> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const op = (await call(server, 'POST', `/v2alpha1/${name}:wait`, {timeout: '10s'})).json as unknown as OperationJson;
+    if (op.done) return op;
+  }
+  throw new Error(`${name} not done after ${timeoutMs} ms`);
+}
