@@ -333,19 +333,23 @@ export class FirestoreOperationStore implements OperationStore, OutboxStore, Wor
     return this.versionedOperations(snap.docs);
   }
 
-  async expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
-    const snap = await (this.db.collectionGroup('operations') as unknown as Query<OperationDoc>)
-      .where(F.leaseExpireTime, '<', Timestamp.fromDate(before))
-      .orderBy(F.leaseExpireTime, 'asc')
-      .limit(limit)
-      .get();
-    return this.versionedOperations(snap.docs);
+  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.leaseExpireTime, before, limit);
   }
 
-  async timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.timeoutTime, before, limit);
+  }
+
+  /** Every project's operations whose `field` (a time present only while it matters) is before `before`. */
+  private async dueAcrossProjects(
+    field: typeof F.leaseExpireTime | typeof F.timeoutTime,
+    before: Date,
+    limit: number,
+  ): Promise<Array<Versioned<OperationRecord>>> {
     const snap = await (this.db.collectionGroup('operations') as unknown as Query<OperationDoc>)
-      .where(F.timeoutTime, '<', Timestamp.fromDate(before))
-      .orderBy(F.timeoutTime, 'asc')
+      .where(field, '<', Timestamp.fromDate(before))
+      .orderBy(field, 'asc')
       .limit(limit)
       .get();
     return this.versionedOperations(snap.docs);
