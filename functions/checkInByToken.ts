@@ -3,16 +3,15 @@
  * client's workers.checkIn). The path carries the worker's signed identity token
  * (a GCE instance identity token, a Kubernetes service-account token, ...).
  */
-import type {CheckInRequestJson, WorkerRef} from '../src/core/checkIn';
-import type {Rpc} from '../src/http/rpc';
+import {rpc} from '../src/http/rpc';
 import {parseLease} from './lease';
 
-export const checkInByToken: Rpc<CheckInRequestJson, WorkerRef> = {
+export const checkInByToken = rpc({
   name: 'checkInByToken',
   method: 'POST',
   path: '/v2alpha1/workers/{token}:checkIn',
   queryParams: ['lease'],
   bodySchema: 'checkInRequest',
-  authorize: ({params}, app) => app.workerAuth.byToken(params.token!),
-  handle: ({principal, query, body}, app) => app.checkIns.checkIn(principal, body, parseLease(query.lease)),
-};
+  authorize: ({params}, {workerAuth}) => workerAuth.byToken(params.token),
+  handle: ({principal, query, body}, {checkIns}) => checkIns.checkIn(principal, body, parseLease(query.lease)),
+});

@@ -4,20 +4,20 @@
  * authenticated POST; `npm start` runs it on an interval. Answers what it delivered.
  */
 import {GafferError} from '../src/core/errors';
-import type {Rpc} from '../src/http/rpc';
+import {rpc} from '../src/http/rpc';
 import {onEveryProject} from './permissions';
 
-export const dispatchOutbox: Rpc = {
+export const dispatchOutbox = rpc({
   name: 'dispatchOutbox',
   method: 'POST',
   path: '/',
   authorize: onEveryProject('gaffer.outbox.dispatch'),
-  async handle(_context, app) {
-    if (!app.outbox) {
+  async handle(_context, {outbox}) {
+    if (!outbox) {
       throw new GafferError('FAILED_PRECONDITION', 'No Pub/Sub is configured (PUBSUB_EMULATOR_HOST).', {
         reason: 'PUBSUB_NOT_CONFIGURED',
       });
     }
-    return app.outbox.dispatchDue();
+    return outbox.dispatchDue();
   },
-};
+});

@@ -6,13 +6,10 @@
 import * as functions from '@google-cloud/functions-framework';
 import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
-import {letGafferAnswerMalformedJson} from '../src/http/functionsFrameworkBody';
 import {httpHandler} from '../src/http/rpc';
 import {dispatchOutbox} from './dispatchOutbox';
 import {expireLeases} from './expireLeases';
 import {RPCS} from './rpcs';
-
-letGafferAnswerMalformedJson();
 
 let app: Promise<App> | undefined;
 const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => createApp(parseConfig(process.env))));
@@ -30,6 +27,6 @@ functions.http(dispatchOutbox.name, httpHandler([dispatchOutbox], sharedApp));
  * is not needed: the sweep finds every due message, in order.
  */
 functions.cloudEvent('dispatchOutboxOnWrite', async () => {
-  const {outbox} = await sharedApp();
-  await outbox?.dispatchDue();
+  const {services} = await sharedApp();
+  await services.outbox?.dispatchDue();
 });

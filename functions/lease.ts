@@ -10,5 +10,6 @@ export function parseLease(text: string | undefined): PresentedLease | undefined
   if (text === undefined || text === '') return undefined;
   const match = /^([A-Za-z0-9_-]{1,64}):(\d{1,15})$/.exec(text);
   if (!match) throw invalidArgument('lease', 'OPERATION_ID:EPOCH, as given in features.lease', text);
-  return {operationId: match[1]!, epoch: Number(match[2])};
+  const [, operationId = '', epoch = ''] = match;
+  return {operationId, epoch: Number(epoch)};
 }

@@ -1,14 +1,12 @@
 /** dataflow projects.locations.workerMessages: POST /v1b3/projects/{projectId}/locations/{location}/WorkerMessages */
-import type {WorkerRef} from '../src/core/checkIn';
-import type {SendWorkerMessagesRequestJson} from '../src/core/workerMessages';
-import type {Rpc} from '../src/http/rpc';
-import {sendWorkerMessages} from './workerMessagesHandler';
+import {rpc} from '../src/http/rpc';
 
-export const locationsWorkerMessages: Rpc<SendWorkerMessagesRequestJson, WorkerRef | undefined> = {
+export const locationsWorkerMessages = rpc({
   name: 'locationsWorkerMessages',
   method: 'POST',
   path: '/v1b3/projects/{projectId}/locations/{location}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
-  authorize: ({params, caller}, app) => app.workerAuth.speaker(caller, params.projectId!),
-  handle: ({params, body, principal}, app) => sendWorkerMessages(app, principal, params.projectId!, params.location!, body),
-};
+  authorize: ({params, caller}, {workerAuth}) => workerAuth.speaker(caller, params.projectId),
+  handle: ({params, body, principal}, {workerMessages}) =>
+    workerMessages.send(principal, params.projectId, params.location, body),
+});

@@ -4,20 +4,20 @@
  */
 import type {Permission} from '../src/core/access';
 import {checkProjectId} from '../src/core/names';
-import type {App} from '../src/app';
 import type {RequestHead} from '../src/http/rpc';
+import type {Services} from '../src/http/services';
 
-export function onPathProject(permission: Permission, param = 'project') {
-  return async ({params, caller}: RequestHead, app: App): Promise<undefined> => {
-    await app.access.check(caller, permission, checkProjectId(params[param] ?? ''));
+export function onPathProject(permission: Permission) {
+  return async ({params, caller}: RequestHead<`${string}{project}${string}`>, {access}: Services): Promise<undefined> => {
+    await access.check(caller, permission, checkProjectId(params.project));
     return undefined;
   };
 }
 
 /** For the scheduled sweeps, which act on every project. */
 export function onEveryProject(permission: Permission) {
-  return async ({caller}: RequestHead, app: App): Promise<undefined> => {
-    await app.access.check(caller, permission, '*');
+  return async ({caller}: RequestHead<string>, {access}: Services): Promise<undefined> => {
+    await access.check(caller, permission, '*');
     return undefined;
   };
 }

@@ -4,6 +4,7 @@ import {cancelOperation} from './cancelOperation';
 import {checkIn} from './checkIn';
 import {checkInByToken} from './checkInByToken';
 import {getWorker} from './getWorker';
+import {listWorkerSamples} from './listWorkerSamples';
 import {listWorkers} from './listWorkers';
 import {locationsWorkerMessages} from './locationsWorkerMessages';
 import {workerMessages} from './workerMessages';
@@ -24,4 +25,5 @@ export const RPCS: readonly AnyRpc[] = [
   locationsWorkerMessages,
   getWorker,
   listWorkers,
+  listWorkerSamples,
 ];

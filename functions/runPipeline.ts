@@ -1,14 +1,14 @@
 /** pipelines.run: POST /v2alpha1/pipelines:run */
-import type {RunPipelineRequestJson} from '../src/core/model';
-import type {Rpc} from '../src/http/rpc';
+import {rpc} from '../src/http/rpc';
 
-export const runPipeline: Rpc<RunPipelineRequestJson> = {
+export const runPipeline = rpc({
   name: 'runPipeline',
   method: 'POST',
   path: '/v2alpha1/pipelines:run',
   bodySchema: 'runPipelineRequest',
-  async handle({body, caller}, app) {
-    await app.access.check(caller, 'genomics.operations.create', body.pipeline.resources.projectId);
-    return app.operations.run(body);
+  async handle({body, caller}, {access, operations}) {
+    // The project is in the body: authorized once the body is valid.
+    await access.check(caller, 'genomics.operations.create', body.pipeline.resources.projectId);
+    return operations.run(body);
   },
-};
+});

@@ -15,7 +15,7 @@ import {loadavg} from 'os';
 import {join} from 'path';
 import {performance} from 'perf_hooks';
 import {parseConfig} from '../src/config';
-import type {RunPipelineRequestJson} from '../src/core/model';
+import type {RunPipelineRequestJson} from '../src/wire/genomics';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 import {LocalServer, startLocalServer} from '../src/server';
 import {CheckInBench, OffsetClock, StoreProbe} from './bench/checkIns';
@@ -116,7 +116,7 @@ class Bench {
   ) {}
 
   private stats() {
-    return this.server.app.store.stats();
+    return this.server.app.stores.stats();
   }
 
   private load(count: number): LoadOptions {
@@ -199,7 +199,7 @@ class Bench {
     for (let start = from; start < target; start += POPULATE_BATCH) {
       const end = Math.min(start + POPULATE_BATCH, target);
       await Promise.all(
-        Array.from({length: end - start}, (_, k) => this.server.app.operations.run(runRequest(LIST_PROJECT, start + k))),
+        Array.from({length: end - start}, (_, k) => this.server.app.services.operations.run(runRequest(LIST_PROJECT, start + k))),
       );
     }
     const elapsedMs = performance.now() - started;
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
     const clock = new OffsetClock();
     // No background sweep: it would add reads to the counts, and the bench runs its own.
     server = await startLocalServer(config, {clock}, {sweep: false});
-    const probe = new StoreProbe(server.app.store);
+    const probe = new StoreProbe(server.app.stores);
     log(`Gaffer on ${server.url}, Firestore emulator on ${emulator.host}`);
     client = new BenchClient(server.url, CONCURRENCY);
     const machine = await describeMachine(emulator.host, loadAtStart);

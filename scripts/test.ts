@@ -7,6 +7,9 @@ import {spawn} from 'child_process';
 import {join} from 'path';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 
+/** Every test: unit tests (no emulator needed), then integration tests. */
+const ALL_SPECS = ['build/test/unit/**/*.test.js', 'build/test/integration/**/*.test.js'];
+
 async function main(): Promise<number> {
   const emulators: RunningEmulator[] = [];
   const env = {...process.env};
@@ -19,7 +22,8 @@ async function main(): Promise<number> {
     if (firestore) env.FIRESTORE_EMULATOR_HOST = firestore.host;
     if (pubsub) env.PUBSUB_EMULATOR_HOST = pubsub.host;
     const mocha = join(__dirname, '../../node_modules/mocha/bin/mocha.js');
-    const args = [mocha, ...process.argv.slice(2)];
+    const specs = process.argv.length > 2 ? process.argv.slice(2) : ALL_SPECS;
+    const args = [mocha, ...specs];
     const child = spawn(process.execPath, args, {stdio: 'inherit', env});
     const stop = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', stop);

@@ -3,10 +3,9 @@
  * their own). Each option declares its variable, default and validator in one place;
  * nothing else in Gaffer reads process.env.
  */
+import type {AccessMode} from './core/access';
 import {TrustedIssuer, parseTrustedIssuers} from './core/identity';
 import {parseDuration} from './core/time';
-
-export type AccessMode = 'loopback' | 'invoker';
 
 export interface Config {
   /** Port of the local all-in-one server (`npm start`); always bound to 127.0.0.1. */

@@ -9,8 +9,7 @@ import {AddressInfo} from 'net';
 import {App, AppOverrides, createApp} from './app';
 import {Config, ConfigError, completionTopicName, parseConfig} from './config';
 import {RunningEmulator, startEmulator} from './dev/emulators';
-import {requestTooLarge} from './http/rpc';
-import {HttpRequest, HttpResponse, httpHandler, sendError} from './http/rpc';
+import {HttpRequest, HttpResponse, httpHandler, requestTooLarge, sendError} from './http/rpc';
 import {RPCS} from '../functions/rpcs';
 
 export interface LocalServer {
@@ -52,12 +51,13 @@ export async function startLocalServer(
   const {port} = http.address() as AddressInfo;
   // Locally, the lease sweep runs here; deployed, Cloud Scheduler calls expireLeases.
   const sweeping = options.sweep === false ? undefined : setInterval(() => {
-    app.checkIns.expireLeases().catch(err => console.error('[gaffer] expireLeases failed:', err));
+    app.services.leases.expireLeases().catch(err => console.error('[gaffer] expireLeases failed:', err));
   }, config.sweepIntervalMs);
   sweeping?.unref();
   // Outbox messages whose delivery at commit time did not happen (a crash, a failing topic).
-  const delivering = options.sweep === false || !app.outbox ? undefined : setInterval(() => {
-    app.outbox?.dispatchDue().catch(err => console.error('[gaffer] outbox sweep failed:', err));
+  const {outbox} = app.services;
+  const delivering = options.sweep === false || !outbox ? undefined : setInterval(() => {
+    outbox.dispatchDue().catch(err => console.error('[gaffer] outbox sweep failed:', err));
   }, config.outboxIntervalMs);
   delivering?.unref();
   return {
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     if (config.accessMode === 'loopback') {
       console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
     }
-    if (server.app.workerAuth.developmentMode) {
+    if (server.app.services.workerAuth.developmentMode) {
       console.error(
         '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback only).',
       );

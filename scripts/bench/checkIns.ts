@@ -7,10 +7,12 @@
 import type {Firestore} from '@google-cloud/firestore';
 import {Timestamp} from '@google-cloud/firestore';
 import {performance} from 'perf_hooks';
-import type {RunPipelineRequestJson} from '../../src/core/model';
-import type {Clock} from '../../src/core/time';
+import {Conflict} from '../../src/core/ports';
+import type {Clock, Stores} from '../../src/core/ports';
+import {systemClock} from '../../src/core/time';
 import type {LocalServer} from '../../src/server';
-import type {FirestoreOperationStore} from '../../src/store/firestoreStore';
+import {connectFirestore} from '../../src/store/firestore';
+import type {RunPipelineRequestJson} from '../../src/wire/genomics';
 import {BenchClient, LoadResult, runLoad} from './http';
 import type {AssignmentResult, BaselineRow, CheckInCostRow, CheckInLoadRow, SweepResult} from './report';
 import {median, percentile} from './stats';
@@ -24,6 +26,9 @@ export class OffsetClock implements Clock {
   advance(ms: number): void {
     this.offsetMs += ms;
   }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return systemClock.sleep(ms, signal);
+  }
 }
 
 /**
@@ -36,16 +41,20 @@ export class StoreProbe {
   conflicts = 0;
   windowQueries = 0;
 
-  constructor(store: FirestoreOperationStore) {
-    const commit = store.commit.bind(store);
-    store.commit = async changes => {
+  constructor(stores: Stores) {
+    const {committer, operations} = stores;
+    const commit = committer.commit.bind(committer);
+    committer.commit = async writes => {
       this.commits++;
-      const ok = await commit(changes);
-      if (!ok) this.conflicts++;
-      return ok;
+      try {
+        await commit(writes);
+      } catch (err) {
+        if (err instanceof Conflict) this.conflicts++;
+        throw err;
+      }
     };
-    const queued = store.queuedOperations.bind(store);
-    store.queuedOperations = (projectId, limit) => {
+    const queued = operations.queued.bind(operations);
+    operations.queued = (projectId, limit) => {
       this.windowQueries++;
       return queued(projectId, limit);
     };
@@ -159,7 +168,15 @@ export class CheckInBench {
   }
 
   private stats() {
-    return this.server.app.store.stats();
+    return this.server.app.stores.stats();
+  }
+
+  private db?: Firestore;
+
+  /** A Firestore client of the same emulator, for the baselines and counts Gaffer has no RPC for. */
+  private firestore(): Firestore {
+    const {config} = this.server.app;
+    return (this.db ??= connectFirestore({projectId: config.stateProjectId, emulatorHost: config.firestoreEmulatorHost}));
   }
 
   /** Queues `count` operations in-process; returns their names. */
@@ -168,7 +185,7 @@ export class CheckInBench {
     for (let start = 0; start < count; start += this.options.populateBatch) {
       const end = Math.min(start + this.options.populateBatch, count);
       const created = await Promise.all(
-        Array.from({length: end - start}, () => this.server.app.operations.run(request(projectId))),
+        Array.from({length: end - start}, () => this.server.app.services.operations.run(request(projectId))),
       );
       names.push(...created.map(op => op.name));
     }
@@ -313,7 +330,7 @@ export class CheckInBench {
    * with no Gaffer in between: each slot has its own document(s), so nothing conflicts.
    */
   async baselines(): Promise<void> {
-    const db: Firestore = this.server.app.firestore;
+    const db: Firestore = this.firestore();
     const c = this.options.concurrency;
     const slots = Array.from({length: c}, (_, k) => k);
     const doc = (kind: string, slot: number, part = '') => db.collection(BASELINE_COLLECTION).doc(`${kind}-${slot}${part}`);
@@ -449,7 +466,7 @@ export class CheckInBench {
     let doneOperations = 0;
     const ids = created.map(name => name.split('/').pop()!);
     for (let start = 0; start < ids.length; start += 100) {
-      const ops = await Promise.all(ids.slice(start, start + 100).map(id => this.server.app.store.get(ASSIGN_PROJECT, id)));
+      const ops = await Promise.all(ids.slice(start, start + 100).map(id => this.server.app.stores.operations.get(ASSIGN_PROJECT, id)));
       ops.forEach((op, k) => {
         const name = created[start + k]!;
         if (!op) throw new Error(`assignment: ${name} vanished`);
@@ -501,7 +518,7 @@ export class CheckInBench {
 
   /** Operations in every project of the emulator (its queries scan them). */
   private async operationsInStore(): Promise<number> {
-    return (await this.server.app.firestore.collectionGroup('operations').count().get()).data().count;
+    return (await this.firestore().collectionGroup('operations').count().get()).data().count;
   }
 
   // ---------------------------------------------------------------- the lease sweep
@@ -520,7 +537,7 @@ export class CheckInBench {
         const worker = {projectId: SWEEP_PROJECT, workerId: `silent-${next++}`};
         for (let attempt = 0; ; attempt++) {
           if (attempt > 50) throw new Error(`sweep setup: ${worker.workerId} got no operation`);
-          if ((await app.checkIns.checkIn(worker, {})).features) break;
+          if ((await app.services.checkIns.checkIn(worker, {})).features) break;
         }
         taken++;
       }
@@ -528,7 +545,7 @@ export class CheckInBench {
     await Promise.all(Array.from({length: c}, take));
     const leaseEnd = app.config.leaseDurationMs + app.config.leaseGraceMs;
     // Nothing else may hold a lease, or the sweep would act on it too.
-    const leased = await app.store.expiredLeases(new Date(this.clock.now().getTime() + leaseEnd + 3_600_000), k + 100);
+    const leased = await app.stores.operations.expiredLeases(new Date(this.clock.now().getTime() + leaseEnd + 3_600_000), k + 100);
     if (leased.length !== k || taken !== k) throw new Error(`sweep setup: ${leased.length} leases outstanding, expected ${k}`);
     const operationsInStore = await this.operationsInStore();
 
@@ -543,7 +560,7 @@ export class CheckInBench {
   private async timedSweep(what: string, expiredLeases: number, operationsInStore: number): Promise<SweepResult> {
     const before = this.stats();
     const started = performance.now();
-    const report = await this.server.app.checkIns.expireLeases();
+    const report = await this.server.app.services.leases.expireLeases();
     const elapsedMs = performance.now() - started;
     const after = this.stats();
     const row: SweepResult = {

@@ -16,7 +16,7 @@ import {randomBytes} from 'crypto';
 import {join} from 'path';
 import {performance} from 'perf_hooks';
 import {parseConfig} from '../../src/config';
-import type {OperationJson} from '../../src/core/wire';
+import type {OperationJson} from '../../src/wire/genomics';
 import {LocalServer, startLocalServer} from '../../src/server';
 import {BenchClient} from './http';
 import {fmt, fmtInt, percentile, table} from './stats';

@@ -18,7 +18,7 @@ import {Message, PubSub, Subscription} from '@google-cloud/pubsub';
 import {randomBytes} from 'crypto';
 import {performance} from 'perf_hooks';
 import {completionTopicName, parseConfig} from '../../src/config';
-import type {OperationJson} from '../../src/core/wire';
+import type {OperationJson} from '../../src/wire/genomics';
 import {LocalServer, startLocalServer} from '../../src/server';
 import {BenchClient} from './http';
 import {fmt, percentile, table} from './stats';
@@ -188,7 +188,7 @@ export async function benchPubSub(ctx: PubSubContext): Promise<PubSubResult> {
   try {
     server = await startLocalServer(config, {}, {sweep: false}); // creates the completion topic
     const running = server;
-    const outbox = running.app.outbox;
+    const outbox = running.app.services.outbox;
     if (!outbox) throw new Error('the server has no Pub/Sub publisher');
     client = new BenchClient(running.url, CREATE_CONCURRENCY);
     const http = client;
@@ -221,7 +221,7 @@ export async function benchPubSub(ctx: PubSubContext): Promise<PubSubResult> {
       const project = `bench-ps-${label}-${randomBytes(4).toString('hex')}`;
       const created = await create(project, count);
       receiver.expect(project);
-      const before = running.app.store.stats();
+      const before = running.app.stores.stats();
       const started = nowMs();
       const answered =
         concurrency === 1
@@ -238,7 +238,7 @@ export async function benchPubSub(ctx: PubSubContext): Promise<PubSubResult> {
       // The publisher's answer and the outbox entry's delete can trail the arrival slightly.
       await new Promise(r => setTimeout(r, 200));
       await outbox.idle();
-      const after = running.app.store.stats();
+      const after = running.app.stores.stats();
 
       const endToArrival: number[] = [];
       const answerToArrival: number[] = [];

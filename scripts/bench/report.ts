@@ -2,7 +2,7 @@
 import {execFile} from 'child_process';
 import {cpus, release, totalmem, type} from 'os';
 import {join} from 'path';
-import type {SweepReport} from '../../src/core/checkIn';
+import type {SweepReport} from '../../src/core/leaseSweep';
 import type {CheckInResults} from './checkIns';
 import {fmt, fmtInt, table} from './stats';
 

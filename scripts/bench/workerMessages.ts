@@ -98,7 +98,7 @@ export async function benchWorkerMessages(ctx: WorkerMessagesContext): Promise<W
   const project = `bench-wm-${randomBytes(4).toString('hex')}`;
   const path = `/v1b3/projects/${project}/WorkerMessages`;
   const client = new BenchClient(ctx.server.url, CONCURRENCY);
-  const stats = () => ctx.server.app.store.stats();
+  const stats = () => ctx.server.app.stores.stats();
   const rows: WorkerMessagesRow[] = [];
   try {
     for (const [batchSize, count, warmup] of SCENARIOS) {

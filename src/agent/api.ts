@@ -1,6 +1,6 @@
 /** The worker's view of Gaffer's public API: check-in and worker messages, over HTTP. */
-import type {CheckInRequestJson, CheckInResponseJson} from '../core/checkIn';
-import type {WorkerMessageJson, WorkerMessageResponseJson} from '../core/workerMessages';
+import type {SendWorkerMessagesResponseJson, WorkerMessageJson} from '../wire/dataflow';
+import type {CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
 
 /** A google.rpc error answered by Gaffer (or a transport failure, status 0). */
 export class ApiError extends Error {
@@ -42,7 +42,7 @@ export class GafferWorkerApi {
     return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request);
   }
 
-  sendMessages(messages: WorkerMessageJson[]): Promise<{workerMessageResponses: WorkerMessageResponseJson[]}> {
+  sendMessages(messages: WorkerMessageJson[]): Promise<SendWorkerMessagesResponseJson> {
     return this.post(`/v1b3/projects/${this.projectId}/WorkerMessages`, {workerMessages: messages});
   }
 

@@ -1,7 +1,7 @@
 /** What the worker reports of the machine it runs on (v2alpha1 WorkerStatus). */
 import {statfs} from 'fs/promises';
 import {freemem, totalmem, uptime} from 'os';
-import type {WorkerStatusJson} from '../core/worker';
+import type {WorkerStatusJson} from '../wire/genomics';
 
 export async function hostStatus(bootDiskPath = '/'): Promise<WorkerStatusJson> {
   const status: WorkerStatusJson = {

@@ -10,7 +10,8 @@
  *   foreground actions are done;
  * - the result is code 0, or 9 FAILED_PRECONDITION for a failed action, or 1 CANCELLED.
  */
-import {parseDuration} from '../core/time';
+import type {WorkerEventJson} from '../wire/genomics';
+import {parseDuration} from '../wire/proto3';
 import {ActionSpec, Executor, RunningAction} from './executor';
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
@@ -31,7 +32,7 @@ export interface PipelineJson {
   environment?: Record<string, string>;
 }
 
-export type EventData = {'@type': string} & Record<string, unknown>;
+export type EventData = WorkerEventJson;
 
 export interface RunResult {
   code: number;

@@ -5,8 +5,8 @@
  * health reports at the interval the server answers, and a shutdown notice when told
  * to stop while it holds an operation.
  */
-import type {CheckInResponseJson} from '../core/checkIn';
-import {parseDuration} from '../core/time';
+import type {CheckInResponseJson} from '../wire/genomics';
+import {parseDuration} from '../wire/proto3';
 import {ApiError, GafferWorkerApi} from './api';
 import {Executor} from './executor';
 import {hostStatus} from './host';

@@ -2,8 +2,8 @@
  * Gaffer's public HTTP API over fetch: JSON in, JSON out, and google.rpc errors turned
  * into ApiError. Nothing here knows about Firestore or the server's code.
  */
-import type {OperationJson} from '../core/wire';
-import type {WorkerJson} from '../core/worker';
+import type {OperationJson} from '../wire/genomics';
+import type {WorkerJson} from '../wire/workers';
 import {CliError} from './io';
 
 /** A google.rpc.Status the server answered with. */

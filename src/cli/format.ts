@@ -1,6 +1,6 @@
 /** How operations and workers look on a terminal: statuses, tables, times, sizes. */
-import {codeName} from '../core/errors';
-import type {EventJson, OperationJson} from '../core/wire';
+import {codeName} from '../wire/proto3';
+import type {EventJson, OperationJson} from '../wire/genomics';
 
 export type OperationStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILURE' | 'CANCELED';
 

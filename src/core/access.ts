@@ -2,8 +2,10 @@
  * The one seam through which every RPC asks "may this caller do this on this project".
  * Permission names are Google's IAM permissions for the corresponding RPCs.
  */
-import type {AccessMode} from '../config';
 import {GafferError} from './errors';
+
+/** `loopback`: every local caller may do everything; `invoker`: the platform's IAM check decided. */
+export type AccessMode = 'loopback' | 'invoker';
 
 export type Permission =
   | 'genomics.operations.create'

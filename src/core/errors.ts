@@ -4,30 +4,12 @@
  * field and what was expected (AIP-193).
  */
 
-/** google.rpc.Code, with the HTTP status each maps to (google/rpc/code.proto). */
-export const RpcCode = {
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const;
+import {RpcCode, RpcCodeName, codeName} from '../wire/proto3';
 
-export type RpcCodeName = keyof typeof RpcCode;
-export type RpcCodeNumber = (typeof RpcCode)[RpcCodeName];
+export {RpcCode, codeName};
+export type {RpcCodeName};
 
+/** The HTTP status each google.rpc code maps to (google/rpc/code.proto). */
 const HTTP_STATUS: Record<RpcCodeName, number> = {
   OK: 200,
   CANCELLED: 499,
@@ -47,14 +29,6 @@ const HTTP_STATUS: Record<RpcCodeName, number> = {
   DATA_LOSS: 500,
   UNAUTHENTICATED: 401,
 };
-
-const NAME_BY_NUMBER = new Map<number, RpcCodeName>(
-  (Object.keys(RpcCode) as RpcCodeName[]).map(name => [RpcCode[name], name]),
-);
-
-export function codeName(code: number): RpcCodeName | undefined {
-  return NAME_BY_NUMBER.get(code);
-}
 
 export function httpStatusOf(code: RpcCodeName): number {
   return HTTP_STATUS[code];

@@ -24,6 +24,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import {GafferError} from './errors';
+import {PROJECT_ID, WORKER_ID} from './names';
 
 export interface TrustedIssuer {
   /** 'gce': Google Compute Engine instance identity tokens (iss https://accounts.google.com;
@@ -81,9 +82,6 @@ export const WorkerTokenReason = {
 export const GCE_ISSUER = 'https://accounts.google.com';
 export const GCE_JWKS_URI = 'https://www.googleapis.com/oauth2/v3/certs';
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256', 'EdDSA'] as const;
-export const PROJECT_ID_PATTERN =
-  /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-export const WORKER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Longest token accepted; real identity tokens are 1-2 KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 
@@ -220,7 +218,7 @@ function validateIssuer(entry: unknown): TrustedIssuer {
   if (projectClaim === undefined && projectId === undefined) {
     throw new Error('needs the workers\' project: set "projectId" (a fixed project) or "projectClaim" (the claim naming it)');
   }
-  if (projectId !== undefined && !PROJECT_ID_PATTERN.test(projectId)) {
+  if (projectId !== undefined && !PROJECT_ID.test(projectId)) {
     throw new Error(`"projectId" must be a Google Cloud project ID such as "my-project", but is ${JSON.stringify(projectId)}`);
   }
   return {
@@ -474,9 +472,9 @@ async function verifyToken(
   }
 
   const {config} = chosen;
-  const workerId = readIdClaim(payload, chosen.workerPath, 'worker id', WORKER_ID_PATTERN, config);
+  const workerId = readIdClaim(payload, chosen.workerPath, 'worker id', WORKER_ID, config);
   const projectId = chosen.projectPath
-    ? readIdClaim(payload, chosen.projectPath, 'Google Cloud project ID', PROJECT_ID_PATTERN, config)
+    ? readIdClaim(payload, chosen.projectPath, 'Google Cloud project ID', PROJECT_ID, config)
     : config.projectId!;
   return {projectId, workerId, issuer: iss, subject: payload.sub, expiresAt: new Date(exp * 1000)};
 }

@@ -1,7 +1,8 @@
 /**
  * Gaffer's own view of an operation, independent of HTTP and of Firestore.
- * Wire shapes (google.longrunning.Operation JSON) are built from this in wire.ts.
+ * Wire shapes (google.longrunning.Operation JSON) are built from this in operationJson.ts.
  */
+import type {AnyJson, RunPipelineRequestJson} from '../wire/genomics';
 
 /**
  * Lifecycle states. QUEUED and RUNNING are not done; the other three are terminal.
@@ -38,25 +39,6 @@ export interface FilterableOperation {
   eventTypes: readonly string[];
 }
 
-/** The v2alpha1 event detail types (google.genomics.v2alpha1.*Event). */
-export const EVENT_TYPES = [
-  'DelayedEvent',
-  'WorkerAssignedEvent',
-  'WorkerReleasedEvent',
-  'PullStartedEvent',
-  'PullStoppedEvent',
-  'ContainerStartedEvent',
-  'ContainerStoppedEvent',
-  'ContainerKilledEvent',
-  'UnexpectedExitStatusEvent',
-  'RunStoppedEvent',
-  'FailedEvent',
-] as const;
-
-export type EventType = (typeof EVENT_TYPES)[number];
-
-export const GENOMICS_TYPE_PREFIX = 'type.googleapis.com/google.genomics.v2alpha1.';
-
 /** google.rpc.Status as kept on a finished operation. */
 export interface OperationError {
   code: number;
@@ -67,14 +49,7 @@ export interface OperationError {
 export interface OperationEvent {
   timestamp: Date;
   description: string;
-  details: {'@type': string; [field: string]: unknown};
-}
-
-/** The JSON of a RunPipelineRequest, already validated against its schema. */
-export interface RunPipelineRequestJson {
-  pipeline: Record<string, unknown> & {resources: {projectId: string}};
-  labels?: Record<string, string>;
-  pubSubTopic?: string;
+  details: AnyJson;
 }
 
 /** An operation as Gaffer keeps it. `events` may be only the newest ones (see eventCount). */
@@ -117,10 +92,6 @@ export interface Lease {
   workerId: string;
   epoch: number;
   expireTime: Date;
-}
-
-export function operationName(projectId: string, id: string): string {
-  return `projects/${projectId}/operations/${id}`;
 }
 
 /** The errorCode the filter language sees: absent while not done, 0 on success. */

@@ -5,8 +5,9 @@
  * every status change, as the v2alpha1 docs describe.
  */
 import {createHash} from 'crypto';
-import {OperationRecord, errorCodeOf, isDone, operationName} from './model';
-import {operationToJson} from './wire';
+import {OperationRecord, errorCodeOf, isDone} from './model';
+import {operationName} from './names';
+import {operationToJson} from './operationJson';
 
 export interface OutboxMessage {
   /** Stable per (operation, change, topic): the message's `eventId`, and the outbox key. */

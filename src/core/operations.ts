@@ -1,35 +1,34 @@
 /**
  * The long-running operations API (pipelines.run and google.longrunning.Operations),
  * free of HTTP and of Firestore: it validates what the schema can't, decides through
- * the state machine, and keeps state through an OperationStore.
+ * the state machine, and keeps state through the store ports.
  */
 import {randomBytes} from 'crypto';
+import type {ListOperationsResponseJson, OperationJson, RunPipelineRequestJson} from '../wire/genomics';
+import {ChangeCommitter} from './changes';
+import {notFound} from './errors';
 import {planOperationQuery} from './filter';
-import {invalidArgument, notFound} from './errors';
-import {OperationRecord, RunPipelineRequestJson, isDone, operationName} from './model';
-import {PageTokenCodec} from './pageToken';
+import {OperationRecord, isDone} from './model';
+import {operationName} from './names';
+import {operationToJson} from './operationJson';
+import {PageTokens, Position, effectivePageSize} from './pageToken';
+import type {Clock, OperationStore} from './ports';
+import {retryOnConflict} from './retry';
+import {GafferError} from './errors';
 import {cancel} from './stateMachine';
-import {Clock, parseDuration} from './time';
-import {OperationJson, operationToJson} from './wire';
-import type {OperationStore} from '../store/operationStore';
+import {parseDuration} from './time';
 
-export const MAX_PAGE_SIZE = 256;
-
-export interface ListOperationsRequest {
+export interface ListRequest {
   filter?: string;
   pageSize?: number;
   pageToken?: string;
 }
 
-export interface ListOperationsResponse {
-  operations: OperationJson[];
-  nextPageToken?: string;
-}
-
-export interface OperationsServiceOptions {
-  store: OperationStore;
+export interface OperationsDeps {
+  operations: OperationStore;
+  changes: ChangeCommitter;
   clock: Clock;
-  pageTokens: () => Promise<PageTokenCodec>;
+  pageTokens: PageTokens;
   waitDefaultTimeoutMs: number;
   waitMaxTimeoutMs: number;
   /** Timeout of a pipeline that sets none (Google's default: 7 days). */
@@ -42,16 +41,21 @@ export function randomOperationId(): string {
   return randomBytes(8).readBigUInt64BE().toString(10);
 }
 
+/** An operations listing's position: the (createTime in µs, id) of the last document read. */
+function isOperationPosition(position: Position): position is [number, string] {
+  return position.length === 2 && typeof position[0] === 'number' && typeof position[1] === 'string';
+}
+
 export class OperationsService {
   private readonly newId: () => string;
 
-  constructor(private readonly options: OperationsServiceOptions) {
-    this.newId = options.newId ?? randomOperationId;
+  constructor(private readonly deps: OperationsDeps) {
+    this.newId = deps.newId ?? randomOperationId;
   }
 
   async run(request: RunPipelineRequestJson): Promise<OperationJson> {
     const projectId = request.pipeline.resources.projectId;
-    const now = this.options.clock.now();
+    const now = this.deps.clock.now();
     const op: OperationRecord = {
       projectId,
       id: this.newId(),
@@ -68,45 +72,56 @@ export class OperationsService {
       timeoutTime: new Date(now.getTime() + this.pipelineTimeoutMs(request)),
       recentEventKeys: [],
     };
-    await this.options.store.create(op);
+    await this.deps.operations.create(op);
     return operationToJson(op);
   }
 
   /** pipeline.timeout, or the default; counted from creation, queue time included. */
   private pipelineTimeoutMs(request: RunPipelineRequestJson): number {
     const timeout = request.pipeline.timeout;
-    const parsed = typeof timeout === 'string' ? parseDuration(timeout) : undefined;
-    return parsed && parsed > 0 ? parsed : this.options.defaultPipelineTimeoutMs;
+    const parsed = timeout === undefined ? undefined : parseDuration(timeout);
+    return parsed && parsed > 0 ? parsed : this.deps.defaultPipelineTimeoutMs;
   }
 
   async get(projectId: string, id: string): Promise<OperationJson> {
     return operationToJson(await this.require(projectId, id));
   }
 
-  async list(projectId: string, request: ListOperationsRequest): Promise<ListOperationsResponse> {
+  async list(projectId: string, request: ListRequest): Promise<ListOperationsResponseJson> {
     const pageSize = effectivePageSize(request.pageSize);
     const plan = planOperationQuery(request.filter ?? '', projectId);
-    const codec = await this.options.pageTokens();
-    const scope = PageTokenCodec.scope(['operations', projectId, plan.canonical]);
-    const after = request.pageToken ? codec.decode(scope, request.pageToken) : undefined;
-    const page = await this.options.store.list(projectId, plan, pageSize, after);
-    const response: ListOperationsResponse = {operations: page.operations.map(operationToJson)};
-    if (page.next) response.nextPageToken = codec.encode(scope, page.next);
+    const listing = ['operations', projectId, plan.canonical];
+    const after = request.pageToken
+      ? await this.deps.pageTokens.decode(listing, request.pageToken, isOperationPosition)
+      : undefined;
+    const page = await this.deps.operations.list(
+      projectId,
+      plan,
+      pageSize,
+      after ? {createTimeMicros: after[0], id: after[1]} : undefined,
+    );
+    const response: ListOperationsResponseJson = {operations: page.operations.map(operationToJson)};
+    if (page.next) response.nextPageToken = await this.deps.pageTokens.encode(listing, [page.next.createTimeMicros, page.next.id]);
     return response;
-  }
-
-  /** The codec sealing page tokens (shared with other listings). */
-  pageTokenCodec(): Promise<PageTokenCodec> {
-    return this.options.pageTokens();
   }
 
   /** google.longrunning CancelOperation: returns Empty. */
   async cancel(projectId: string, id: string): Promise<Record<string, never>> {
-    const now = this.options.clock.now();
-    await this.options.store.update(projectId, id, op => {
-      const outcome = cancel(op, now);
-      return {transition: outcome.kind === 'alreadyRequested' ? undefined : outcome.transition, result: outcome};
-    });
+    const {clock} = this.deps;
+    await retryOnConflict(
+      clock,
+      async () => {
+        const read = await this.deps.operations.read(projectId, id);
+        if (!read) throw notFound('Operation', operationName(projectId, id), 'OPERATION_NOT_FOUND');
+        const outcome = cancel(read.value, clock.now());
+        if (outcome.kind !== 'alreadyRequested') await this.deps.changes.commit([{kind: 'operation', read, transition: outcome.transition}]);
+      },
+      () => {
+        throw new GafferError('ABORTED', `Operation ${operationName(projectId, id)} is being changed by others; retry.`, {
+          reason: 'CONCURRENT_MODIFICATION',
+        });
+      },
+    );
     return {};
   }
 
@@ -120,43 +135,30 @@ export class OperationsService {
     const first = await this.require(projectId, id);
     if (isDone(first.state) || limit === 0 || signal?.aborted) return operationToJson(first);
 
-    await new Promise<void>(resolve => {
-      let settled = false;
-      const settle = () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', settle);
-        unsubscribe();
-        resolve();
-      };
-      const timer = setTimeout(settle, limit);
-      signal?.addEventListener('abort', settle);
-      const unsubscribe = this.options.store.watch(projectId, id, op => {
-        if (!op || isDone(op.state)) settle();
-      });
+    const settled = new AbortController();
+    const unsubscribe = this.deps.operations.watch(projectId, id, op => {
+      if (!op || isDone(op.state)) settled.abort();
     });
+    const abort = () => settled.abort();
+    signal?.addEventListener('abort', abort);
+    try {
+      await this.deps.clock.sleep(limit, settled.signal);
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      unsubscribe();
+    }
     return operationToJson(await this.require(projectId, id));
   }
 
   /** Unset: the default; longer than the maximum: capped (the caller can wait again). */
   private waitTimeout(requestedMs: number | undefined): number {
-    const {waitDefaultTimeoutMs, waitMaxTimeoutMs} = this.options;
+    const {waitDefaultTimeoutMs, waitMaxTimeoutMs} = this.deps;
     return Math.min(requestedMs ?? waitDefaultTimeoutMs, waitMaxTimeoutMs);
   }
 
   private async require(projectId: string, id: string): Promise<OperationRecord> {
-    const op = await this.options.store.get(projectId, id);
+    const op = await this.deps.operations.get(projectId, id);
     if (!op) throw notFound('Operation', operationName(projectId, id), 'OPERATION_NOT_FOUND');
     return op;
   }
-}
-
-/** AIP-158: unset or 0 means the default; larger than the maximum is capped; negative is an error. */
-export function effectivePageSize(requested: number | undefined): number {
-  if (requested === undefined || requested === 0) return MAX_PAGE_SIZE;
-  if (!Number.isInteger(requested) || requested < 0) {
-    throw invalidArgument('pageSize', `a non-negative integer (at most ${MAX_PAGE_SIZE})`, requested);
-  }
-  return Math.min(requested, MAX_PAGE_SIZE);
 }

@@ -11,13 +11,7 @@
  * should the process die first, by the sweep (dispatchDue) that runs on a schedule.
  */
 import type {OutboxMessage} from './notifications';
-import {Clock} from './time';
-import type {OutboxEntry, OutboxStore} from '../store/operationStore';
-
-export interface Publisher {
-  /** Resolves once Pub/Sub accepted the message; rejects otherwise. */
-  publish(message: OutboxMessage): Promise<void>;
-}
+import type {Clock, OutboxEntry, OutboxStore, Publisher} from './ports';
 
 export interface DispatchReport {
   published: number;
@@ -59,7 +53,7 @@ export class OutboxDispatcher {
 
   /** The sweep: delivers every operation that has a message due now. */
   async dispatchDue(limit = 500): Promise<DispatchReport> {
-    const due = await this.options.store.outboxDue(this.options.clock.now(), limit);
+    const due = await this.options.store.due(this.options.clock.now(), limit);
     const keys = [...new Set(due.map(e => e.queue))];
     const reports = await Promise.all(keys.map(key => this.deliverKey(key)));
     return reports.reduce((a, b) => ({published: a.published + b.published, failed: a.failed + b.failed}), {
@@ -99,10 +93,10 @@ export class OutboxDispatcher {
     const {store, publisher, clock} = this.options;
     const report: DispatchReport = {published: 0, failed: 0};
     for (;;) {
-      const head = await store.outboxHead(key);
+      const head = await store.head(key);
       const now = clock.now();
       if (!head || head.nextAttemptTime > now) return report;
-      const claimed = await store.claimOutbox(head, new Date(now.getTime() + this.claimMs));
+      const claimed = await store.claim(head, new Date(now.getTime() + this.claimMs));
       if (!claimed) return report;
       try {
         await publisher.publish(claimed);
@@ -110,11 +104,11 @@ export class OutboxDispatcher {
         const error = (err as Error).message ?? String(err);
         const retryAt = new Date(clock.now().getTime() + this.backoff(claimed));
         this.log(`publish to ${claimed.topic} failed (attempt ${claimed.attempts + 1}, retry at ${retryAt.toISOString()}): ${error}`);
-        await store.failOutbox(claimed, error, retryAt);
+        await store.fail(claimed, error, retryAt);
         report.failed++;
         return report;
       }
-      await store.completeOutbox(claimed);
+      await store.complete(claimed);
       report.published++;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The operation lifecycle in one place. Every change to an operation is decided here,
- * as a pure function of the current record and the time; the store applies the result
- * inside a transaction.
+ * as a pure function of the current record and the time; changes.ts commits the result
+ * (conditional on the version read).
  *
  *   QUEUED -> RUNNING -> SUCCESS | FAILURE | CANCELED
  *   QUEUED -> CANCELED | FAILURE (e.g. timeout before a worker took it)
@@ -9,15 +9,9 @@
  * Terminal states accept nothing.
  */
 import {GafferError, RpcCode} from './errors';
-import {
-  GENOMICS_TYPE_PREFIX,
-  OperationError,
-  OperationEvent,
-  OperationRecord,
-  OperationState,
-  isDone,
-  operationName,
-} from './model';
+import {GENOMICS_TYPE_PREFIX} from '../wire/genomics';
+import {OperationError, OperationEvent, OperationRecord, OperationState, isDone} from './model';
+import {operationName} from './names';
 
 const ALLOWED: Record<OperationState, readonly OperationState[]> = {
   QUEUED: ['RUNNING', 'CANCELED', 'FAILURE'],
@@ -177,8 +171,7 @@ export function timeOut(op: OperationRecord, now: Date): Transition {
 }
 
 export function isPreemptible(op: OperationRecord): boolean {
-  const resources = op.request.pipeline.resources as {virtualMachine?: {preemptible?: unknown}};
-  return resources.virtualMachine?.preemptible === true;
+  return op.request.pipeline.resources.virtualMachine?.preemptible === true;
 }
 
 export const CANCELLED_MESSAGE = 'The operation was cancelled';

@@ -1,38 +1,49 @@
 /** A worker as Gaffer keeps it: who it is, what it holds, and what it last reported. */
+import type {WorkerStatusJson} from '../wire/genomics';
+import type {SampleKind, SampleJson, WorkerJson} from '../wire/workers';
+import {operationName, workerName} from './names';
 
-/** v2alpha1 WorkerStatus, as the worker sent it. */
-export type WorkerStatusJson = Record<string, unknown>;
-
-export interface WorkerRecord {
+export interface WorkerRef {
   projectId: string;
   workerId: string;
+}
+
+/** The latest health report of a worker (Dataflow WorkerHealthReport), kept on the worker. */
+export interface WorkerHealth {
+  report: Record<string, unknown>;
+  time: Date;
+  healthy: boolean;
+  broken: boolean;
+}
+
+export interface WorkerRecord extends WorkerRef {
   /** The operation held, with the lease epoch granted; absent when idle. */
   operationId?: string;
   leaseEpoch?: number;
   lastCheckInTime?: Date;
   status?: WorkerStatusJson;
   statusTime?: Date;
-  /** Latest health report (Dataflow WorkerHealthReport) and what it said. */
-  health?: {report: Record<string, unknown>; time: Date; healthy: boolean; broken: boolean};
+  health?: WorkerHealth;
   lastMessageTime?: Date;
 }
 
-/** A worker as operators read it (GET /v2alpha1/projects/{project}/workers/{worker}). */
-export interface WorkerJson {
-  name: string;
-  /** The operation held, if any. */
-  operation?: string;
-  leaseEpoch?: string;
-  lastCheckInTime?: string;
-  /** The v2alpha1 WorkerStatus of its last check-in that sent one. */
-  status?: WorkerStatusJson;
-  statusTime?: string;
-  /** false once the worker reported vmIsHealthy=false or vmIsBroken; true otherwise. */
-  healthy: boolean;
-  holding: boolean;
-  health?: Record<string, unknown>;
-  healthTime?: string;
-  lastMessageTime?: string;
+/** One thing a worker reported (a WorkerMessage part), kept for a while as history. */
+export interface WorkerSample {
+  kind: SampleKind;
+  time: Date;
+  /** The message part as sent. */
+  data: Record<string, unknown>;
+  jobId?: string;
+  /** workerMessageCode.code, so messages are findable by code. */
+  code?: string;
+  /** workerLifecycleEvent: events are grouped by the container start they belong to. */
+  containerStartTime?: string;
+  lifecycleEvent?: string;
+}
+
+/** The worker freed of the operation it held. */
+export function idle(worker: WorkerRecord): WorkerRecord {
+  return {...worker, operationId: undefined, leaseEpoch: undefined};
 }
 
 export function workerToJson(worker: WorkerRecord): WorkerJson {
@@ -41,7 +52,7 @@ export function workerToJson(worker: WorkerRecord): WorkerJson {
     healthy: worker.health?.healthy ?? true,
     holding: worker.operationId !== undefined,
   };
-  if (worker.operationId) json.operation = `projects/${worker.projectId}/operations/${worker.operationId}`;
+  if (worker.operationId) json.operation = operationName(worker.projectId, worker.operationId);
   if (worker.leaseEpoch !== undefined) json.leaseEpoch = String(worker.leaseEpoch);
   if (worker.lastCheckInTime) json.lastCheckInTime = worker.lastCheckInTime.toISOString();
   if (worker.status) json.status = worker.status;
@@ -54,6 +65,12 @@ export function workerToJson(worker: WorkerRecord): WorkerJson {
   return json;
 }
 
-export function workerName(projectId: string, workerId: string): string {
-  return `projects/${projectId}/workers/${workerId}`;
+export function sampleToJson(projectId: string, workerId: string, sample: WorkerSample): SampleJson {
+  return {
+    worker: workerName(projectId, workerId),
+    kind: sample.kind,
+    time: sample.time.toISOString(),
+    data: sample.data,
+    ...(sample.jobId ? {jobId: sample.jobId} : {}),
+  };
 }

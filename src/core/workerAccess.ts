@@ -8,23 +8,8 @@
 import {Caller} from './access';
 import {GafferError} from './errors';
 import {WorkerIdentityVerifier} from './identity';
-import {checkProjectId} from './names';
-import {WorkerRef} from './checkIn';
-import {workerName} from './worker';
-
-/** Worker ids: what the path can carry and Firestore can key. */
-export const WORKER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
-export function checkWorkerId(workerId: string): string {
-  if (!WORKER_ID.test(workerId)) {
-    throw new GafferError(
-      'INVALID_ARGUMENT',
-      `name must be projects/{project}/workers/{worker} with a worker id of 1-128 letters, digits, ".", "_" or "-" (starting with a letter or digit), but was: ${JSON.stringify(workerId)}`,
-      {reason: 'INVALID_RESOURCE_NAME', fieldViolations: [{field: 'name', description: 'invalid worker id'}]},
-    );
-  }
-  return workerId;
-}
+import {checkProjectId, checkWorkerId, workerName} from './names';
+import type {WorkerRef} from './worker';
 
 export class WorkerAuthenticator {
   /**

@@ -1,82 +1,28 @@
 /**
  * Dataflow v1b3 WorkerMessages: workers report health, metrics, message codes, lifecycle
  * events and shutdown notices; Gaffer records them and acts on them. Messages name their
- * worker by the WORKER_ID label (JOB_ID, when present, is kept with each sample).
- * A shutdown notice, or a health report with vmIsBroken, from a worker holding an
- * operation releases it at once, exactly as lease expiry would.
+ * worker by the WORKER_ID label (JOB_ID, when present, is kept with each sample); a
+ * worker may speak only for itself. A shutdown notice, or a health report with
+ * vmIsBroken, from a worker holding an operation releases it at once, exactly as lease
+ * expiry would.
  */
+import {
+  JOB_ID_LABEL,
+  SendWorkerMessagesRequestJson,
+  SendWorkerMessagesResponseJson,
+  WORKER_ID_LABEL,
+  WorkerMessageJson,
+  WorkerMessageResponseJson,
+} from '../wire/dataflow';
+import type {SampleKind} from '../wire/workers';
+import type {CheckInService} from './checkIn';
 import {GafferError, invalidArgument} from './errors';
-import {CheckInService, WorkerRef} from './checkIn';
-import {ReleaseCause} from './stateMachine';
-import {Clock, formatDuration, parseDuration} from './time';
-
-export type JsonObject = Record<string, unknown>;
-
-/** dataflow v1b3 WorkerMessage, validated by schemas/sendWorkerMessagesRequest.schema.json. */
-export interface WorkerMessageJson {
-  labels?: Record<string, string>;
-  time?: string;
-  workerHealthReport?: JsonObject & {vmIsHealthy?: boolean; vmIsBroken?: boolean; reportInterval?: string};
-  workerMetrics?: JsonObject;
-  workerMessageCode?: JsonObject & {code?: string};
-  workerLifecycleEvent?: JsonObject & {containerStartTime?: string; event?: string};
-  workerShutdownNotice?: {reason?: string};
-  perWorkerMetrics?: JsonObject;
-  streamingScalingReport?: JsonObject;
-  workerThreadScalingReport?: JsonObject & {currentThreadCount?: number};
-  dataSamplingReport?: JsonObject;
-}
-
-export interface SendWorkerMessagesRequestJson {
-  location?: string;
-  workerMessages?: WorkerMessageJson[];
-}
-
-export interface WorkerMessageResponseJson {
-  workerHealthReportResponse?: {reportInterval: string};
-  workerMetricsResponse?: Record<string, never>;
-  workerShutdownNoticeResponse?: Record<string, never>;
-  workerThreadScalingReportResponse?: {recommendedThreadCount: number};
-  streamingScalingReportResponse?: Record<string, never>;
-}
-
-/** The kinds of what a worker reports; each is kept as a sample with an expiry time. */
-export type SampleKind =
-  | 'health'
-  | 'metrics'
-  | 'messageCode'
-  | 'lifecycle'
-  | 'shutdownNotice'
-  | 'perWorkerMetrics'
-  | 'streamingScalingReport'
-  | 'workerThreadScalingReport'
-  | 'dataSamplingReport';
-
-export interface WorkerSample {
-  kind: SampleKind;
-  time: Date;
-  /** The message part as sent. */
-  data: JsonObject;
-  jobId?: string;
-  /** workerMessageCode.code, so messages are findable by code. */
-  code?: string;
-  /** workerLifecycleEvent: events are grouped by the container start they belong to. */
-  containerStartTime?: string;
-  lifecycleEvent?: string;
-}
-
-/** The latest health report of a worker, kept on the worker itself. */
-export interface WorkerHealth {
-  report: JsonObject;
-  time: Date;
-  healthy: boolean;
-  broken: boolean;
-}
-
-export interface WorkerMessageStore {
-  /** Records one worker's samples, and its latest health if any, in one commit. */
-  recordWorkerMessages(worker: WorkerRef, health: WorkerHealth | undefined, samples: WorkerSample[], expireTime: Date): Promise<void>;
-}
+import {WORKER_ID, WORKER_ID_RULE} from './names';
+import type {Clock, SampleStore} from './ports';
+import {retryOnConflict} from './retry';
+import type {ReleaseCause} from './stateMachine';
+import {formatDuration, parseDuration} from './time';
+import type {WorkerHealth, WorkerRef, WorkerSample} from './worker';
 
 export interface HealthReportPolicy {
   /** The interval answered when the worker asks for none. */
@@ -86,8 +32,8 @@ export interface HealthReportPolicy {
   maxIntervalMs: number;
 }
 
-export interface WorkerMessagesOptions {
-  store: WorkerMessageStore;
+export interface WorkerMessagesDeps {
+  samples: SampleStore;
   checkIns: CheckInService;
   clock: Clock;
   healthReports: HealthReportPolicy;
@@ -95,67 +41,73 @@ export interface WorkerMessagesOptions {
   historyTtlMs: number;
 }
 
-export const WORKER_ID_LABEL = 'WORKER_ID';
-export const JOB_ID_LABEL = 'JOB_ID';
+type JsonObject = Record<string, unknown>;
+
+interface Interpreted {
+  samples: WorkerSample[];
+  health?: WorkerHealth;
+  release?: ReleaseCause;
+  response: WorkerMessageResponseJson;
+}
 
 export class WorkerMessagesService {
-  constructor(private readonly options: WorkerMessagesOptions) {}
+  constructor(private readonly deps: WorkerMessagesDeps) {}
 
-  /** The workers these messages speak for, checked before anything is recorded. */
-  static workersOf(projectId: string, request: SendWorkerMessagesRequestJson): WorkerRef[] {
-    return (request.workerMessages ?? []).map((message, i) => {
-      const workerId = message.labels?.[WORKER_ID_LABEL];
-      if (!workerId) {
-        throw invalidArgument(`workerMessages[${i}].labels.${WORKER_ID_LABEL}`, 'the id of the worker sending the message', undefined, 'WORKER_ID_LABEL_MISSING');
-      }
-      return {projectId, workerId};
-    });
-  }
-
-  async send(projectId: string, request: SendWorkerMessagesRequestJson): Promise<{workerMessageResponses: WorkerMessageResponseJson[]}> {
+  /**
+   * Records and acts on a batch of messages for `projectId`. `speaker` is the worker the
+   * caller authenticated as, or undefined in development mode (labels taken as said).
+   * Every message is checked before anything is recorded: one bad message refuses all.
+   */
+  async send(
+    speaker: WorkerRef | undefined,
+    projectId: string,
+    location: string | undefined,
+    request: SendWorkerMessagesRequestJson,
+  ): Promise<SendWorkerMessagesResponseJson> {
+    if (location !== undefined && request.location !== undefined && request.location !== location) {
+      throw invalidArgument('location', `the location of the path (${location})`, request.location);
+    }
     const messages = request.workerMessages ?? [];
-    const workers = WorkerMessagesService.workersOf(projectId, request);
-    const now = this.options.clock.now();
-    const expireTime = new Date(now.getTime() + this.options.historyTtlMs);
+    const workers = messages.map((message, i) => workerOf(speaker, projectId, message, i));
+    const now = this.deps.clock.now();
+    const expireTime = new Date(now.getTime() + this.deps.historyTtlMs);
 
     // Record first (one commit per worker), then act: a release is never lost with its report.
-    const byWorker = new Map<
-      string,
-      {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause; releaseJob?: string}
-    >();
-    const responses = messages.map((message, i) => {
+    const byWorker = new Map<string, {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause; releaseJob?: string}>();
+    const interpreted = messages.map((message, i) => this.interpret(message, now, i));
+    interpreted.forEach(({samples, health, release}, i) => {
       const ref = workers[i]!;
       let entry = byWorker.get(ref.workerId);
       if (!entry) byWorker.set(ref.workerId, (entry = {ref, samples: []}));
-      const {samples, health, release, response} = this.interpret(message, now, i);
       entry.samples.push(...samples);
       if (health && (!entry.health || health.time >= entry.health.time)) entry.health = health;
       if (release && !entry.release) {
         entry.release = release;
-        entry.releaseJob = message.labels?.[JOB_ID_LABEL];
+        entry.releaseJob = messages[i]?.labels?.[JOB_ID_LABEL];
       }
-      return response;
     });
     for (const {ref, health, samples} of byWorker.values()) {
-      await this.options.store.recordWorkerMessages(ref, health, samples, expireTime);
+      await retryOnConflict(
+        this.deps.clock,
+        () => this.deps.samples.record(ref, health, samples, expireTime, this.deps.clock.now()),
+        () => {
+          throw new GafferError('ABORTED', `Worker ${ref.workerId} is being changed by others; retry.`, {reason: 'CONCURRENT_MODIFICATION'});
+        },
+      );
     }
     for (const {ref, release, releaseJob} of byWorker.values()) {
-      if (release) await this.options.checkIns.releaseWorker(ref, release, operationIdOf(projectId, releaseJob));
+      if (release) await this.deps.checkIns.releaseWorker(ref, release, operationIdOf(projectId, releaseJob));
     }
-    return {workerMessageResponses: responses};
+    return {workerMessageResponses: interpreted.map(i => i.response)};
   }
 
-  private interpret(
-    message: WorkerMessageJson,
-    now: Date,
-    index: number,
-  ): {samples: WorkerSample[]; health?: WorkerHealth; release?: ReleaseCause; response: WorkerMessageResponseJson} {
+  private interpret(message: WorkerMessageJson, now: Date, index: number): Interpreted {
     const time = message.time ? new Date(message.time) : now;
     const jobId = message.labels?.[JOB_ID_LABEL];
-    const sample = (kind: SampleKind, data: JsonObject, extra: Partial<WorkerSample> = {}): WorkerSample => ({
+    const sample = (kind: SampleKind, data: object, extra: Partial<WorkerSample> = {}): WorkerSample => ({
       kind,
       time,
-      data,
+      data: data as JsonObject,
       ...(jobId ? {jobId} : {}),
       ...extra,
     });
@@ -167,7 +119,7 @@ export class WorkerMessagesService {
     if (message.workerHealthReport) {
       const report = message.workerHealthReport;
       const broken = report.vmIsBroken === true;
-      health = {report, time, healthy: report.vmIsHealthy !== false && !broken, broken};
+      health = {report: report as JsonObject, time, healthy: report.vmIsHealthy !== false && !broken, broken};
       samples.push(sample('health', report));
       response.workerHealthReportResponse = {reportInterval: this.reportInterval(report.reportInterval)};
       if (broken) release = 'vmBroken';
@@ -208,18 +160,39 @@ export class WorkerMessagesService {
     }
     if (message.dataSamplingReport) samples.push(sample('dataSamplingReport', message.dataSamplingReport));
     if (samples.length === 0) {
-      throw invalidArgument(`workerMessages[${index}]`, 'a message with one of its report fields set (workerHealthReport, workerMetrics, ...)', message, 'EMPTY_WORKER_MESSAGE');
+      throw invalidArgument(
+        `workerMessages[${index}]`,
+        'a message with one of its report fields set (workerHealthReport, workerMetrics, ...)',
+        message,
+        'EMPTY_WORKER_MESSAGE',
+      );
     }
     return {samples, health, release, response};
   }
 
   /** The documented policy: the worker's wish, clamped to [min, max]; the default if none. */
   private reportInterval(requested: string | undefined): string {
-    const {defaultIntervalMs, minIntervalMs, maxIntervalMs} = this.options.healthReports;
+    const {defaultIntervalMs, minIntervalMs, maxIntervalMs} = this.deps.healthReports;
     const asked = requested === undefined ? undefined : parseDuration(requested);
     const ms = asked === undefined || asked === 0 ? defaultIntervalMs : Math.min(maxIntervalMs, Math.max(minIntervalMs, asked));
     return formatDuration(ms);
   }
+}
+
+/** The worker a message speaks for, checked: named by WORKER_ID, and the speaker itself. */
+function workerOf(speaker: WorkerRef | undefined, projectId: string, message: WorkerMessageJson, index: number): WorkerRef {
+  const field = `workerMessages[${index}].labels.${WORKER_ID_LABEL}`;
+  const workerId = message.labels?.[WORKER_ID_LABEL];
+  if (!workerId) throw invalidArgument(field, 'the id of the worker sending the message', undefined, 'WORKER_ID_LABEL_MISSING');
+  if (!WORKER_ID.test(workerId)) throw invalidArgument(field, WORKER_ID_RULE, workerId, 'INVALID_WORKER_ID');
+  if (speaker && workerId !== speaker.workerId) {
+    throw new GafferError(
+      'PERMISSION_DENIED',
+      `Worker ${speaker.workerId} of project ${speaker.projectId} can only send messages about itself, not about worker ${JSON.stringify(workerId)}.`,
+      {reason: 'WORKER_IDENTITY_MISMATCH', metadata: {worker: speaker.workerId, claimed: workerId}},
+    );
+  }
+  return {projectId, workerId};
 }
 
 /**
@@ -232,12 +205,4 @@ export function operationIdOf(projectId: string, jobId: string | undefined): str
   const prefix = `projects/${projectId}/operations/`;
   if (jobId.startsWith(prefix)) return jobId.slice(prefix.length);
   return /^\d{1,20}$/.test(jobId) ? jobId : undefined;
-}
-
-export function permissionDeniedForOtherWorker(speaker: WorkerRef, claimed: string): GafferError {
-  return new GafferError(
-    'PERMISSION_DENIED',
-    `Worker ${speaker.workerId} of project ${speaker.projectId} can only send messages about itself, not about worker ${JSON.stringify(claimed)}.`,
-    {reason: 'WORKER_IDENTITY_MISMATCH', metadata: {worker: speaker.workerId, claimed}},
-  );
 }

@@ -1,24 +1,26 @@
 /**
  * An RPC as the HTTP layer sees it: its method and path template, the query
- * parameters and body schema it accepts, and a handler that calls the core. One
+ * parameters and body schema it accepts, and a handler that calls a core service. One
  * function (httpHandler) serves any set of them: a single one under the functions
  * framework (`--target=<name>`), or all of them in the local server.
  */
-import {Caller} from '../core/access';
+import type {Caller} from '../core/access';
 import {GafferError, invalidArgument} from '../core/errors';
-import type {App} from '../app';
+import {readBody} from './body';
 import {applyFields, parseFields} from './partialResponse';
+import type {Services} from './services';
 import {ErrorFormat, asGafferError, toStatusBody} from './status';
-import type {SchemaName} from './validation';
+import type {RequestValidator, SchemaBodies, SchemaName} from './validation';
 
 /** The parts of an HTTP request Gaffer reads (express's and the functions framework's fit). */
-export interface HttpRequest {
+export interface HttpRequest extends NodeJS.ReadableStream {
   method: string;
   url: string;
   originalUrl?: string;
   path: string;
   body?: unknown;
   rawBody?: Buffer;
+  readableEnded?: boolean;
   socket: {remoteAddress?: string};
   headers: Record<string, string | string[] | undefined>;
 }
@@ -32,14 +34,19 @@ export interface HttpResponse {
   on(event: 'close', listener: () => void): unknown;
 }
 
+/** `{name}` variables of a path template, as an object type: a typo in a name does not compile. */
+export type PathParams<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}`
+  ? {readonly [K in Name]: string} & PathParams<Rest>
+  : Record<never, string>;
+
 /** What an RPC knows before its body is read. */
-export interface RequestHead {
-  params: Record<string, string>;
-  query: Record<string, string>;
+export interface RequestHead<Path extends string> {
+  params: PathParams<Path>;
+  query: Readonly<Record<string, string>>;
   caller: Caller;
 }
 
-export interface RpcContext<Body, Principal = undefined> extends RequestHead {
+export interface RpcContext<Path extends string, Body, Principal> extends RequestHead<Path> {
   body: Body;
   /** What `authorize` established (undefined for RPCs without it). */
   principal: Principal;
@@ -47,22 +54,46 @@ export interface RpcContext<Body, Principal = undefined> extends RequestHead {
   signal: AbortSignal;
 }
 
-export interface Rpc<Body = unknown, Principal = undefined> {
+/** The body an RPC's handler receives: its schema's type, or nothing. */
+export type BodyOf<Schema extends SchemaName | undefined> = Schema extends SchemaName ? SchemaBodies[Schema] : Record<string, never>;
+
+export interface Rpc<Path extends string, Schema extends SchemaName | undefined, Principal> {
   /** The function name: `functions/<name>.ts`, `--target=<name>`. */
   name: string;
   method: 'GET' | 'POST';
   /** e.g. "/v2alpha1/projects/{project}/operations/{operation}:cancel" */
-  path: string;
+  path: Path;
   /** Names of the accepted query parameters (besides Google's system parameters). */
   queryParams?: readonly string[];
   /** The schema the JSON body must satisfy (POST only). */
-  bodySchema?: SchemaName;
+  bodySchema?: Schema;
   /**
    * Authenticates and authorizes from the path, query and caller alone, before the body
    * is read or validated: an unauthenticated caller gets 401/403, never a 400 about its body.
    */
-  authorize?(head: RequestHead, app: App): Promise<Principal>;
-  handle(context: RpcContext<Body, Principal>, app: App): Promise<unknown>;
+  authorize?(head: RequestHead<NoInfer<Path>>, services: Services): Promise<Principal>;
+  handle(context: RpcContext<NoInfer<Path>, BodyOf<Schema>, Principal>, services: Services): Promise<unknown>;
+}
+
+/** An RPC of any path, body and principal (what the router holds). */
+export type AnyRpc = Rpc<string, SchemaName | undefined, unknown>;
+
+/**
+ * Declares an RPC. Its path parameters, body and principal types follow from `path`,
+ * `bodySchema` and `authorize`; the result is what the router takes.
+ */
+export function rpc<const Path extends string, Schema extends SchemaName | undefined = undefined, Principal = undefined>(
+  definition: Rpc<Path, Schema, Principal>,
+): AnyRpc {
+  // Methods are bivariant in their parameters: the typed definition is an AnyRpc.
+  return definition;
+}
+
+/** What httpHandler needs from the composition root. */
+export interface HttpContext {
+  services: Services;
+  validator: RequestValidator;
+  maxRequestBytes: number;
 }
 
 /** Google's system parameters, accepted on every RPC. */
@@ -83,9 +114,6 @@ const SYSTEM_PARAMS = new Set([
 /** Path variables: one segment each; the RPC checks their form (malformed: INVALID_ARGUMENT). */
 const VARIABLE = /\{(\w+)\}/g;
 
-/** An RPC of any body and principal type (what the router holds; `handle` is a method, so this accepts every Rpc). */
-export type AnyRpc = Rpc<unknown, unknown>;
-
 interface CompiledRoute {
   rpc: AnyRpc;
   pattern: RegExp;
@@ -100,8 +128,7 @@ function compile(rpc: AnyRpc): CompiledRoute {
 }
 
 function errorFormat(query: Record<string, string>): ErrorFormat {
-  const value = query['$.xgafv'];
-  return value === '1' ? 1 : 2;
+  return query['$.xgafv'] === '1' ? 1 : 2;
 }
 
 function singleValuedQuery(req: HttpRequest): Record<string, string> {
@@ -130,13 +157,6 @@ function checkQuery(rpc: AnyRpc, query: Record<string, string>): void {
   if (alt !== undefined && alt !== 'json') throw invalidArgument('alt', '"json"', alt);
 }
 
-/** The request body as raw bytes, whichever body parser (if any) ran before us. */
-function rawBody(req: HttpRequest): Buffer | undefined {
-  if (Buffer.isBuffer(req.rawBody)) return req.rawBody;
-  if (Buffer.isBuffer(req.body)) return req.body;
-  return undefined;
-}
-
 export function requestTooLarge(maxBytes: number): GafferError {
   return new GafferError(
     'INVALID_ARGUMENT',
@@ -145,9 +165,8 @@ export function requestTooLarge(maxBytes: number): GafferError {
   );
 }
 
-function parseJsonBody(raw: Buffer | undefined, maxBytes: number): unknown {
-  if (!raw || raw.length === 0) return {};
-  if (raw.length > maxBytes) throw requestTooLarge(maxBytes);
+function parseJsonBody(raw: Buffer): unknown {
+  if (raw.length === 0) return {};
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
@@ -171,8 +190,8 @@ export function sendError(res: HttpResponse, err: unknown, format: ErrorFormat):
 
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Promise<void>;
 
-/** One HTTP handler for a set of RPCs; `app` is created on first use and then shared. */
-export function httpHandler(rpcs: readonly AnyRpc[], app: () => Promise<App>): HttpHandler {
+/** One HTTP handler for a set of RPCs; the context is created on first use and then shared. */
+export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<HttpContext>): HttpHandler {
   const routes = rpcs.map(compile);
   return async (req, res) => {
     let format: ErrorFormat = 2;
@@ -187,14 +206,14 @@ export function httpHandler(rpcs: readonly AnyRpc[], app: () => Promise<App>): H
       if (!route) throw noRoute(req.method, path, matching);
       checkQuery(route.rpc, query);
       const selection = query.fields ? parseFields(query.fields) : undefined;
-      const context = await app();
-      const head: RequestHead = {params: {...route.pattern.exec(path)!.groups}, query, caller: callerOf(req)};
-      const principal = route.rpc.authorize ? await route.rpc.authorize(head, context) : undefined;
-      const parsed = route.rpc.method === 'POST' ? parseJsonBody(rawBody(req), context.config.maxRequestBytes) : {};
-      const body = route.rpc.bodySchema ? context.validator.validate(route.rpc.bodySchema, parsed) : parsed;
+      const {services, validator, maxRequestBytes} = await context();
+      const head: RequestHead<string> = {params: {...route.pattern.exec(path)?.groups}, query, caller: callerOf(req)};
+      const principal = route.rpc.authorize ? await route.rpc.authorize(head, services) : undefined;
+      const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge)) : {};
+      const body = route.rpc.bodySchema ? validator.validate(route.rpc.bodySchema, parsed) : (parsed as Record<string, never>);
       const abort = new AbortController();
       res.on('close', () => abort.abort());
-      const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, context);
+      const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, services);
       sendJson(res, 200, selection ? applyFields(result, selection) : result, pretty);
     } catch (err) {
       sendError(res, err, format);

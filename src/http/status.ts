@@ -3,7 +3,7 @@
  * of its code, an ErrorInfo detail (AIP-193) and, for bad fields, a BadRequest detail.
  * `$.xgafv=1` asks for the older v1 format, which adds the `errors[]` array.
  */
-import {ERROR_DOMAIN, GafferError} from '../core/errors';
+import {ERROR_DOMAIN, GafferError, RpcCode} from '../core/errors';
 
 export type ErrorFormat = 1 | 2;
 
@@ -60,7 +60,7 @@ export function asGafferError(err: unknown): GafferError {
   if (err instanceof GafferError) return err;
   const grpcCode = (err as {code?: unknown} | null)?.code;
   // Firestore contention and unavailability are worth a retry by the client.
-  if (grpcCode === 10 || grpcCode === 14 || grpcCode === 4) {
+  if (grpcCode === RpcCode.ABORTED || grpcCode === RpcCode.UNAVAILABLE || grpcCode === RpcCode.DEADLINE_EXCEEDED) {
     return new GafferError('UNAVAILABLE', 'The service is busy; retry the request with backoff.', {
       reason: 'BACKEND_UNAVAILABLE',
     });

@@ -9,6 +9,13 @@ import addFormats from 'ajv-formats';
 import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
+import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
+import type {
+  CancelOperationRequestJson,
+  CheckInRequestJson,
+  RunPipelineRequestJson,
+  WaitOperationRequestJson,
+} from '../wire/genomics';
 
 /** schemas/ at the package root, from src/http or build/src/http. */
 export function schemasDir(): string {
@@ -24,12 +31,19 @@ export function schemasDir(): string {
   throw new Error(`schemas/ not found next to ${__dirname}`);
 }
 
-export type SchemaName =
-  | 'runPipelineRequest'
-  | 'cancelOperationRequest'
-  | 'waitOperationRequest'
-  | 'checkInRequest'
-  | 'sendWorkerMessagesRequest';
+/**
+ * Each schema in schemas/ and the body type generated from it (src/wire/generated): a
+ * body that passed `validate(name, ...)` has exactly this type.
+ */
+export interface SchemaBodies {
+  runPipelineRequest: RunPipelineRequestJson;
+  cancelOperationRequest: CancelOperationRequestJson;
+  waitOperationRequest: WaitOperationRequestJson;
+  checkInRequest: CheckInRequestJson;
+  sendWorkerMessagesRequest: SendWorkerMessagesRequestJson;
+}
+
+export type SchemaName = keyof SchemaBodies;
 
 const SCHEMA_NAMES: readonly SchemaName[] = [
   'runPipelineRequest',
@@ -51,11 +65,12 @@ export class RequestValidator {
     }
   }
 
-  /** Returns the body typed as T if it satisfies the schema; throws INVALID_ARGUMENT otherwise. */
-  validate<T>(name: SchemaName, body: unknown): T {
+  /** Returns the body, typed by its schema, if it satisfies it; throws INVALID_ARGUMENT otherwise. */
+  validate<N extends SchemaName>(name: N, body: unknown): SchemaBodies[N] {
     const validate = this.validators.get(name);
     if (!validate) throw new Error(`no schema ${name}`);
-    if (validate(body)) return body as T;
+    // The generated type of a schema describes exactly what the schema accepts.
+    if (validate(body)) return body as SchemaBodies[N];
     const violations = dedupe((validate.errors ?? []).map(toViolation));
     const message =
       violations.length === 1

@@ -1,7 +1,8 @@
 /** The only code that talks to Pub/Sub: publishing outbox messages, and topic set-up. */
 import {PubSub, Topic} from '@google-cloud/pubsub';
+import {RpcCode} from '../core/errors';
 import type {OutboxMessage} from '../core/notifications';
-import type {Publisher} from '../core/outboxDispatcher';
+import type {Publisher} from '../core/ports';
 
 export interface PubSubConnection {
   projectId: string;
@@ -63,7 +64,7 @@ export async function ensureTopic(pubsub: PubSub, name: string): Promise<void> {
     try {
       await pubsub.createTopic(name);
     } catch (err) {
-      if ((err as {code?: number}).code !== 6) throw err; // ALREADY_EXISTS: created meanwhile
+      if ((err as {code?: unknown}).code !== RpcCode.ALREADY_EXISTS) throw err; // created meanwhile
     }
   }
 }

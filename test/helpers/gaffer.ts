@@ -6,10 +6,14 @@
 import {randomBytes} from 'crypto';
 import {AppOverrides} from '../../src/app';
 import {Config, parseConfig} from '../../src/config';
-import {Clock} from '../../src/core/time';
+import type {Clock} from '../../src/core/ports';
+import {systemClock} from '../../src/core/time';
 import {LocalServer, startLocalServer} from '../../src/server';
 
-/** A clock that moves only when told to, so lease expiry is tested without sleeping. */
+/**
+ * A clock whose time moves only when told to, so lease expiry is tested without
+ * sleeping; waits (retry backoff, operations.wait timeouts) still take real time.
+ */
 export class ManualClock implements Clock {
   private current: number;
   constructor(start = Date.now()) {
@@ -20,6 +24,9 @@ export class ManualClock implements Clock {
   }
   advance(ms: number): void {
     this.current += ms;
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return systemClock.sleep(ms, signal);
   }
 }
 

@@ -6,6 +6,7 @@
 import {strict as assert} from 'assert';
 import {LocalServer} from '../../src/server';
 import {ManualClock, call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {sosReportOf} from '../helpers/stores';
 
 type Json = Record<string, unknown>;
 interface OperationJson {
@@ -75,7 +76,7 @@ describe('workers.checkIn', function () {
     assert.ok(got.metadata.startTime);
     assert.deepEqual(types(got), ['WorkerAssignedEvent']);
     assert.equal(got.metadata.events[0]!.description, 'Worker "w1" assigned');
-    const worker = await server.app.store.readWorker(project, 'w1');
+    const worker = await server.app.stores.workers.read(project, 'w1');
     assert.equal(worker.value?.operationId, op.name.split('/').pop());
     assert.deepEqual(worker.value?.status, {freeRamBytes: '1024', totalRamBytes: '4096', uptimeSeconds: '30'});
     assert.equal(worker.value?.statusTime?.getTime(), clock.now().getTime());
@@ -178,7 +179,7 @@ describe('workers.checkIn', function () {
     const renewed = await checkIn(project, 'w1', {deadlineExpired: {}, sosReport: Buffer.from('kernel panic').toString('base64')});
     assert.equal(renewed.status, 200);
     assert.equal(Date.parse(renewed.json.deadline as string), Date.parse(first.json.deadline as string) + 60_000);
-    const report = await server.app.store.sosReport(project, op.name.split('/').pop()!);
+    const report = await sosReportOf(project, op.name.split('/').pop()!);
     assert.equal(Buffer.from(report!, 'base64').toString(), 'kernel panic');
   });
 
@@ -216,7 +217,7 @@ describe('workers.checkIn', function () {
     const first = await run(project);
     const firstId = first.name.split('/').pop()!;
     await checkIn(project, 'w1');
-    await server.app.checkIns.releaseWorker({projectId: project, workerId: 'w1'}, 'shutdown');
+    await server.app.services.checkIns.releaseWorker({projectId: project, workerId: 'w1'}, 'shutdown');
     const second = await run(project);
     // Its heartbeat and then its result for the operation it lost: both refused.
     const heartbeat = await checkIn(project, 'w1', {}, `?lease=${firstId}:1`);
@@ -260,7 +261,7 @@ describe('workers.checkIn', function () {
 
   describe('lease expiry', () => {
     async function sweep() {
-      return server.app.checkIns.expireLeases();
+      return server.app.services.leases.expireLeases();
     }
 
     it('ends a silent worker\'s operation ABORTED, and refuses its late result', async () => {
@@ -277,7 +278,7 @@ describe('workers.checkIn', function () {
       assert.equal(got.done, true);
       assert.deepEqual(got.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
       assert.deepEqual(types(got).slice(0, 2), ['FailedEvent', 'WorkerReleasedEvent']);
-      const silent = await server.app.store.readWorker(project, 'silent');
+      const silent = await server.app.stores.workers.read(project, 'silent');
       assert.equal(silent.value?.operationId, undefined, 'the dead worker is no longer listed as holding it');
       const late = await checkIn(project, 'silent', {result: {code: 0}});
       assert.equal(late.status, 409);
@@ -331,15 +332,15 @@ describe('workers.checkIn', function () {
       // Its own server, so Pub/Sub deliveries of the completions don't count as sweep reads.
       const quiet = await startGaffer({leaseDurationMs: LEASE_MS, leaseGraceMs: GRACE_MS, checkInIntervalMs: 30_000}, {clock, deliverAtOnce: false});
       const project = randomProject();
-      const sweepQuietly = () => quiet.app.checkIns.expireLeases();
+      const sweepQuietly = () => quiet.app.services.leases.expireLeases();
       await sweepQuietly(); // clear whatever earlier tests left expired
       const ops = [];
       for (let i = 0; i < 8; i++) ops.push(await run(project));
       await Promise.all(ops.map((_, i) => checkIn(project, `sweep-${i}`)));
       clock.advance(LEASE_MS + GRACE_MS + 1);
-      const before = quiet.app.store.stats().documentsRead;
+      const before = quiet.app.stores.stats().documentsRead;
       const [a, b] = await Promise.all([sweepQuietly(), sweepQuietly()]);
-      const reads = quiet.app.store.stats().documentsRead - before;
+      const reads = quiet.app.stores.stats().documentsRead - before;
       await quiet.close();
       // The sweep spans every project, so leases other tests left may expire here too.
       const found = [a, b].reduce((n, r) => n + r.ended + r.requeued + r.timedOut + r.skipped, 0);

@@ -45,7 +45,7 @@ describe('workers.checkIn authentication', function () {
     issuers = await makeTestIssuers('gaffer-checkin-auth-', K8S_PROJECT);
     ({dir, gceKey, k8sKey} = issuers);
     server = await startGaffer({workerIssuers: issuers.workerIssuers, checkInIntervalMs: 30_000});
-    assert.equal(server.app.workerAuth.developmentMode, false);
+    assert.equal(server.app.services.workerAuth.developmentMode, false);
   });
 
   after(async () => {
@@ -85,7 +85,7 @@ describe('workers.checkIn authentication', function () {
   }
 
   async function assertNoWorker(project: string, worker: string): Promise<void> {
-    const read = await server.app.store.readWorker(project, worker);
+    const read = await server.app.stores.workers.read(project, worker);
     assert.equal(read.value, undefined, `worker projects/${project}/workers/${worker} must not exist`);
   }
 
@@ -122,7 +122,7 @@ describe('workers.checkIn authentication', function () {
           [`${T}WorkerAssignedEvent`],
         );
         assert.equal(got.metadata.events[0]!.description, `Worker "${worker}" assigned`);
-        const doc = await server.app.store.readWorker(project, worker);
+        const doc = await server.app.stores.workers.read(project, worker);
         assert.equal(doc.value?.operationId, op.name.split('/').pop());
         assert.deepEqual(doc.value?.status, {uptimeSeconds: '12'});
         await assertStillQueued(elsewhere);
@@ -148,7 +148,7 @@ describe('workers.checkIn authentication', function () {
         const got = await get(op.name);
         assert.equal(got.metadata.events.length, 1);
         assert.equal(got.metadata.events[0]!.description, `Worker "${pod}" assigned`);
-        assert.equal((await server.app.store.readWorker(K8S_PROJECT, pod)).value?.operationId, op.name.split('/').pop());
+        assert.equal((await server.app.stores.workers.read(K8S_PROJECT, pod)).value?.operationId, op.name.split('/').pop());
         const done = await checkInWith(form, token, K8S_PROJECT, pod, {result: {code: 0}});
         assert.equal(done.status, 200, JSON.stringify(done.json));
         assert.equal((await get(op.name)).done, true);
@@ -281,7 +281,7 @@ describe('workers.checkIn authentication', function () {
         const taken = await checkInWith(form, tokenA, project, 'worker-a');
         assert.equal((taken.json.features as Json).operation, op.name);
         const held = await get(op.name);
-        const workerA = (await server.app.store.readWorker(project, 'worker-a')).value;
+        const workerA = (await server.app.stores.workers.read(project, 'worker-a')).value;
 
         const result = await checkInWith(form, tokenB, project, 'worker-b', {result: {code: 0}});
         const error = assertRefused(result, 409, 'ABORTED', 'LEASE_NOT_HELD', tokenB);
@@ -301,7 +301,7 @@ describe('workers.checkIn authentication', function () {
         assertRefused(epoch, 409, 'ABORTED', 'LEASE_NOT_HELD', tokenB);
 
         assert.deepEqual(await get(op.name), held, 'the operation is unchanged');
-        assert.deepEqual((await server.app.store.readWorker(project, 'worker-a')).value, workerA, 'worker A still holds it');
+        assert.deepEqual((await server.app.stores.workers.read(project, 'worker-a')).value, workerA, 'worker A still holds it');
         await assertNoWorker(project, 'worker-b');
         // A still can finish it.
         const done = await checkInWith(form, tokenA, project, 'worker-a', {result: {code: 0}});
@@ -335,7 +335,7 @@ describe('workers.checkIn authentication', function () {
     });
 
     it('is on only because no issuer is configured', () => {
-      assert.equal(dev.app.workerAuth.developmentMode, true);
+      assert.equal(dev.app.services.workerAuth.developmentMode, true);
     });
 
     it('takes an unauthenticated named worker at its word', async () => {
@@ -345,7 +345,7 @@ describe('workers.checkIn authentication', function () {
       const res = await call(dev, 'POST', namedPath(project, 'dev-worker'), {});
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.equal((res.json.features as Json).operation, name);
-      assert.equal((await dev.app.store.readWorker(project, 'dev-worker')).value?.operationId, name.split('/').pop());
+      assert.equal((await dev.app.stores.workers.read(project, 'dev-worker')).value?.operationId, name.split('/').pop());
     });
 
     it('refuses the token form: 401, no issuer trusted, nothing changed', async () => {
@@ -359,7 +359,7 @@ describe('workers.checkIn authentication', function () {
       assert.match(error.message, /GAFFER_WORKER_ISSUERS/);
       const after = await call(dev, 'GET', `/v2alpha1/${queued.name}`);
       assert.deepEqual(after.json, queued);
-      assert.equal((await dev.app.store.readWorker(project, 'dev-vm')).value, undefined);
+      assert.equal((await dev.app.stores.workers.read(project, 'dev-vm')).value, undefined);
     });
   });
 });

@@ -12,7 +12,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import {parse as parseYaml} from 'yaml';
 import {main} from '../../src/cli/main';
-import type {OperationJson} from '../../src/core/wire';
+import type {OperationJson} from '../../src/wire/genomics';
 import {LocalServer} from '../../src/server';
 import {call, randomProject, startGaffer} from '../helpers/gaffer';
 
@@ -103,7 +103,7 @@ describe('gaffer CLI', function () {
       const name = await runOk(project);
       const op = await get(name);
       assert.equal(op.done, false);
-      assert.deepEqual((op.metadata.pipeline.actions as Json[])[0], {imageUri: 'alpine', commands: ['echo', 'hello world']});
+      assert.deepEqual(op.metadata.pipeline.actions[0], {imageUri: 'alpine', commands: ['echo', 'hello world']});
       assert.deepEqual(op.metadata.labels, {example: 'hello'});
     });
 
@@ -113,7 +113,7 @@ describe('gaffer CLI', function () {
       const name = await runOk(project, file, ['--label', 'example=overridden', '--label', 'team=genomics']);
       const op = await get(name);
       assert.deepEqual(op.metadata.labels, {example: 'overridden', team: 'genomics'});
-      const actions = op.metadata.pipeline.actions as Json[];
+      const actions = op.metadata.pipeline.actions;
       assert.deepEqual(actions[0]!.commands, ['sh', '-c', 'echo boom >&2; exit 3']);
       assert.deepEqual(actions[1]!.flags, ['ALWAYS_RUN']);
     });

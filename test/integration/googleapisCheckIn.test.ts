@@ -43,7 +43,7 @@ async function fullFlow(
   project: string,
   worker: string,
   checkIn: (requestBody: CheckInRequest) => Promise<{status: number; data: CheckInResponse}>,
-  store: LocalServer['app']['store'],
+  stores: LocalServer["app"]["stores"],
 ): Promise<void> {
   const ran = await genomics.pipelines.run({requestBody: helloRequest(project)});
   assert.equal(ran.status, 200);
@@ -87,7 +87,7 @@ async function fullFlow(
   assert.equal((report.data.features as Json).operation, name);
   assert.equal((report.data.features as Json).leaseEpoch, '1');
   assert.equal((report.data.metadata as Json)['@type'], `${T}Metadata`);
-  const doc = await store.readWorker(project, worker);
+  const doc = await stores.workers.read(project, worker);
   assert.deepEqual(doc.value?.status, workerStatus);
   assert.equal(doc.value?.operationId, name.split('/').pop());
 
@@ -97,7 +97,7 @@ async function fullFlow(
   assert.equal(done.data.metadata, undefined, 'a released worker holds nothing');
   assert.equal(done.data.features, undefined);
   assert.ok(done.data.deadline);
-  assert.equal((await store.readWorker(project, worker)).value?.operationId, undefined);
+  assert.equal((await stores.workers.read(project, worker)).value?.operationId, undefined);
 
   // 4. What the caller sees.
   const got = await genomics.projects.operations.get({name});
@@ -132,7 +132,7 @@ describe('googleapis generated client: workers.checkIn', function () {
     let genomics: genomics_v2alpha1.Genomics;
     before(async () => {
       server = await startGaffer();
-      assert.equal(server.app.workerAuth.developmentMode, true);
+      assert.equal(server.app.services.workerAuth.developmentMode, true);
       genomics = genomicsClient(server);
     });
     after(() => server?.close());
@@ -145,7 +145,7 @@ describe('googleapis generated client: workers.checkIn', function () {
         project,
         'vm-client-1',
         requestBody => genomics.projects.workers.checkIn({id, requestBody}),
-        server.app.store,
+        server.app.stores,
       );
     });
 
@@ -200,7 +200,7 @@ describe('googleapis generated client: workers.checkIn', function () {
       const jwksFile = join(dir, 'jwks.json');
       writeJwks(jwksFile, [key]);
       server = await startGaffer({workerIssuers: [k8sIssuer(jwksFile, project)]});
-      assert.equal(server.app.workerAuth.developmentMode, false);
+      assert.equal(server.app.services.workerAuth.developmentMode, false);
       genomics = genomicsClient(server);
     });
     after(async () => {
@@ -211,7 +211,7 @@ describe('googleapis generated client: workers.checkIn', function () {
     it('runs the same flow with the pod\'s token as the id', async () => {
       const pod = 'worker-pod-1';
       const id = await token(pod);
-      await fullFlow(genomics, project, pod, requestBody => genomics.workers.checkIn({id, requestBody}), server.app.store);
+      await fullFlow(genomics, project, pod, requestBody => genomics.workers.checkIn({id, requestBody}), server.app.stores);
     });
 
     it('the named form works through the client with the token as a bearer header', async () => {
@@ -226,7 +226,7 @@ describe('googleapis generated client: workers.checkIn', function () {
             {id: `projects/${project}/workers/${pod}`, requestBody},
             {headers: {Authorization: `Bearer ${bearer}`}},
           ),
-        server.app.store,
+        server.app.stores,
       );
     });
 
@@ -234,7 +234,7 @@ describe('googleapis generated client: workers.checkIn', function () {
       const err = await failure(genomics.projects.workers.checkIn({id: `projects/${project}/workers/anon`, requestBody: {}}));
       const error = assertStatus(err, 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_MISSING');
       assert.match(error.message, /Authorization: Bearer/);
-      assert.equal((await server.app.store.readWorker(project, 'anon')).value, undefined);
+      assert.equal((await server.app.stores.workers.read(project, 'anon')).value, undefined);
     });
 
     it('an expired token surfaces as a GaxiosError 401 that does not echo the token', async () => {
@@ -244,7 +244,7 @@ describe('googleapis generated client: workers.checkIn', function () {
       const error = assertStatus(err, 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_EXPIRED');
       assert.match(error.message, /expired/);
       assert.ok(!JSON.stringify(err.response!.data).includes(expired.split('.')[2]!), 'the token is not echoed');
-      assert.equal((await server.app.store.readWorker(project, 'worker-pod-3')).value, undefined);
+      assert.equal((await server.app.stores.workers.read(project, 'worker-pod-3')).value, undefined);
     });
 
     it('a pod reporting for another pod\'s operation gets a GaxiosError 409', async () => {

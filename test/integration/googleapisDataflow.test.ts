@@ -26,7 +26,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
 
   before(async () => {
     server = await startGaffer({healthReportIntervalMs: 30_000, healthReportMinIntervalMs: 10_000, healthReportMaxIntervalMs: 120_000});
-    assert.equal(server.app.workerAuth.developmentMode, true);
+    assert.equal(server.app.services.workerAuth.developmentMode, true);
     dataflow = dataflowClient(server);
   });
   after(async () => {
@@ -153,7 +153,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
     // Every kind was kept, once, as sent.
     const ref = {projectId: project, workerId: worker};
     for (const [i, kind] of ALL_SAMPLE_KINDS.entries()) {
-      const samples = await server.app.store.workerSamples(ref, kind, 10);
+      const samples = await server.app.stores.samples.ofWorker(ref, kind, 10);
       assert.equal(samples.length, 1, `one ${kind} sample`);
       const part = Object.entries(batch[i]!.message).find(([k]) => k !== 'labels' && k !== 'time')![1];
       assert.deepEqual(samples[0]!.data, part, `${kind} kept as sent`);

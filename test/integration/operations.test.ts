@@ -5,6 +5,7 @@
 import {strict as assert} from 'assert';
 import {LocalServer} from '../../src/server';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {applyTransition} from '../helpers/stores';
 
 type Json = Record<string, unknown>;
 type OperationJson = {name: string; done: boolean; metadata: Json & {events: Json[]; labels: Json}; error?: Json; response?: Json};
@@ -39,10 +40,7 @@ async function listAll(server: LocalServer, project: string, params: Record<stri
 
 /** Marks an operation RUNNING as a worker's check-in would (the check-in RPC comes later). */
 async function markRunning(server: LocalServer, project: string, id: string): Promise<void> {
-  await server.app.store.update(project, id, op => ({
-    transition: {next: {...op, state: 'RUNNING', startTime: new Date()}, newEvents: []},
-    result: undefined,
-  }));
+  await applyTransition(server.app.stores, project, id, op => ({next: {...op, state: 'RUNNING', startTime: new Date()}, newEvents: []}));
 }
 
 describe('operations API', function () {
@@ -97,16 +95,13 @@ describe('operations API', function () {
       const id = idOf(op.name);
       const total = 1200;
       for (let start = 0; start < total; start += 400) {
-        await server.app.store.update(project, id, current => ({
-          transition: {
-            next: current,
-            newEvents: Array.from({length: 400}, (_, i) => ({
-              timestamp: new Date(Date.UTC(2026, 0, 1) + (start + i) * 1000),
-              description: `event ${start + i}`,
-              details: {'@type': 'type.googleapis.com/google.genomics.v2alpha1.DelayedEvent', cause: `step ${start + i}`},
-            })),
-          },
-          result: undefined,
+        await applyTransition(server.app.stores, project, id, current => ({
+          next: current,
+          newEvents: Array.from({length: 400}, (_, i) => ({
+            timestamp: new Date(Date.UTC(2026, 0, 1) + (start + i) * 1000),
+            description: `event ${start + i}`,
+            details: {'@type': 'type.googleapis.com/google.genomics.v2alpha1.DelayedEvent', cause: `step ${start + i}`},
+          })),
         }));
       }
       const got = await call(server, 'GET', `/v2alpha1/${op.name}`);
@@ -287,9 +282,9 @@ describe('operations API', function () {
       await Promise.all(Array.from({length: 30}, () => run(server, small)));
       for (let i = 0; i < 6; i++) await Promise.all(Array.from({length: 100}, () => run(server, large)));
       const readsFor = async (project: string, filter?: string) => {
-        const before = server.app.store.stats().documentsRead;
+        const before = server.app.stores.stats().documentsRead;
         await list(server, project, {pageSize: '10', ...(filter ? {filter} : {})});
-        const firstPage = server.app.store.stats().documentsRead - before;
+        const firstPage = server.app.stores.stats().documentsRead - before;
         return firstPage;
       };
       // The page token secret is read once per process; warm it up first.
@@ -424,7 +419,7 @@ describe('operations API', function () {
       }
       const got = (await call(server, 'GET', `/v2alpha1/${op.name}`)).json as unknown as OperationJson;
       assert.equal(got.done, false);
-      const stored = await server.app.store.get(project, idOf(op.name));
+      const stored = await server.app.stores.operations.get(project, idOf(op.name));
       assert.equal(stored?.cancelRequested, true);
       assert.equal(stored?.state, 'RUNNING');
     });
@@ -448,7 +443,7 @@ describe('operations API', function () {
       assert.equal(res.status, 200);
       assert.equal((res.json as unknown as OperationJson).done, false);
       assert.ok(Date.now() - started >= 450);
-      assert.equal(server.app.store.stats().activeListeners, 0);
+      assert.equal(server.app.stores.stats().activeListeners, 0);
     });
 
     it('returns as soon as the operation is done', async () => {
@@ -469,7 +464,7 @@ describe('operations API', function () {
       // Three waits per operation: two share a listener with the first.
       const waits = ops.flatMap(op => [1, 2, 3].map(() => call(server, 'POST', `/v2alpha1/${op.name}:wait`, {timeout: '60s'})));
       await new Promise(r => setTimeout(r, 1000));
-      assert.ok(server.app.store.stats().activeListeners > 0);
+      assert.ok(server.app.stores.stats().activeListeners > 0);
       // Half end by cancellation, half by client disconnect or timeout.
       await Promise.all(ops.slice(0, 50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {})));
       const shortWaits = ops.slice(50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:wait`, {timeout: '0.2s'}));
@@ -485,7 +480,7 @@ describe('operations API', function () {
       await Promise.all(ops.slice(50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {})));
       await Promise.all(waits);
       await new Promise(r => setTimeout(r, 200));
-      assert.equal(server.app.store.stats().activeListeners, 0);
+      assert.equal(server.app.stores.stats().activeListeners, 0);
     });
 
     it('refuses a malformed timeout', async () => {

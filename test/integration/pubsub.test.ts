@@ -9,6 +9,7 @@ import {randomBytes} from 'crypto';
 import {completionTopicName} from '../../src/config';
 import {LocalServer} from '../../src/server';
 import {ManualClock, call, helloRequest, pubsubEmulatorHost, randomProject, startGaffer, testConfig} from '../helpers/gaffer';
+import {outboxEntries} from '../helpers/stores';
 
 type Json = Record<string, unknown>;
 
@@ -101,8 +102,8 @@ describe('completion events on Pub/Sub', function () {
     assert.equal(operation.name, sample.attributes.operation);
     assert.equal(operation.done, true);
     assert.deepEqual(operation.error, {code: 1, message: 'The operation was cancelled'});
-    await server.app.outbox!.idle();
-    assert.deepEqual((await server.app.store.outboxPending(500)).filter(e => e.attributes.project === project), []);
+    await server.app.services.outbox!.idle();
+    assert.deepEqual((await outboxEntries()).filter(e => e.attributes.project === project), []);
   });
 
   it('still delivers everything when the dispatcher died between commit and publish', async () => {
@@ -114,11 +115,11 @@ describe('completion events on Pub/Sub', function () {
     const mine = (m: Message) => m.attributes.project === project;
     await new Promise(r => setTimeout(r, 500));
     assert.equal(completions.distinct(mine).length, 0, 'nothing was published');
-    const pending = (await dead.app.store.outboxPending(1000)).filter(e => e.attributes.project === project);
+    const pending = (await outboxEntries()).filter(e => e.attributes.project === project);
     assert.equal(pending.length, 20, 'every completion waits in the outbox');
     // A restarted process's sweep finds them.
     const restarted = await gaffer();
-    const report = await restarted.app.outbox!.dispatchDue();
+    const report = await restarted.app.services.outbox!.dispatchDue();
     assert.ok(report.published >= 20);
     assert.equal((await completions.waitFor(20, mine)).length, 20);
   });
@@ -138,7 +139,7 @@ describe('completion events on Pub/Sub', function () {
       call(server, 'POST', `/v2alpha1/projects/${project}/workers/${worker}:checkIn`, body);
     await checkIn('w1'); // RUNNING
     clock.advance(60_001);
-    await server.app.checkIns.expireLeases(); // QUEUED again (preempted)
+    await server.app.services.leases.expireLeases(); // QUEUED again (preempted)
     await checkIn('w2'); // RUNNING
     await checkIn('w2', {result: {code: 0}}); // SUCCESS
     const received = await statuses.waitFor(4);
@@ -165,8 +166,8 @@ describe('completion events on Pub/Sub', function () {
     const mine = (m: Message) => m.attributes.project === project && m.attributes.done === 'true';
     const received = await completions.waitFor(2, mine);
     assert.deepEqual(new Set(received.map(m => m.attributes.operation)), new Set([broken, fine]));
-    await server.app.outbox!.idle();
-    const stuck = (await server.app.store.outboxPending(1000)).filter(e => e.topic === missing).sort((a, b) => a.sequence - b.sequence);
+    await server.app.services.outbox!.idle();
+    const stuck = (await outboxEntries()).filter(e => e.topic === missing).sort((a, b) => a.sequence - b.sequence);
     assert.equal(stuck.length, 2, 'both status changes for the missing topic wait, visibly');
     assert.ok(stuck[0]!.attempts >= 1);
     assert.match(stuck[0]!.lastError ?? '', /NOT_FOUND|not found/i);

@@ -45,18 +45,18 @@ describe('worker messages', function () {
       {workerHealthReportResponse: {reportInterval: '120s'}},
     ]);
     const ref = {projectId: project, workerId: 'w1'};
-    const metrics = await server.app.store.workerSamples(ref, 'metrics', 10);
+    const metrics = await server.app.stores.samples.ofWorker(ref, 'metrics', 10);
     assert.equal(metrics.length, 1);
     assert.deepEqual((metrics[0]!.data.cpuTime as Json[])[0], {rate: 0.25, timestamp: (metrics[0]!.data.cpuTime as Json[])[0]!.timestamp, totalMs: '1200'});
     assert.equal(metrics[0]!.jobId, 'job-1');
-    const codes = await server.app.store.messagesByCode(project, 'HARNESS_STARTED', 10);
+    const codes = await server.app.stores.samples.withCode(project, 'HARNESS_STARTED', 10);
     assert.deepEqual(codes.map(c => [c.workerId, c.data.parameters]), [['w1', {pid: 42}]]);
-    const lifecycle = await server.app.store.workerSamples(ref, 'lifecycle', 10);
+    const lifecycle = await server.app.stores.samples.ofWorker(ref, 'lifecycle', 10);
     assert.deepEqual(lifecycle.map(l => [l.containerStartTime, l.lifecycleEvent]).sort(), [
       ['2026-11-23T10:00:00Z', 'CONTAINER_START'],
       ['2026-11-23T10:00:00Z', 'SDK_INSTALL_FINISH'],
     ]);
-    const health = await server.app.store.workerSamples(ref, 'health', 10);
+    const health = await server.app.stores.samples.ofWorker(ref, 'health', 10);
     assert.equal(health.length, 2, 'a bounded history of health reports');
     const worker = await getWorker(project, 'w1');
     assert.equal(worker.healthy, true);
@@ -97,7 +97,7 @@ describe('worker messages', function () {
     const worker = await getWorker(project, 'w');
     assert.equal(worker.healthy, true);
     assert.equal((worker.health as Json).msg, 'new');
-    const history = await server.app.store.workerSamples({projectId: project, workerId: 'w'}, 'health', 10);
+    const history = await server.app.stores.samples.ofWorker({projectId: project, workerId: 'w'}, 'health', 10);
     assert.equal(history.length, 2, 'the older report is still in the history');
   });
 
@@ -183,7 +183,7 @@ describe('worker messages', function () {
       assert.equal(res.status, 200);
       const got = await get(queued.json.name as string);
       assert.deepEqual(got.metadata.events, []);
-      assert.equal((await server.app.store.workerSamples({projectId: project, workerId: 'idle'}, 'shutdownNotice', 5)).length, 1);
+      assert.equal((await server.app.stores.samples.ofWorker({projectId: project, workerId: 'idle'}, 'shutdownNotice', 5)).length, 1);
     });
   });
 

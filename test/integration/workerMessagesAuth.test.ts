@@ -73,7 +73,7 @@ describe('WorkerMessages authentication', function () {
       healthReportMinIntervalMs: 10_000,
       healthReportMaxIntervalMs: 120_000,
     });
-    assert.equal(server.app.workerAuth.developmentMode, false);
+    assert.equal(server.app.services.workerAuth.developmentMode, false);
   });
 
   after(async () => {
@@ -88,10 +88,10 @@ describe('WorkerMessages authentication', function () {
 
   /** Everything Gaffer keeps of one worker: its document (with its update time) and its samples of every kind. */
   async function footprint(project: string, worker: string): Promise<Json> {
-    const read = await server.app.store.readWorker(project, worker);
+    const read = await server.app.stores.workers.read(project, worker);
     const samples: Json = {};
     for (const kind of ALL_KINDS) {
-      samples[kind] = await server.app.store.workerSamples({projectId: project, workerId: worker}, kind, 100);
+      samples[kind] = await server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, kind, 100);
     }
     return {doc: read.value, version: read.version, samples};
   }
@@ -158,9 +158,9 @@ describe('WorkerMessages authentication', function () {
         assert.ok(last >= sentAt - 1, `lastMessageTime ${String(got.json.lastMessageTime)} is of this request`);
 
         const ref = {projectId: project, workerId: worker};
-        assert.equal((await server.app.store.workerSamples(ref, 'health', 10)).length, 1);
-        assert.equal((await server.app.store.workerSamples(ref, 'metrics', 10)).length, 1);
-        const codes = await server.app.store.messagesByCode(project, 'HARNESS_STARTED', 10);
+        assert.equal((await server.app.stores.samples.ofWorker(ref, 'health', 10)).length, 1);
+        assert.equal((await server.app.stores.samples.ofWorker(ref, 'metrics', 10)).length, 1);
+        const codes = await server.app.stores.samples.withCode(project, 'HARNESS_STARTED', 10);
         assert.deepEqual(codes.map(c => [c.workerId, c.data.parameters]), [[worker, {pid: 7}]]);
       });
     }
@@ -181,7 +181,7 @@ describe('WorkerMessages authentication', function () {
       assert.deepEqual(secondWorker.health, {vmIsHealthy: false, msg: 'two'});
       assert.equal(secondWorker.healthy, false);
       assert.ok(Date.parse(secondWorker.lastMessageTime as string) >= Date.parse(firstWorker.lastMessageTime as string));
-      assert.equal((await server.app.store.workerSamples({projectId: project, workerId: worker}, 'health', 10)).length, 2);
+      assert.equal((await server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, 'health', 10)).length, 2);
       assert.deepEqual(await listedWorkers(project), [worker]);
     });
 
@@ -304,7 +304,7 @@ describe('WorkerMessages authentication', function () {
           await assertNoWorker(project, 'worker-b');
           assert.deepEqual(await footprint(project, 'worker-a'), before, 'A\'s document and samples are unchanged');
           assert.deepEqual((await getWorker(project, 'worker-a')).json.health, {vmIsHealthy: true, msg: 'before'});
-          assert.deepEqual(await server.app.store.messagesByCode(project, 'MIXED', 10), []);
+          assert.deepEqual(await server.app.stores.samples.withCode(project, 'MIXED', 10), []);
         });
       }
     }
@@ -465,7 +465,7 @@ describe('WorkerMessages authentication', function () {
     });
 
     it('is on only because no issuer is configured', () => {
-      assert.equal(dev.app.workerAuth.developmentMode, true);
+      assert.equal(dev.app.services.workerAuth.developmentMode, true);
     });
 
     for (const route of ROUTES) {
@@ -497,7 +497,7 @@ describe('WorkerMessages authentication', function () {
       assert.match(error.message, /GAFFER_WORKER_ISSUERS/);
       const got = await call(dev, 'GET', `/v2alpha1/projects/${project}/workers/dev-vm`);
       assert.equal(got.status, 404);
-      assert.equal((await dev.app.store.readWorker(project, 'dev-vm')).value, undefined);
+      assert.equal((await dev.app.stores.workers.read(project, 'dev-vm')).value, undefined);
     });
 
     it('still refuses a message without WORKER_ID: 400, nothing recorded', async () => {

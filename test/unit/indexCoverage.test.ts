@@ -8,7 +8,7 @@ import {strict as assert} from 'assert';
 import {readFileSync} from 'fs';
 import {join} from 'path';
 import {IndexShape, allIndexShapes, planOperationQuery, shapeOf} from '../../src/core/filter';
-import {FIXED_QUERY_INDEXES} from '../../src/store/firestoreStore';
+import {FIXED_QUERY_INDEXES} from '../../src/store/firestore';
 
 interface IndexField {
   fieldPath: string;

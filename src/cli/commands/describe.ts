@@ -2,7 +2,7 @@
 import {parseOperationName} from '../args';
 import {Command, out, printLines} from '../command';
 import {describeRpcError, formatLabels, formatTime, operationStatus, shellJoin, toJson} from '../format';
-import type {OperationJson} from '../../core/wire';
+import type {OperationJson} from '../../wire/genomics';
 
 export const describeCommand: Command = {
   name: 'describe',

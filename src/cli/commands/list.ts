@@ -2,7 +2,7 @@
 import {shortId} from '../args';
 import {formatLabels, formatTime, operationStatus} from '../format';
 import {pagedListCommand} from '../paging';
-import type {OperationJson} from '../../core/wire';
+import type {OperationJson} from '../../wire/genomics';
 
 export const listCommand = pagedListCommand<OperationJson>({
   name: 'list',

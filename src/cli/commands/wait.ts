@@ -3,7 +3,7 @@ import {parseDurationArg, parseOperationName, stringOption} from '../args';
 import type {OperationRef} from '../client';
 import {Command, Context, err, out} from '../command';
 import {describeRpcError, formatDuration, formatElapsed, operationStatus, toJson} from '../format';
-import type {OperationJson} from '../../core/wire';
+import type {OperationJson} from '../../wire/genomics';
 import type {Output} from '../io';
 
 /** Exit codes of `wait` (and `run --wait`). */

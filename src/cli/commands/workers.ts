@@ -2,7 +2,7 @@
 import {shortId} from '../args';
 import {formatBytes, formatTime} from '../format';
 import {pagedListCommand} from '../paging';
-import type {WorkerJson} from '../../core/worker';
+import type {WorkerJson} from '../../wire/workers';
 
 export const workersCommand = pagedListCommand<WorkerJson>({
   name: 'workers',

@@ -11,15 +11,8 @@
  */
 
 import {RpcCode} from '../errors';
-import {
-  DONE_STATES,
-  EVENT_TYPES,
-  FilterableOperation,
-  GENOMICS_TYPE_PREFIX,
-  OPERATION_STATES,
-  OperationState,
-  isDone,
-} from '../model';
+import {EVENT_TYPES, GENOMICS_TYPE_PREFIX} from '../../wire/genomics';
+import {DONE_STATES, FilterableOperation, OPERATION_STATES, OperationState, isDone} from '../model';
 import {Comparator, filterError} from './lexer';
 import {FilterExpr, FilterValue, Restriction, formatFieldPath, parseFilter} from './parser';
 

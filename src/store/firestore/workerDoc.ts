@@ -2,8 +2,10 @@
  * How a worker is laid out in Firestore: projects/{projectId}/workers/{workerId}.
  * Field names live here and nowhere else.
  */
-import {FieldValue, Timestamp} from '@google-cloud/firestore';
-import {WorkerRecord, WorkerStatusJson} from '../core/worker';
+import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, UpdateData} from '@google-cloud/firestore';
+import type {WorkerRecord} from '../../core/worker';
+import type {WorkerStatusJson} from '../../wire/genomics';
+import {projectOf} from './connection';
 
 export interface WorkerDoc {
   /** Indexed for listing: whether the worker holds an operation. */
@@ -46,13 +48,15 @@ export function newWorkerDoc(worker: WorkerRecord): WorkerDoc {
 }
 
 /** Check-in's fields as an update that deletes those absent (health fields untouched). */
-export function toWorkerRewrite(worker: WorkerRecord): Record<string, unknown> {
-  const doc = toWorkerDoc(worker) as Record<string, unknown>;
-  for (const key of ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime']) {
+export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
+  const doc: UpdateData<WorkerDoc> = {...toWorkerDoc(worker)};
+  for (const key of CHECK_IN_OPTIONAL_FIELDS) {
     if (doc[key] === undefined) doc[key] = FieldValue.delete();
   }
   return doc;
 }
+
+const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
   const worker: WorkerRecord = {projectId, workerId};
@@ -72,3 +76,15 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
   if (doc.lastMessageTime) worker.lastMessageTime = doc.lastMessageTime.toDate();
   return worker;
 }
+
+/** Reads workers as records and creates new ones: projects/{project}/workers/{worker}. */
+export const workerConverter: FirestoreDataConverter<WorkerRecord, WorkerDoc> = {
+  toFirestore: worker => newWorkerDoc(worker as WorkerRecord),
+  fromFirestore: (snap: QueryDocumentSnapshot) => fromWorkerDoc(projectOf(snap.ref.path), snap.id, snap.data() as WorkerDoc),
+};
+
+/** The worker document as stored (health fields included), for the adapters that own those fields. */
+export const workerDocConverter: FirestoreDataConverter<WorkerDoc, WorkerDoc> = {
+  toFirestore: doc => doc as WorkerDoc,
+  fromFirestore: (snap: QueryDocumentSnapshot) => snap.data() as WorkerDoc,
+};

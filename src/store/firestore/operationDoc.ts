@@ -9,17 +9,11 @@
  * Fields that no query uses are JSON strings or maps exempted from indexing in
  * firestore.indexes.json, so a write pays only for the indexes that serve queries.
  */
-import {FieldValue, Timestamp} from '@google-cloud/firestore';
-import {labelPair} from '../core/filter';
-import {
-  OperationError,
-  OperationEvent,
-  OperationRecord,
-  INLINE_EVENTS,
-  OperationState,
-  RunPipelineRequestJson,
-  errorCodeOf,
-} from '../core/model';
+import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, UpdateData} from '@google-cloud/firestore';
+import {labelPair} from '../../core/filter';
+import {OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
+import type {RunPipelineRequestJson} from '../../wire/genomics';
+import {projectOf} from './connection';
 
 export const RECENT_EVENTS = INLINE_EVENTS;
 
@@ -177,8 +171,8 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
  * The full document as an update: every field written, optional ones that are absent
  * deleted, so a precondition-checked update() replaces the document like set() would.
  */
-export function toRewrite(op: OperationRecord): Record<string, unknown> {
-  const data: Record<string, unknown> = {...toDoc(op)};
+export function toRewrite(op: OperationRecord): UpdateData<OperationDoc> {
+  const data: UpdateData<OperationDoc> = {...toDoc(op)};
   for (const field of OPTIONAL_FIELDS) {
     if (data[field] === undefined) data[field] = FieldValue.delete();
   }
@@ -194,3 +188,23 @@ export function timestampFromMicros(micros: number): Timestamp {
   const seconds = Math.floor(micros / 1_000_000);
   return new Timestamp(seconds, (micros - seconds * 1_000_000) * 1000);
 }
+
+/** Reads and creates operations as records: projects/{project}/operations/{id}. */
+export const operationConverter: FirestoreDataConverter<OperationRecord, OperationDoc> = {
+  toFirestore: op => toDoc(op as OperationRecord),
+  fromFirestore: (snap: QueryDocumentSnapshot) => fromDoc(projectOf(snap.ref.path), snap.id, snap.data() as OperationDoc),
+};
+
+/** An event as stored: its sequence number (its document id, zero-padded) and the event. */
+export interface StoredEvent {
+  seq: number;
+  event: OperationEvent;
+}
+
+export const eventConverter: FirestoreDataConverter<StoredEvent, EventDoc> = {
+  toFirestore: stored => eventToDoc(stored.seq as number, stored.event as OperationEvent),
+  fromFirestore: (snap: QueryDocumentSnapshot) => {
+    const doc = snap.data() as EventDoc;
+    return {seq: doc.seq, event: eventFromDoc(doc)};
+  },
+};

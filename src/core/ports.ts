@@ -1,0 +1,203 @@
+/**
+ * Every port the core uses, in one place: the stores (operations, workers, the Pub/Sub
+ * outbox, worker samples, secrets), the atomic commit that spans them, the publisher
+ * and the clock. The core depends on these interfaces only; src/store/firestore and
+ * src/store/memory implement the stores, src/pubsub the publisher.
+ *
+ * Concurrency is optimistic: a read returns a version, and a commit applies only if
+ * every document it changes is still at the version read; otherwise it throws
+ * Conflict and changes nothing (see retry.ts).
+ */
+import type {OperationQueryPlan} from './filter';
+import type {OperationEvent, OperationRecord} from './model';
+import type {OutboxMessage} from './notifications';
+import type {SampleKind} from '../wire/workers';
+import type {WorkerHealth, WorkerRecord, WorkerRef, WorkerSample} from './worker';
+
+// ---------------------------------------------------------------------------------------
+// Versions, writes and conflicts
+
+/** A document as read, with an opaque version (undefined: it did not exist). */
+export interface Versioned<T> {
+  value: T;
+  version?: string;
+}
+
+/** A commit's precondition failed: someone else wrote first. Nothing was changed. */
+export class Conflict extends Error {
+  constructor(what: string) {
+    super(`concurrent change to ${what}`);
+    this.name = 'Conflict';
+  }
+}
+
+/** One document change of an atomic commit. */
+export type Write =
+  /** The operation as read becomes `next`; `newEvents` (oldest first) are appended to its event log. */
+  | {kind: 'operation'; read: Versioned<OperationRecord>; next: OperationRecord; newEvents: readonly OperationEvent[]; sosReport?: SosReport}
+  /** The worker as read becomes `next` (created if it did not exist). Health fields are not check-in's to change. */
+  | {kind: 'worker'; read: Versioned<WorkerRecord | undefined>; next: WorkerRecord}
+  /** A message for Pub/Sub, committed with the change that owes it. */
+  | {kind: 'outbox'; entry: NewOutboxEntry};
+
+export interface SosReport {
+  /** base64, as the worker sent it. */
+  data: string;
+  time: Date;
+}
+
+/** Applies every write atomically, iff each document is still at the version read. */
+export interface Committer {
+  /** @throws Conflict when a precondition failed (nothing was written). */
+  commit(writes: readonly Write[]): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+/** Where a listing page starts: after this (createTime, id) in newest-first order. */
+export interface OperationCursor {
+  createTimeMicros: number;
+  id: string;
+}
+
+export interface OperationPage {
+  operations: OperationRecord[];
+  /** Where the next page starts; undefined on the last page. */
+  next?: OperationCursor;
+  /** Documents this page read (billing counts at least one per query). */
+  documentsRead: number;
+}
+
+export interface OperationStore {
+  /** Stores a new operation; its id must not be taken. */
+  create(op: OperationRecord): Promise<void>;
+  /** The operation with all of its events, or undefined. */
+  get(projectId: string, id: string): Promise<OperationRecord | undefined>;
+  /** The operation with its inline events only, and its version, for a read-decide-commit. */
+  read(projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined>;
+  /** One page, newest first, of the operations the plan's queries return, after `after`. */
+  list(projectId: string, plan: OperationQueryPlan, pageSize: number, after?: OperationCursor): Promise<OperationPage>;
+  /** Up to `limit` of the project's oldest queued operations, oldest first. */
+  queued(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /** Running operations (any project) whose lease expired before `before`, oldest first. */
+  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /** Not-done operations (any project) whose pipeline timeout passed before `before`. */
+  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /**
+   * Calls `onChange` with the operation (inline events only) now and whenever it changes,
+   * until unsubscribed; with undefined if it does not exist or the listener failed.
+   * Watchers of one operation share one listener.
+   */
+  watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void;
+}
+
+// ---------------------------------------------------------------------------------------
+// Workers and their samples
+
+export interface WorkerListFilter {
+  healthy?: boolean;
+  holding?: boolean;
+}
+
+export interface WorkerPage {
+  workers: WorkerRecord[];
+  /** The last worker id of this page, when there may be more. */
+  next?: string;
+  documentsRead: number;
+}
+
+export interface WorkerStore {
+  read(projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>>;
+  /** A page of the project's workers in id order, after `afterId`. */
+  list(projectId: string, filter: WorkerListFilter, pageSize: number, afterId?: string): Promise<WorkerPage>;
+}
+
+/** A sample as stored, with the worker it came from. */
+export interface StoredSample extends WorkerSample {
+  workerId: string;
+}
+
+export interface SampleStore {
+  /**
+   * Records a worker's samples (kept until `expireTime`) and its latest health, if any
+   * and if no newer one is kept, in one commit; creates the worker if it is new.
+   * @throws Conflict when the worker changed meanwhile.
+   */
+  record(worker: WorkerRef, health: WorkerHealth | undefined, samples: readonly WorkerSample[], expireTime: Date, now: Date): Promise<void>;
+  /** A worker's newest samples of one kind, newest first. */
+  ofWorker(worker: WorkerRef, kind: SampleKind, limit: number): Promise<StoredSample[]>;
+  /** The project's newest worker message codes equal to `code`, across its workers, newest first. */
+  withCode(projectId: string, code: string, limit: number): Promise<StoredSample[]>;
+}
+
+// ---------------------------------------------------------------------------------------
+// The Pub/Sub outbox
+
+/** An outbox message as the core writes it: when it was queued and when it is first due. */
+export interface NewOutboxEntry extends OutboxMessage {
+  createTime: Date;
+  nextAttemptTime: Date;
+}
+
+/** An outbox message as stored, with its delivery state. */
+export interface OutboxEntry extends NewOutboxEntry {
+  attempts: number;
+  lastError?: string;
+  version: string;
+}
+
+export interface OutboxStore {
+  /** The queue's oldest undelivered message (lowest sequence), if any. */
+  head(queue: string): Promise<OutboxEntry | undefined>;
+  /** Up to `limit` entries due at `now`, oldest due first. */
+  due(now: Date, limit: number): Promise<OutboxEntry[]>;
+  /** Takes the entry for delivery until `until`; undefined if someone else changed it first. */
+  claim(entry: OutboxEntry, until: Date): Promise<OutboxEntry | undefined>;
+  /** Delivered: removes the entry. */
+  complete(entry: OutboxEntry): Promise<void>;
+  /**
+   * Not delivered: records why and when to try again, and moves the queue's later
+   * entries out of the due window with it (they wait for their head).
+   */
+  fail(entry: OutboxEntry, error: string, retryAt: Date): Promise<void>;
+}
+
+export interface Publisher {
+  /** Resolves once Pub/Sub accepted the message; rejects otherwise. */
+  publish(message: OutboxMessage): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Secrets, counters and time
+
+export interface SecretStore {
+  /** A named secret, generated once and shared by every instance. */
+  secret(name: string, generate: () => string): Promise<string>;
+}
+
+/** What the stores read and wrote: the production cost of an RPC. */
+export interface StoreStats {
+  documentsRead: number;
+  documentsWritten: number;
+  /** Listeners currently open (operations.wait). */
+  activeListeners: number;
+}
+
+/** Every store port, as one adapter provides them. */
+export interface Stores {
+  operations: OperationStore;
+  workers: WorkerStore;
+  samples: SampleStore;
+  outbox: OutboxStore;
+  secrets: SecretStore;
+  committer: Committer;
+  stats(): StoreStats;
+}
+
+/** The one source of time for every due-time decision and every wait. */
+export interface Clock {
+  now(): Date;
+  /** Resolves after `ms` (or at once when `signal` aborts). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}

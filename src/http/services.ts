@@ -1,0 +1,21 @@
+/** The core services an RPC handler may call: what handlers get instead of the whole app. */
+import type {AccessPolicy} from '../core/access';
+import type {CheckInService} from '../core/checkIn';
+import type {LeaseSweeper} from '../core/leaseSweep';
+import type {OperationsService} from '../core/operations';
+import type {OutboxDispatcher} from '../core/outboxDispatcher';
+import type {WorkerAuthenticator} from '../core/workerAccess';
+import type {WorkerMessagesService} from '../core/workerMessages';
+import type {WorkersService} from '../core/workers';
+
+export interface Services {
+  operations: OperationsService;
+  checkIns: CheckInService;
+  leases: LeaseSweeper;
+  workers: WorkersService;
+  workerMessages: WorkerMessagesService;
+  /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
+  outbox?: OutboxDispatcher;
+  access: AccessPolicy;
+  workerAuth: WorkerAuthenticator;
+}

@@ -1,0 +1,195 @@
+/**
+ * Operations on Firestore: projects/{project}/operations/{id}, with every event under
+ * .../events/{seq}. Reads and queries only; changes go through the committer.
+ */
+import {CollectionReference, DocumentReference, FieldPath, Filter, Firestore, Query, QueryDocumentSnapshot, Timestamp} from '@google-cloud/firestore';
+import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
+import {OperationRecord, errorCodeOf} from '../../core/model';
+import type {OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
+import {Counters, versionOf} from './connection';
+import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
+
+/** The indexes the fixed queries of this adapter need (in firestore.indexes.json form). */
+export const OPERATION_QUERY_INDEXES = {
+  /** queued: the FIFO window of a project's queue. */
+  queuedWindow: {
+    kind: 'composite',
+    collectionGroup: 'operations',
+    queryScope: 'COLLECTION',
+    fields: [
+      {fieldPath: F.state, order: 'ASCENDING'},
+      {fieldPath: F.createTime, order: 'ASCENDING'},
+    ],
+  },
+  /** expiredLeases: every project's running operations past their lease. */
+  expiredLeases: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.leaseExpireTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+  /** timedOut: every project's operations past their pipeline timeout. */
+  timedOut: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.timeoutTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+} as const;
+
+/** One Firestore listener per document, shared by everyone watching it. */
+interface SharedListener {
+  callbacks: Set<(op: OperationRecord | undefined) => void>;
+  unsubscribe: () => void;
+}
+
+export function operationRef(db: Firestore, projectId: string, id: string): DocumentReference<OperationRecord> {
+  return db.doc(operationPath(projectId, id)).withConverter(operationConverter);
+}
+
+export function eventRef(op: DocumentReference, seq: number): DocumentReference<StoredEvent> {
+  return op.collection('events').doc(eventDocId(seq)).withConverter(eventConverter);
+}
+
+export class FirestoreOperationStore implements OperationStore {
+  private readonly listeners = new Map<string, SharedListener>();
+
+  constructor(
+    private readonly db: Firestore,
+    private readonly counters: Counters,
+  ) {}
+
+  private collection(projectId: string): CollectionReference<OperationRecord> {
+    return this.db.collection(`projects/${projectId}/operations`).withConverter(operationConverter);
+  }
+
+  async create(op: OperationRecord): Promise<void> {
+    const ref = operationRef(this.db, op.projectId, op.id);
+    const batch = this.db.batch();
+    // create() fails if the id is taken, so a random-id collision can never overwrite.
+    batch.create(ref, op);
+    [...op.events].reverse().forEach((event, seq) => batch.create(eventRef(ref, seq), {seq, event}));
+    await batch.commit();
+    this.counters.wrote(1 + op.events.length);
+  }
+
+  async get(projectId: string, id: string): Promise<OperationRecord | undefined> {
+    const ref = operationRef(this.db, projectId, id);
+    const snap = await ref.get();
+    this.counters.read(1);
+    const op = snap.data();
+    if (!op) return undefined;
+    if (op.eventCount > op.events.length) {
+      // Only the newest events are inline; all are one document each. Firestore scans
+      // keys only ascending, so read oldest first and reverse.
+      const events = await ref.collection('events').withConverter(eventConverter).orderBy(FieldPath.documentId()).get();
+      this.counters.read(events.size);
+      op.events = events.docs.map(d => d.data().event).reverse();
+    }
+    return op;
+  }
+
+  async read(projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined> {
+    const snap = await operationRef(this.db, projectId, id).get();
+    this.counters.read(1);
+    const op = snap.data();
+    return op ? {value: op, version: versionOf(snap)} : undefined;
+  }
+
+  async list(projectId: string, plan: OperationQueryPlan, pageSize: number, after?: OperationCursor): Promise<OperationPage> {
+    if (plan.disjuncts.length === 0) return {operations: [], documentsRead: 0};
+    let query: Query<OperationRecord> = this.collection(projectId);
+    const filter = toFirestoreFilter(plan.disjuncts);
+    if (filter) query = query.where(filter);
+    query = query.orderBy(F.createTime, 'desc').orderBy(FieldPath.documentId(), 'desc');
+    if (after) query = query.startAfter(timestampFromMicros(after.createTimeMicros), after.id);
+    // One more than a page tells whether another page exists, without a second query.
+    const snap = await query.limit(pageSize + 1).get();
+    this.counters.read(snap.size);
+
+    const scanned = snap.docs.slice(0, pageSize).map(d => d.data());
+    const operations = plan.needsResidualCheck ? scanned.filter(op => plan.matches({...op, errorCode: errorCodeOf(op)})) : scanned;
+    const last = scanned[scanned.length - 1];
+    const next = snap.size > pageSize && last ? {createTimeMicros: last.createTime.getTime() * 1000, id: last.id} : undefined;
+    return {operations, next, documentsRead: Math.max(1, snap.size)};
+  }
+
+  async queued(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    const snap = await this.collection(projectId).where(F.state, '==', 'QUEUED').orderBy(F.createTime, 'asc').limit(limit).get();
+    return this.versioned(snap.docs);
+  }
+
+  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.leaseExpireTime, before, limit);
+  }
+
+  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.timeoutTime, before, limit);
+  }
+
+  /** Every project's operations whose `field` (a time present only while it matters) is before `before`. */
+  private async dueAcrossProjects(
+    field: typeof F.leaseExpireTime | typeof F.timeoutTime,
+    before: Date,
+    limit: number,
+  ): Promise<Array<Versioned<OperationRecord>>> {
+    const snap = await this.db
+      .collectionGroup('operations')
+      .withConverter(operationConverter)
+      .where(field, '<', Timestamp.fromDate(before))
+      .orderBy(field, 'asc')
+      .limit(limit)
+      .get();
+    return this.versioned(snap.docs);
+  }
+
+  private versioned(docs: Array<QueryDocumentSnapshot<OperationRecord>>): Array<Versioned<OperationRecord>> {
+    this.counters.read(docs.length);
+    return docs.map(d => ({value: d.data(), version: versionOf(d)}));
+  }
+
+  watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void {
+    const path = operationPath(projectId, id);
+    let shared = this.listeners.get(path);
+    if (!shared) {
+      const callbacks = new Set<(op: OperationRecord | undefined) => void>();
+      const notify = (op: OperationRecord | undefined) => callbacks.forEach(callback => callback(op));
+      const unsubscribe = operationRef(this.db, projectId, id).onSnapshot(
+        snap => {
+          this.counters.read(1);
+          notify(snap.data());
+        },
+        // An error ends the listener; watchers learn it and re-read or time out.
+        () => notify(undefined),
+      );
+      shared = {callbacks, unsubscribe};
+      this.listeners.set(path, shared);
+      this.counters.activeListeners = this.listeners.size;
+    }
+    const entry = shared;
+    entry.callbacks.add(onChange);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      entry.callbacks.delete(onChange);
+      if (entry.callbacks.size === 0 && this.listeners.get(path) === entry) {
+        this.listeners.delete(path);
+        this.counters.activeListeners = this.listeners.size;
+        entry.unsubscribe();
+      }
+    };
+  }
+}
+
+/** The planner's OR of index-served conjuncts as one Firestore filter (undefined: all). */
+function toFirestoreFilter(disjuncts: readonly IndexedConjunct[]): Filter | undefined {
+  const parts = disjuncts.map(conjunctFilters);
+  if (parts.some(filters => filters.length === 0)) return undefined;
+  const ands = parts.map(filters => (filters.length === 1 ? filters[0]! : Filter.and(...filters)));
+  return ands.length === 1 ? ands[0] : Filter.or(...ands);
+}
+
+function conjunctFilters(conjunct: IndexedConjunct): Filter[] {
+  const filters: Filter[] = [];
+  for (const {field, values} of conjunct.equalities) {
+    filters.push(values.length === 1 ? Filter.where(field, '==', values[0]) : Filter.where(field, 'in', values));
+  }
+  if (conjunct.arrayContains) {
+    filters.push(Filter.where(conjunct.arrayContains.field, 'array-contains', conjunct.arrayContains.value));
+  }
+  const {createTimeAfter: low, createTimeBefore: high} = conjunct;
+  if (low) filters.push(Filter.where(F.createTime, low.inclusive ? '>=' : '>', low.time));
+  if (high) filters.push(Filter.where(F.createTime, high.inclusive ? '<=' : '<', high.time));
+  return filters;
+}

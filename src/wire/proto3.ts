@@ -1,0 +1,57 @@
+/**
+ * proto3 JSON mapping helpers shared by the server and its clients: Durations ("3.5s"),
+ * Timestamps (RFC 3339) and the google.rpc.Code names a Status carries.
+ */
+
+const DURATION = /^(\d{1,12})(?:\.(\d{1,9}))?s$/;
+
+/** Parses a non-negative proto3 JSON Duration ("30s", "1.5s") to milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match) return undefined;
+  const seconds = Number(match[1]);
+  const fraction = match[2] ? Number(`0.${match[2]}`) : 0;
+  return Math.round((seconds + fraction) * 1000);
+}
+
+/** Formats milliseconds as a proto3 JSON Duration ("3.5s"). */
+export function formatDuration(ms: number): string {
+  const seconds = ms / 1000;
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(3).replace(/0+$/, '')}s`;
+}
+
+/** RFC 3339 in UTC, as Google's JSON mapping writes Timestamps. */
+export function formatTimestamp(time: Date): string {
+  return time.toISOString();
+}
+
+/** google.rpc.Code (google/rpc/code.proto). */
+export const RpcCode = {
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
+} as const;
+
+export type RpcCodeName = keyof typeof RpcCode;
+export type RpcCodeNumber = (typeof RpcCode)[RpcCodeName];
+
+const NAME_BY_NUMBER = new Map<number, RpcCodeName>((Object.keys(RpcCode) as RpcCodeName[]).map(name => [RpcCode[name], name]));
+
+/** The name of a google.rpc code ("NOT_FOUND"), if it is one. */
+export function codeName(code: number): RpcCodeName | undefined {
+  return NAME_BY_NUMBER.get(code);
+}
