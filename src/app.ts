@@ -16,7 +16,7 @@ import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
 import {PageTokenCodec, PageTokens} from './core/pageToken';
-import type {Clock, Stores} from './core/ports';
+import type {Clock, Publisher, Stores} from './core/ports';
 import {systemClock} from './core/time';
 import {WorkerAuthenticator} from './core/workerAccess';
 import {WorkerMessagesService} from './core/workerMessages';
@@ -46,71 +46,120 @@ export interface AppOverrides {
   stores?: Stores;
 }
 
-export function createApp(config: Config, overrides: AppOverrides = {}): App {
-  const clock = overrides.clock ?? systemClock;
-  let firestore: Firestore | undefined;
-  const stores = overrides.stores ?? firestoreStores((firestore = connectFirestore({projectId: config.stateProjectId, emulatorHost: config.firestoreEmulatorHost})));
-  // On the Firestore emulator without a Pub/Sub one, messages wait in the outbox.
-  const pubsub: PubSub | undefined =
-    config.pubsubEmulatorHost || !config.firestoreEmulatorHost
-      ? connectPubSub({projectId: config.stateProjectId, emulatorHost: config.pubsubEmulatorHost})
-      : undefined;
-  const publisher = pubsub ? new PubSubPublisher(pubsub) : undefined;
+/** What the core services need besides the stores: Config's values, already checked. */
+export type ServicePolicy = Pick<
+  Config,
+  | 'leaseDurationMs'
+  | 'leaseGraceMs'
+  | 'checkInIntervalMs'
+  | 'idleCheckInIntervalMs'
+  | 'idleRecordIntervalMs'
+  | 'maxPreemptibleAttempts'
+  | 'waitDefaultTimeoutMs'
+  | 'waitMaxTimeoutMs'
+  | 'defaultPipelineTimeoutMs'
+  | 'healthReportIntervalMs'
+  | 'healthReportMinIntervalMs'
+  | 'healthReportMaxIntervalMs'
+  | 'workerHistoryTtlMs'
+  | 'pageTokenSecret'
+>;
+
+export interface ServiceDeps {
+  policy: ServicePolicy;
+  stores: Stores;
+  clock: Clock;
+  /** The full name of the topic every completion goes to. */
+  completionTopic: string;
+  /** Undefined: no Pub/Sub (messages wait in the outbox). */
+  publisher?: Publisher;
+  access: AccessPolicy;
+  workerAuth: WorkerAuthenticator;
+  /** false: leave outbox messages to the sweep (tests of a dispatcher that died). */
+  deliverAtOnce?: boolean;
+}
+
+/** The core services, wired to their ports. Connects to nothing itself. */
+export function createServices(deps: ServiceDeps): Services {
+  const {policy, stores, clock, publisher} = deps;
   const outbox = publisher ? new OutboxDispatcher({store: stores.outbox, publisher, clock}) : undefined;
-  const completionTopic = completionTopicName(config);
   const changes = new ChangeCommitter({
     committer: stores.committer,
     clock,
-    notifications: (before, after) => notificationsFor(before, after, {completionTopic}),
+    notifications: (before, after) => notificationsFor(before, after, {completionTopic: deps.completionTopic}),
     onCommitted: messages => {
-      if (overrides.deliverAtOnce !== false) outbox?.kick(messages);
+      if (deps.deliverAtOnce !== false) outbox?.kick(messages);
     },
   });
-  const pageTokens = new PageTokens(async () => config.pageTokenSecret ?? stores.secrets.secret('pageToken', PageTokenCodec.randomSecret));
-  const retry = {maxPreemptibleAttempts: config.maxPreemptibleAttempts};
+  const pageTokens = new PageTokens(async () => policy.pageTokenSecret ?? stores.secrets.secret('pageToken', PageTokenCodec.randomSecret));
+  const retry = {maxPreemptibleAttempts: policy.maxPreemptibleAttempts};
   const checkIns = new CheckInService({
     operations: stores.operations,
     workers: stores.workers,
     changes,
     clock,
     policy: {
-      leaseDurationMs: config.leaseDurationMs,
-      checkInIntervalMs: config.checkInIntervalMs,
-      idleCheckInIntervalMs: config.idleCheckInIntervalMs,
-      idleRecordIntervalMs: config.idleRecordIntervalMs,
+      leaseDurationMs: policy.leaseDurationMs,
+      checkInIntervalMs: policy.checkInIntervalMs,
+      idleCheckInIntervalMs: policy.idleCheckInIntervalMs,
+      idleRecordIntervalMs: policy.idleRecordIntervalMs,
       retry,
       assignmentWindow: 10,
     },
   });
-  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
-  const services: Services = {
+  return {
     operations: new OperationsService({
       operations: stores.operations,
       changes,
       clock,
       pageTokens,
-      waitDefaultTimeoutMs: config.waitDefaultTimeoutMs,
-      waitMaxTimeoutMs: config.waitMaxTimeoutMs,
-      defaultPipelineTimeoutMs: config.defaultPipelineTimeoutMs,
+      waitDefaultTimeoutMs: policy.waitDefaultTimeoutMs,
+      waitMaxTimeoutMs: policy.waitMaxTimeoutMs,
+      defaultPipelineTimeoutMs: policy.defaultPipelineTimeoutMs,
     }),
     checkIns,
-    leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: config.leaseGraceMs, retry}),
+    leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
     workerMessages: new WorkerMessagesService({
       samples: stores.samples,
       checkIns,
       clock,
       healthReports: {
-        defaultIntervalMs: config.healthReportIntervalMs,
-        minIntervalMs: config.healthReportMinIntervalMs,
-        maxIntervalMs: config.healthReportMaxIntervalMs,
+        defaultIntervalMs: policy.healthReportIntervalMs,
+        minIntervalMs: policy.healthReportMinIntervalMs,
+        maxIntervalMs: policy.healthReportMaxIntervalMs,
       },
-      historyTtlMs: config.workerHistoryTtlMs,
+      historyTtlMs: policy.workerHistoryTtlMs,
     }),
     outbox,
+    access: deps.access,
+    workerAuth: deps.workerAuth,
+  };
+}
+
+export function createApp(config: Config, overrides: AppOverrides = {}): App {
+  let firestore: Firestore | undefined;
+  const stores =
+    overrides.stores ??
+    firestoreStores((firestore = connectFirestore({projectId: config.stateProjectId, emulatorHost: config.firestoreEmulatorHost})));
+  // On the Firestore emulator without a Pub/Sub one, messages wait in the outbox.
+  const pubsub: PubSub | undefined =
+    config.pubsubEmulatorHost || !config.firestoreEmulatorHost
+      ? connectPubSub({projectId: config.stateProjectId, emulatorHost: config.pubsubEmulatorHost})
+      : undefined;
+  const publisher = pubsub ? new PubSubPublisher(pubsub) : undefined;
+  const completionTopic = completionTopicName(config);
+  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
+  const services = createServices({
+    policy: config,
+    stores,
+    clock: overrides.clock ?? systemClock,
+    completionTopic,
+    publisher,
     access: overrides.access ?? accessPolicyFor(config.accessMode),
     workerAuth: new WorkerAuthenticator(verifier, !verifier && config.accessMode === 'loopback'),
-  };
+    deliverAtOnce: overrides.deliverAtOnce,
+  });
   return {
     config,
     services,
@@ -121,7 +170,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       if (pubsub && config.pubsubEmulatorHost) await ensureTopic(pubsub, completionTopic);
     },
     async close() {
-      await outbox?.idle();
+      await services.outbox?.idle();
       await publisher?.close();
       await firestore?.terminate();
     },

@@ -6,7 +6,6 @@
 import {randomBytes} from 'crypto';
 import type {ListOperationsResponseJson, OperationJson, RunPipelineRequestJson} from '../wire/genomics';
 import {ChangeCommitter} from './changes';
-import {notFound} from './errors';
 import {planOperationQuery} from './filter';
 import {OperationRecord, isDone} from './model';
 import {operationName} from './names';
@@ -14,7 +13,7 @@ import {operationToJson} from './operationJson';
 import {PageTokens, Position, effectivePageSize} from './pageToken';
 import type {Clock, OperationStore} from './ports';
 import {retryOnConflict} from './retry';
-import {GafferError} from './errors';
+import {GafferError, notFound} from './errors';
 import {cancel} from './stateMachine';
 import {parseDuration} from './time';
 
@@ -54,6 +53,17 @@ export class OperationsService {
   }
 
   async run(request: RunPipelineRequestJson): Promise<OperationJson> {
+    // A random id that is taken (Conflict) is drawn again.
+    return retryOnConflict(
+      this.deps.clock,
+      () => this.create(request),
+      () => {
+        throw new GafferError('ABORTED', 'Could not find a free operation id; retry.', {reason: 'CONCURRENT_MODIFICATION'});
+      },
+    );
+  }
+
+  private async create(request: RunPipelineRequestJson): Promise<OperationJson> {
     const projectId = request.pipeline.resources.projectId;
     const now = this.deps.clock.now();
     const op: OperationRecord = {

@@ -5,8 +5,9 @@
 import {CollectionReference, DocumentReference, FieldPath, Filter, Firestore, Query, QueryDocumentSnapshot, Timestamp} from '@google-cloud/firestore';
 import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationRecord, errorCodeOf} from '../../core/model';
+import {operationName} from '../../core/names';
 import type {OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
-import {Counters, versionOf} from './connection';
+import {Counters, conditionally, versionOf} from './connection';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
 
 /** The indexes the fixed queries of this adapter need (in firestore.indexes.json form). */
@@ -59,7 +60,7 @@ export class FirestoreOperationStore implements OperationStore {
     // create() fails if the id is taken, so a random-id collision can never overwrite.
     batch.create(ref, op);
     [...op.events].reverse().forEach((event, seq) => batch.create(eventRef(ref, seq), {seq, event}));
-    await batch.commit();
+    await conditionally(operationName(op.projectId, op.id), () => batch.commit());
     this.counters.wrote(1 + op.events.length);
   }
 

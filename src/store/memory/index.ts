@@ -1,0 +1,422 @@
+/**
+ * Every store port in memory, honouring the same contract as the Firestore adapters:
+ * versions on every document, commits that apply all-or-nothing and only if nothing read
+ * has changed (else Conflict), queries in the same orders and with the same limits, and
+ * listing that reads like an index (the plan's index-served conditions, then the
+ * residual check on what was read). Unit tests run the core on it; the store contract
+ * tests (test/contract) run the same checks on both implementations.
+ */
+import {labelPair} from '../../core/filter';
+import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
+import {OperationEvent, OperationRecord, errorCodeOf} from '../../core/model';
+import {operationName, workerName} from '../../core/names';
+import {
+  Conflict,
+  NewOutboxEntry,
+  OperationCursor,
+  OperationPage,
+  OutboxEntry,
+  StoreStats,
+  Stores,
+  StoredSample,
+  Versioned,
+  WorkerListFilter,
+  WorkerPage,
+  Write,
+} from '../../core/ports';
+import type {WorkerHealth, WorkerRecord, WorkerRef, WorkerSample} from '../../core/worker';
+import type {SampleKind} from '../../wire/workers';
+
+interface Doc<T> {
+  value: T;
+  version: string;
+}
+
+interface StoredOperation {
+  record: OperationRecord;
+  /** Every event, oldest first (the record keeps only the newest inline). */
+  events: OperationEvent[];
+}
+
+/** Worker documents carry check-in's fields and the health fields worker messages own. */
+interface StoredWorker {
+  record: WorkerRecord;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+export class MemoryStores implements Stores {
+  private clock = 0;
+  private readonly operationDocs = new Map<string, Doc<StoredOperation>>();
+  private readonly workerDocs = new Map<string, Doc<StoredWorker>>();
+  private readonly samplesByWorker = new Map<string, Array<StoredSample & {projectId: string; expireTime: Date}>>();
+  private readonly outboxDocs = new Map<string, Doc<Omit<OutboxEntry, 'version'>>>();
+  private readonly secretValues = new Map<string, string>();
+  private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
+  private readonly counters: StoreStats = {documentsRead: 0, documentsWritten: 0, activeListeners: 0};
+
+  private nextVersion(): string {
+    return `v${++this.clock}`;
+  }
+
+  private read(documents: number): void {
+    this.counters.documentsRead += Math.max(1, documents);
+  }
+
+  private wrote(documents: number): void {
+    this.counters.documentsWritten += documents;
+  }
+
+  stats(): StoreStats {
+    return {...this.counters, activeListeners: [...this.watchers.values()].filter(w => w.size > 0).length};
+  }
+
+  // ------------------------------------------------------------------- operations
+
+  readonly operations = {
+    create: async (op: OperationRecord): Promise<void> => {
+      await tick();
+      const key = operationName(op.projectId, op.id);
+      if (this.operationDocs.has(key)) throw new Conflict(key);
+      this.operationDocs.set(key, {value: {record: copy(op), events: copy([...op.events].reverse())}, version: this.nextVersion()});
+      this.wrote(1 + op.events.length);
+      this.notify(key);
+    },
+    get: async (projectId: string, id: string): Promise<OperationRecord | undefined> => {
+      await tick();
+      const doc = this.operationDocs.get(operationName(projectId, id));
+      this.read(1);
+      if (!doc) return undefined;
+      const op = copy(doc.value.record);
+      if (op.eventCount > op.events.length) {
+        op.events = copy(doc.value.events).reverse();
+        this.read(doc.value.events.length);
+      }
+      return op;
+    },
+    read: async (projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined> => {
+      await tick();
+      const doc = this.operationDocs.get(operationName(projectId, id));
+      this.read(1);
+      return doc ? {value: copy(doc.value.record), version: doc.version} : undefined;
+    },
+    list: async (projectId: string, plan: OperationQueryPlan, pageSize: number, after?: OperationCursor): Promise<OperationPage> => {
+      await tick();
+      if (plan.disjuncts.length === 0) return {operations: [], documentsRead: 0};
+      const newestFirst = this.operationsOf(projectId)
+        .filter(op => plan.disjuncts.some(c => servedBy(c, op)))
+        .sort((a, b) => b.createTime.getTime() - a.createTime.getTime() || compareIds(b.id, a.id))
+        .filter(op => !after || isAfter(op, after));
+      const read = newestFirst.slice(0, pageSize + 1);
+      this.read(read.length);
+      const scanned = read.slice(0, pageSize);
+      const operations = plan.needsResidualCheck ? scanned.filter(op => plan.matches({...op, errorCode: errorCodeOf(op)})) : scanned;
+      const last = scanned[scanned.length - 1];
+      const next = read.length > pageSize && last ? {createTimeMicros: last.createTime.getTime() * 1000, id: last.id} : undefined;
+      return {operations: copy(operations), next, documentsRead: Math.max(1, read.length)};
+    },
+    queued: async (projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>> => {
+      await tick();
+      const found = [...this.operationDocs.values()]
+        .filter(d => d.value.record.projectId === projectId && d.value.record.state === 'QUEUED')
+        .sort((a, b) => a.value.record.createTime.getTime() - b.value.record.createTime.getTime() || compareIds(a.value.record.id, b.value.record.id))
+        .slice(0, limit);
+      this.read(found.length);
+      return found.map(d => ({value: copy(d.value.record), version: d.version}));
+    },
+    expiredLeases: async (before: Date, limit: number) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit),
+    timedOut: async (before: Date, limit: number) => this.dueAcrossProjects(op => op.timeoutTime, before, limit),
+    watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
+      const key = operationName(projectId, id);
+      let callbacks = this.watchers.get(key);
+      if (!callbacks) this.watchers.set(key, (callbacks = new Set()));
+      const entry = callbacks;
+      entry.add(onChange);
+      // Like a Firestore listener: the current state first, asynchronously.
+      setImmediate(() => {
+        if (entry.has(onChange)) onChange(this.current(key));
+      });
+      return () => {
+        entry.delete(onChange);
+        if (entry.size === 0) this.watchers.delete(key);
+      };
+    },
+  };
+
+  private operationsOf(projectId: string): OperationRecord[] {
+    return [...this.operationDocs.values()].map(d => d.value.record).filter(op => op.projectId === projectId);
+  }
+
+  private async dueAcrossProjects(
+    timeOf: (op: OperationRecord) => Date | undefined,
+    before: Date,
+    limit: number,
+  ): Promise<Array<Versioned<OperationRecord>>> {
+    await tick();
+    const found = [...this.operationDocs.values()]
+      .filter(d => {
+        const time = timeOf(d.value.record);
+        return time !== undefined && time < before;
+      })
+      .sort((a, b) => (timeOf(a.value.record)?.getTime() ?? 0) - (timeOf(b.value.record)?.getTime() ?? 0))
+      .slice(0, limit);
+    this.read(found.length);
+    return found.map(d => ({value: copy(d.value.record), version: d.version}));
+  }
+
+  private current(key: string): OperationRecord | undefined {
+    const doc = this.operationDocs.get(key);
+    return doc ? copy(doc.value.record) : undefined;
+  }
+
+  private notify(key: string): void {
+    const callbacks = this.watchers.get(key);
+    if (!callbacks) return;
+    const op = this.current(key);
+    setImmediate(() => callbacks.forEach(callback => callback(op && copy(op))));
+  }
+
+  // ------------------------------------------------------------------- workers
+
+  readonly workers = {
+    read: async (projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>> => {
+      await tick();
+      const doc = this.workerDocs.get(workerName(projectId, workerId));
+      this.read(1);
+      return doc ? {value: copy(doc.value.record), version: doc.version} : {value: undefined};
+    },
+    list: async (projectId: string, filter: WorkerListFilter, pageSize: number, afterId?: string): Promise<WorkerPage> => {
+      await tick();
+      const matching = [...this.workerDocs.values()]
+        .map(d => d.value.record)
+        .filter(w => w.projectId === projectId)
+        .filter(w => filter.healthy === undefined || (w.health?.healthy ?? true) === filter.healthy)
+        .filter(w => filter.holding === undefined || (w.operationId !== undefined) === filter.holding)
+        .sort((a, b) => compareIds(a.workerId, b.workerId))
+        .filter(w => afterId === undefined || compareIds(w.workerId, afterId) > 0);
+      const read = matching.slice(0, pageSize + 1);
+      this.read(read.length);
+      const workers = copy(read.slice(0, pageSize));
+      return {workers, next: read.length > pageSize ? workers[workers.length - 1]?.workerId : undefined, documentsRead: Math.max(1, read.length)};
+    },
+  };
+
+  // ------------------------------------------------------------------- samples
+
+  readonly samples = {
+    record: async (worker: WorkerRef, health: WorkerHealth | undefined, samples: readonly WorkerSample[], expireTime: Date, now: Date): Promise<void> => {
+      const key = workerName(worker.projectId, worker.workerId);
+      const before = this.workerDocs.get(key);
+      this.read(1);
+      await tick();
+      // The compare-and-set: the worker must be as read.
+      if (this.workerDocs.get(key)?.version !== before?.version) throw new Conflict(key);
+      const record: WorkerRecord = before ? copy(before.value.record) : {...worker};
+      record.lastMessageTime = now;
+      if (health && (!record.health || record.health.time.getTime() <= health.time.getTime())) record.health = copy(health);
+      this.workerDocs.set(key, {value: {record}, version: this.nextVersion()});
+      const list = this.samplesByWorker.get(key) ?? [];
+      for (const sample of samples) list.push({...copy(sample), workerId: worker.workerId, projectId: worker.projectId, expireTime});
+      this.samplesByWorker.set(key, list);
+      this.wrote(1 + samples.length);
+    },
+    ofWorker: async (worker: WorkerRef, kind: SampleKind, limit: number): Promise<StoredSample[]> => {
+      await tick();
+      const found = (this.samplesByWorker.get(workerName(worker.projectId, worker.workerId)) ?? [])
+        .filter(s => s.kind === kind)
+        .sort((a, b) => b.time.getTime() - a.time.getTime())
+        .slice(0, limit);
+      this.read(found.length);
+      return found.map(storedSample);
+    },
+    withCode: async (projectId: string, code: string, limit: number): Promise<StoredSample[]> => {
+      await tick();
+      const found = [...this.samplesByWorker.values()]
+        .flat()
+        .filter(s => s.projectId === projectId && s.code === code)
+        .sort((a, b) => b.time.getTime() - a.time.getTime())
+        .slice(0, limit);
+      this.read(found.length);
+      return found.map(storedSample);
+    },
+  };
+
+  // ------------------------------------------------------------------- outbox
+
+  readonly outbox = {
+    head: async (queue: string): Promise<OutboxEntry | undefined> => {
+      await tick();
+      const [first] = this.outboxEntries()
+        .filter(e => e.queue === queue)
+        .sort((a, b) => a.sequence - b.sequence);
+      this.read(first ? 1 : 0);
+      return first;
+    },
+    due: async (now: Date, limit: number): Promise<OutboxEntry[]> => {
+      await tick();
+      const found = this.outboxEntries()
+        .filter(e => e.nextAttemptTime <= now)
+        .sort((a, b) => a.nextAttemptTime.getTime() - b.nextAttemptTime.getTime())
+        .slice(0, limit);
+      this.read(found.length);
+      return found;
+    },
+    claim: async (entry: OutboxEntry, until: Date): Promise<OutboxEntry | undefined> => {
+      await tick();
+      const doc = this.outboxDocs.get(entry.id);
+      if (!doc || doc.version !== entry.version) return undefined;
+      const claimed = {...doc.value, nextAttemptTime: until};
+      const version = this.nextVersion();
+      this.outboxDocs.set(entry.id, {value: claimed, version});
+      this.wrote(1);
+      return {...copy(claimed), version};
+    },
+    complete: async (entry: OutboxEntry): Promise<void> => {
+      await tick();
+      this.outboxDocs.delete(entry.id);
+      this.wrote(1);
+    },
+    fail: async (entry: OutboxEntry, error: string, retryAt: Date): Promise<void> => {
+      await tick();
+      const doc = this.outboxDocs.get(entry.id);
+      if (!doc || doc.version !== entry.version) return;
+      this.outboxDocs.set(entry.id, {
+        value: {...doc.value, attempts: entry.attempts + 1, lastError: error.slice(0, 2000), nextAttemptTime: retryAt},
+        version: this.nextVersion(),
+      });
+      this.wrote(1);
+      for (const [id, follower] of this.outboxDocs) {
+        if (id !== entry.id && follower.value.queue === entry.queue && follower.value.nextAttemptTime < retryAt) {
+          this.outboxDocs.set(id, {value: {...follower.value, nextAttemptTime: retryAt}, version: this.nextVersion()});
+          this.wrote(1);
+        }
+      }
+    },
+  };
+
+  private outboxEntries(): OutboxEntry[] {
+    return [...this.outboxDocs.values()].map(d => ({...copy(d.value), version: d.version}));
+  }
+
+  // ------------------------------------------------------------------- secrets
+
+  readonly secrets = {
+    secret: async (name: string, generate: () => string): Promise<string> => {
+      let value = this.secretValues.get(name);
+      if (value === undefined) this.secretValues.set(name, (value = generate()));
+      return value;
+    },
+  };
+
+  // ------------------------------------------------------------------- the commit
+
+  readonly committer = {
+    commit: async (writes: readonly Write[]): Promise<void> => {
+      await tick();
+      // Every precondition first: all or nothing.
+      for (const write of writes) this.check(write);
+      for (const write of writes) this.apply(write);
+    },
+  };
+
+  private check(write: Write): void {
+    switch (write.kind) {
+      case 'operation': {
+        const key = operationName(write.next.projectId, write.next.id);
+        const doc = this.operationDocs.get(key);
+        if (!write.read.version) throw new Error('an operation change needs the version it was read at');
+        if (!doc || doc.version !== write.read.version) throw new Conflict(key);
+        return;
+      }
+      case 'worker': {
+        const key = workerName(write.next.projectId, write.next.workerId);
+        if (this.workerDocs.get(key)?.version !== write.read.version) throw new Conflict(key);
+        return;
+      }
+      case 'outbox':
+        if (this.outboxDocs.has(write.entry.id)) throw new Conflict(`outbox ${write.entry.id}`);
+        return;
+    }
+  }
+
+  private apply(write: Write): void {
+    switch (write.kind) {
+      case 'operation': {
+        const key = operationName(write.next.projectId, write.next.id);
+        const events = this.operationDocs.get(key)?.value.events ?? [];
+        this.operationDocs.set(key, {value: {record: copy(write.next), events: [...events, ...copy(write.newEvents)]}, version: this.nextVersion()});
+        this.wrote(1 + write.newEvents.length + (write.sosReport ? 1 : 0));
+        this.notify(key);
+        return;
+      }
+      case 'worker': {
+        const key = workerName(write.next.projectId, write.next.workerId);
+        // Check-in's fields change; the health fields are worker messages' and stay.
+        const health = this.workerDocs.get(key)?.value.record.health;
+        const lastMessageTime = this.workerDocs.get(key)?.value.record.lastMessageTime;
+        const record = copy(write.next);
+        if (health) record.health = health;
+        else delete record.health;
+        if (lastMessageTime) record.lastMessageTime = lastMessageTime;
+        else delete record.lastMessageTime;
+        this.workerDocs.set(key, {value: {record}, version: this.nextVersion()});
+        this.wrote(1);
+        return;
+      }
+      case 'outbox':
+        this.outboxDocs.set(write.entry.id, {value: newEntry(write.entry), version: this.nextVersion()});
+        this.wrote(1);
+        return;
+    }
+  }
+}
+
+export function memoryStores(): MemoryStores {
+  return new MemoryStores();
+}
+
+/** Lets other callers interleave, as a network round trip would. */
+function tick(): Promise<void> {
+  return new Promise(resolve => setImmediate(resolve));
+}
+
+function newEntry(entry: NewOutboxEntry): Omit<OutboxEntry, 'version'> {
+  return {...copy(entry), attempts: 0};
+}
+
+function storedSample({projectId: _project, expireTime: _expires, ...sample}: StoredSample & {projectId: string; expireTime: Date}): StoredSample {
+  return copy(sample);
+}
+
+/** Firestore orders document ids by their UTF-8 bytes; for ids Gaffer uses that is code-unit order. */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function isAfter(op: OperationRecord, cursor: OperationCursor): boolean {
+  const micros = op.createTime.getTime() * 1000;
+  return micros < cursor.createTimeMicros || (micros === cursor.createTimeMicros && compareIds(op.id, cursor.id) < 0);
+}
+
+/** Whether an index-served conjunct selects the operation (what Firestore's query would return). */
+function servedBy(conjunct: IndexedConjunct, op: OperationRecord): boolean {
+  const fields: Record<string, unknown> = {state: op.state, errorCode: errorCodeOf(op)};
+  for (const {field, values} of conjunct.equalities) {
+    if (!values.includes(fields[field] as string | number)) return false;
+  }
+  if (conjunct.arrayContains) {
+    const {field, value} = conjunct.arrayContains;
+    const array =
+      field === 'labelPairs'
+        ? Object.entries(op.labels).map(([k, v]) => labelPair(k, v))
+        : field === 'labelKeys'
+          ? Object.keys(op.labels)
+          : op.eventTypes;
+    if (!array.includes(value)) return false;
+  }
+  const time = op.createTime.getTime();
+  const {createTimeAfter: low, createTimeBefore: high} = conjunct;
+  if (low && !(low.inclusive ? time >= low.time.getTime() : time > low.time.getTime())) return false;
+  if (high && !(high.inclusive ? time <= high.time.getTime() : time < high.time.getTime())) return false;
+  return true;
+}

@@ -1,0 +1,301 @@
+/**
+ * The store contract: what the core relies on from its ports, checked against every
+ * implementation (test/unit/memoryStore.test.ts runs it on the in-memory stores,
+ * test/integration/firestoreStore.test.ts on Firestore). Each test works in its own
+ * random project, and filters what cross-project queries return to it.
+ */
+import {strict as assert} from 'assert';
+import {randomBytes} from 'crypto';
+import {planOperationQuery} from '../../src/core/filter';
+import {INLINE_EVENTS, OperationEvent, OperationRecord, appendEvents} from '../../src/core/model';
+import {Conflict, NewOutboxEntry, Stores, Write} from '../../src/core/ports';
+import type {WorkerRecord} from '../../src/core/worker';
+
+export interface StoreUnderTest {
+  stores: Stores;
+  close?(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function project(): string {
+  return `contract-${randomBytes(5).toString('hex')}`;
+}
+
+function operation(projectId: string, id: string, overrides: Partial<OperationRecord> = {}): OperationRecord {
+  return {
+    projectId,
+    id,
+    state: 'QUEUED',
+    createTime: new Date(T0),
+    request: {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId}}},
+    labels: {},
+    events: [],
+    eventCount: 0,
+    eventTypes: [],
+    cancelRequested: false,
+    leaseEpoch: 0,
+    attempts: 0,
+    recentEventKeys: [],
+    ...overrides,
+  };
+}
+
+function event(n: number): OperationEvent {
+  return {
+    timestamp: new Date(T0 + n * 1000),
+    description: `event ${n}`,
+    details: {'@type': 'type.googleapis.com/google.genomics.v2alpha1.DelayedEvent', cause: `step ${n}`},
+  };
+}
+
+function outboxEntry(queue: string, sequence: number, projectId: string, due: Date): NewOutboxEntry {
+  const id = `${queue.replace(/\W/g, '')}-${sequence}-${randomBytes(3).toString('hex')}`;
+  return {
+    id,
+    topic: 'projects/p/topics/t',
+    orderingKey: queue,
+    queue,
+    sequence,
+    data: '{}',
+    attributes: {project: projectId},
+    createTime: due,
+    nextAttemptTime: due,
+  };
+}
+
+export function describeStoreContract(label: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`store contract: ${label}`, function () {
+    this.timeout(20_000);
+    let subject: StoreUnderTest;
+    let stores: Stores;
+    beforeEach(async () => {
+      subject = await open();
+      stores = subject.stores;
+    });
+    afterEach(async () => subject.close?.());
+
+    describe('operations', () => {
+      it('creates once: a second create of the same id is a Conflict and changes nothing', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1', {labels: {a: 'b'}}));
+        await assert.rejects(stores.operations.create(operation(p, '1', {labels: {a: 'changed'}})), Conflict);
+        assert.deepEqual((await stores.operations.get(p, '1'))?.labels, {a: 'b'});
+        assert.equal(await stores.operations.get(p, '2'), undefined);
+        assert.equal(await stores.operations.read(p, '2'), undefined);
+      });
+
+      it('commits only at the version read; a stale commit changes nothing, in any of its documents', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1'));
+        const first = (await stores.operations.read(p, '1'))!;
+        const workerRead = await stores.workers.read(p, 'w');
+        const running = {...first.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, expireTime: new Date(T0 + 60_000)}, leaseEpoch: 1};
+        await stores.committer.commit([
+          {kind: 'operation', read: first, next: appendEvents(running, [event(1)], INLINE_EVENTS), newEvents: [event(1)]},
+          {kind: 'worker', read: workerRead, next: {projectId: p, workerId: 'w', operationId: '1', leaseEpoch: 1}},
+        ]);
+        const second = (await stores.operations.read(p, '1'))!;
+        assert.notEqual(second.version, first.version);
+        assert.equal(second.value.state, 'RUNNING');
+        // The same writes again, from the stale reads: refused whole.
+        const stale: Write[] = [
+          {kind: 'operation', read: first, next: {...first.value, state: 'FAILURE'}, newEvents: []},
+          {kind: 'worker', read: {value: undefined}, next: {projectId: p, workerId: 'other', operationId: '1'}},
+        ];
+        await assert.rejects(stores.committer.commit(stale), Conflict);
+        assert.equal((await stores.operations.read(p, '1'))?.value.state, 'RUNNING');
+        assert.equal((await stores.workers.read(p, 'other')).value, undefined, 'the worker of a refused commit was not created');
+        assert.equal((await stores.workers.read(p, 'w')).value?.operationId, '1');
+      });
+
+      it('refuses to create a worker that appeared since it was read', async () => {
+        const p = project();
+        const absent = await stores.workers.read(p, 'w');
+        await stores.committer.commit([{kind: 'worker', read: absent, next: {projectId: p, workerId: 'w'}}]);
+        await assert.rejects(stores.committer.commit([{kind: 'worker', read: absent, next: {projectId: p, workerId: 'w', operationId: 'x'}}]), Conflict);
+        assert.equal((await stores.workers.read(p, 'w')).value?.operationId, undefined);
+      });
+
+      it('keeps every event: get returns all of them, newest first, beyond the inline ones', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1'));
+        let total = 0;
+        for (const batch of [60, 15]) {
+          const read = (await stores.operations.read(p, '1'))!;
+          const events = Array.from({length: batch}, (_, i) => event(total + i));
+          await stores.committer.commit([{kind: 'operation', read, next: appendEvents(read.value, events, INLINE_EVENTS), newEvents: events}]);
+          total += batch;
+        }
+        const inline = (await stores.operations.read(p, '1'))!.value;
+        assert.equal(inline.events.length, INLINE_EVENTS);
+        const all = (await stores.operations.get(p, '1'))!;
+        assert.equal(all.events.length, total);
+        assert.equal(all.events[0]?.description, `event ${total - 1}`);
+        assert.equal(all.events[total - 1]?.description, 'event 0');
+      });
+
+      it('lists newest first, pages with a cursor, and reads at most a page plus one', async () => {
+        const p = project();
+        for (let i = 0; i < 7; i++) {
+          await stores.operations.create(operation(p, `op${i}`, {createTime: new Date(T0 + i * 1000), labels: {parity: i % 2 ? 'odd' : 'even'}}));
+        }
+        const all = planOperationQuery('', p);
+        const first = await stores.operations.list(p, all, 3);
+        assert.deepEqual(first.operations.map(o => o.id), ['op6', 'op5', 'op4']);
+        assert.ok(first.documentsRead <= 4);
+        const second = await stores.operations.list(p, all, 3, first.next);
+        assert.deepEqual(second.operations.map(o => o.id), ['op3', 'op2', 'op1']);
+        const last = await stores.operations.list(p, all, 3, second.next);
+        assert.deepEqual(last.operations.map(o => o.id), ['op0']);
+        assert.equal(last.next, undefined);
+
+        const odd = await stores.operations.list(p, planOperationQuery('labels.parity = odd', p), 10);
+        assert.deepEqual(odd.operations.map(o => o.id), ['op5', 'op3', 'op1']);
+        // A negated label test is checked on what was read: a page may hold fewer.
+        const notOdd = planOperationQuery('labels.parity = even AND NOT labels.parity = odd', p);
+        assert.deepEqual((await stores.operations.list(p, notOdd, 10)).operations.map(o => o.id), ['op6', 'op4', 'op2', 'op0']);
+        assert.deepEqual((await stores.operations.list(p, planOperationQuery('done = true', p), 10)).operations, []);
+      });
+
+      it('gives the oldest queued operations of one project, oldest first', async () => {
+        const p = project();
+        const other = project();
+        for (let i = 0; i < 4; i++) await stores.operations.create(operation(p, `q${i}`, {createTime: new Date(T0 + (4 - i) * 1000)}));
+        await stores.operations.create(operation(p, 'done', {state: 'SUCCESS', createTime: new Date(T0 - 5000)}));
+        await stores.operations.create(operation(other, 'elsewhere', {createTime: new Date(T0 - 9000)}));
+        const queued = await stores.operations.queued(p, 3);
+        assert.deepEqual(queued.map(r => r.value.id), ['q3', 'q2', 'q1']);
+        assert.ok(queued.every(r => r.version !== undefined));
+      });
+
+      it('finds expired leases and timed-out operations across projects, before a time, oldest first', async () => {
+        const p = project();
+        const long = new Date(Date.UTC(2001, 0, 1));
+        const lease = (offset: number) => ({workerId: 'w', epoch: 1, expireTime: new Date(long.getTime() + offset)});
+        await stores.operations.create(operation(p, 'late', {state: 'RUNNING', lease: lease(2000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'later', {state: 'RUNNING', lease: lease(5000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'fresh', {state: 'RUNNING', lease: lease(3_600_000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'timeout', {timeoutTime: new Date(long.getTime() + 1000)}));
+        const cutoff = new Date(long.getTime() + 10_000);
+        const expired = (await stores.operations.expiredLeases(cutoff, 50)).filter(r => r.value.projectId === p);
+        assert.deepEqual(expired.map(r => r.value.id), ['late', 'later']);
+        const timedOut = (await stores.operations.timedOut(cutoff, 50)).filter(r => r.value.projectId === p);
+        assert.deepEqual(timedOut.map(r => r.value.id), ['timeout']);
+      });
+
+      it('tells watchers the current state, then each change, until they unsubscribe', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1'));
+        const seen: Array<string | undefined> = [];
+        let notified: () => void = () => undefined;
+        const unsubscribe = stores.operations.watch(p, '1', op => {
+          seen.push(op?.state);
+          notified();
+        });
+        const next = () => new Promise<void>(resolve => (notified = resolve));
+        if (seen.length === 0) await next();
+        const read = (await stores.operations.read(p, '1'))!;
+        const changed = next();
+        await stores.committer.commit([{kind: 'operation', read, next: {...read.value, state: 'RUNNING'}, newEvents: []}]);
+        await changed;
+        assert.deepEqual(seen, ['QUEUED', 'RUNNING']);
+        unsubscribe();
+        assert.equal(stores.stats().activeListeners, 0);
+        const missing: Array<OperationRecord | undefined> = [];
+        const stop = stores.operations.watch(p, 'absent', op => missing.push(op));
+        await new Promise(resolve => setTimeout(resolve, 300));
+        stop();
+        assert.deepEqual(missing, [undefined]);
+      });
+    });
+
+    describe('workers', () => {
+      it('lists a project\'s workers by id, filtered and paged', async () => {
+        const p = project();
+        for (const [id, holding] of [['b', true], ['a', false], ['c', false]] as const) {
+          const next: WorkerRecord = {projectId: p, workerId: id, ...(holding ? {operationId: 'x', leaseEpoch: 1} : {})};
+          await stores.committer.commit([{kind: 'worker', read: await stores.workers.read(p, id), next}]);
+        }
+        const page = await stores.workers.list(p, {}, 2);
+        assert.deepEqual(page.workers.map(w => w.workerId), ['a', 'b']);
+        assert.equal(page.next, 'b');
+        assert.deepEqual((await stores.workers.list(p, {}, 2, page.next)).workers.map(w => w.workerId), ['c']);
+        assert.deepEqual((await stores.workers.list(p, {holding: false}, 10)).workers.map(w => w.workerId), ['a', 'c']);
+        assert.deepEqual((await stores.workers.list(p, {healthy: false}, 10)).workers, []);
+      });
+    });
+
+    describe('samples', () => {
+      it('records samples and keeps the newest health, never replaced by an older report', async () => {
+        const p = project();
+        const ref = {projectId: p, workerId: 'w'};
+        const health = (day: number, healthy: boolean) => ({report: {day}, time: new Date(T0 + day * 86_400_000), healthy, broken: false});
+        const sample = (day: number, kind: 'health' | 'metrics', code?: string) => ({kind, time: new Date(T0 + day * 86_400_000), data: {day}, ...(code ? {code} : {})});
+        const expire = new Date(T0 + 30 * 86_400_000);
+        await stores.samples.record(ref, health(2, false), [sample(2, 'health')], expire, new Date(T0));
+        await stores.samples.record(ref, health(1, true), [sample(1, 'health'), sample(1, 'metrics', 'STARTED')], expire, new Date(T0));
+        const worker = (await stores.workers.read(p, 'w')).value;
+        assert.equal(worker?.health?.healthy, false);
+        assert.deepEqual(worker?.health?.report, {day: 2});
+        assert.deepEqual((await stores.samples.ofWorker(ref, 'health', 10)).map(s => s.data.day), [2, 1]);
+        const coded = await stores.samples.withCode(p, 'STARTED', 10);
+        assert.deepEqual(coded.map(s => [s.workerId, s.kind]), [['w', 'metrics']]);
+        // Check-in's writes leave the health alone.
+        const read = await stores.workers.read(p, 'w');
+        await stores.committer.commit([{kind: 'worker', read, next: {...read.value!, lastCheckInTime: new Date(T0)}}]);
+        assert.equal((await stores.workers.read(p, 'w')).value?.health?.healthy, false);
+      });
+
+      it('refuses a record racing another for the same new worker (Conflict), keeping one', async () => {
+        const p = project();
+        const ref = {projectId: p, workerId: 'racer'};
+        const results = await Promise.allSettled(
+          [1, 2, 3].map(n => stores.samples.record(ref, undefined, [{kind: 'metrics', time: new Date(T0 + n), data: {n}}], new Date(T0 + 86_400_000), new Date(T0))),
+        );
+        const ok = results.filter(r => r.status === 'fulfilled').length;
+        assert.ok(ok >= 1);
+        for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof Conflict, String(r.reason));
+        assert.equal((await stores.samples.ofWorker(ref, 'metrics', 10)).length, ok, 'a refused record wrote no sample');
+      });
+    });
+
+    describe('outbox', () => {
+      it('delivers a queue head first, claims at a version, and backs a failing queue off whole', async () => {
+        const p = project();
+        const queue = `t ${p}`;
+        const past = new Date(Date.UTC(2002, 0, 1));
+        const entries = [2, 1, 3].map(seq => outboxEntry(queue, seq, p, past));
+        await stores.committer.commit(entries.map(entry => ({kind: 'outbox' as const, entry})));
+        await assert.rejects(stores.committer.commit([{kind: 'outbox', entry: entries[0]!}]), Conflict);
+        const head = (await stores.outbox.head(queue))!;
+        assert.equal(head.sequence, 1);
+        const due = (await stores.outbox.due(new Date(Date.UTC(2003, 0, 1)), 500)).filter(e => e.attributes.project === p);
+        assert.equal(due.length, 3);
+        const claimed = (await stores.outbox.claim(head, new Date(Date.UTC(2002, 0, 2))))!;
+        assert.ok(claimed);
+        assert.equal(await stores.outbox.claim(head, new Date(Date.UTC(2002, 0, 3))), undefined, 'a stale claim loses');
+        const retryAt = new Date(Date.UTC(2030, 0, 1));
+        await stores.outbox.fail(claimed, 'topic not found', retryAt);
+        const waiting = (await stores.outbox.due(new Date(Date.UTC(2029, 0, 1)), 500)).filter(e => e.attributes.project === p);
+        assert.deepEqual(waiting, [], 'the head and its followers wait out the backoff');
+        const failed = (await stores.outbox.head(queue))!;
+        assert.equal(failed.attempts, 1);
+        assert.equal(failed.lastError, 'topic not found');
+        await stores.outbox.complete(failed);
+        assert.equal((await stores.outbox.head(queue))?.sequence, 2);
+      });
+    });
+
+    describe('secrets', () => {
+      it('generates a secret once and gives the same one after', async () => {
+        let generated = 0;
+        const generate = () => `secret-${++generated}-${randomBytes(4).toString('hex')}`;
+        const name = `contract${randomBytes(4).toString('hex')}`;
+        const first = await stores.secrets.secret(name, generate);
+        assert.equal(await stores.secrets.secret(name, generate), first);
+        assert.equal(generated, 1);
+      });
+    });
+  });
+}
