@@ -283,7 +283,7 @@ async function main(): Promise<void> {
   let server: LocalServer | undefined;
   let client: BenchClient | undefined;
   let results: BenchResults;
-  let partial = false;
+  let partial: boolean;
   try {
     emulator = await startEmulator('firestore');
     const config = parseConfig({FIRESTORE_EMULATOR_HOST: emulator.host, GAFFER_STATE_PROJECT: 'gaffer-bench', PORT: '0'});

@@ -91,7 +91,7 @@ export function createServices(deps: ServiceDeps): Services {
       if (deps.deliverAtOnce !== false) outbox?.kick(messages);
     },
   });
-  const pageTokens = new PageTokens(async () => policy.pageTokenSecret ?? stores.secrets.secret('pageToken', PageTokenCodec.randomSecret));
+  const pageTokens = new PageTokens(async () => policy.pageTokenSecret ?? stores.secrets.secret('pageToken', () => PageTokenCodec.randomSecret()));
   const retry = {maxPreemptibleAttempts: policy.maxPreemptibleAttempts};
   const checkIns = new CheckInService({
     operations: stores.operations,

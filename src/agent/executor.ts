@@ -104,7 +104,8 @@ export class LocalExecutor implements Executor {
         kill: () => undefined,
       };
     }
-    const child = spawn(argv[0]!, argv.slice(1), {
+    const [program, ...args] = argv as [string, ...string[]];
+    const child = spawn(program, args, {
       env: {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', ...spec.environment},
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so a kill reaches what it started (sh -c ...).

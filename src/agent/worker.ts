@@ -5,12 +5,12 @@
  * health reports at the interval the server answers, and a shutdown notice when told
  * to stop while it holds an operation.
  */
-import type {CheckInResponseJson} from '../wire/genomics';
+import type {CheckInFeatures, CheckInResponseJson, MetadataJson} from '../wire/genomics';
 import {parseDuration} from '../wire/proto3';
 import {ApiError, GafferWorkerApi} from './api';
 import {Executor} from './executor';
 import {hostStatus} from './host';
-import {EventData, PipelineJson, PipelineRunner, RunResult} from './runner';
+import {EventData, PipelineRunner, RunResult} from './runner';
 import {sleep} from './sleep';
 
 export interface WorkerSlotOptions {
@@ -41,7 +41,7 @@ export class WorkerSlot {
     while (!this.stopping.signal.aborted) {
       try {
         const response = await this.options.api.checkIn(this.workerId, {workerStatus: await hostStatus()});
-        if (response.features && response.metadata) await this.work(response);
+        if (response.features && response.metadata) await this.work(response.features, response.metadata);
         else await sleep(untilDeadline(response, 10_000), this.stopping.signal);
       } catch (err) {
         this.options.log(`check-in failed: ${(err as Error).message}`);
@@ -66,8 +66,7 @@ export class WorkerSlot {
     this.runner?.cancel();
   }
 
-  private async work(assigned: CheckInResponseJson): Promise<void> {
-    const features = assigned.features!;
+  private async work(features: CheckInFeatures, metadata: MetadataJson): Promise<void> {
     const epoch = features.leaseEpoch;
     const lease = features.lease;
     const interval = parseDuration(features.checkInInterval) ?? 30_000;
@@ -76,7 +75,7 @@ export class WorkerSlot {
     this.holding = features.operation;
     this.options.log(`took ${features.operation} (lease epoch ${epoch})`);
     const runner = new PipelineRunner(
-      assigned.metadata!.pipeline as unknown as PipelineJson,
+      metadata.pipeline,
       this.options.executor,
       data => {
         pending.push({timestamp: new Date().toISOString(), data});

@@ -20,8 +20,8 @@ const GLOBAL_VALUE_OPTIONS = new Set(['--server', '--project']);
 /** Splits argv into the command word and everything else, wherever the global options are. */
 export function splitCommand(argv: readonly string[]): {command?: string; rest: string[]} {
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') break;
+    const arg = argv[i];
+    if (arg === undefined || arg === '--') break;
     if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
     else if (!arg.startsWith('-') || arg === '-') return {command: arg, rest: [...argv.slice(0, i), ...argv.slice(i + 1)]};
   }
@@ -70,7 +70,8 @@ export function parseDurationArg(option: string, text: string): number {
   let total = 0;
   let end = 0;
   for (let match = part.exec(text); match; match = part.exec(text)) {
-    total += Number(match[1]) * DURATION_UNITS_MS[match[2]!]!;
+    const [, amount, unit = ''] = match;
+    total += Number(amount) * (DURATION_UNITS_MS[unit] ?? 0);
     end = part.lastIndex;
   }
   if (text === '' || end !== text.length) {
@@ -82,7 +83,7 @@ export function parseDurationArg(option: string, text: string): number {
 /** "projects/p/operations/123", or "123" with --project. */
 export function parseOperationName(name: string, project: string | undefined): OperationRef {
   const full = /^projects\/([^/]+)\/operations\/([^/]+)$/.exec(name);
-  if (full) return {project: full[1]!, id: full[2]!};
+  if (full?.[1] && full[2]) return {project: full[1], id: full[2]};
   if (name.includes('/') || name === '') {
     throw new UsageError(`NAME must be projects/PROJECT/operations/ID or an ID, not ${JSON.stringify(name)}`);
   }

@@ -30,6 +30,13 @@ export interface Command {
   run(ctx: Context): Promise<number>;
 }
 
+/** The command's positional argument `index` (main() checked their number). */
+export function positional(ctx: Context, index: number): string {
+  const value = ctx.positionals[index];
+  if (value === undefined) throw new UsageError(`missing argument ${index + 1}`, ctx.usage);
+  return value;
+}
+
 export function requireProject(ctx: Context): string {
   if (!ctx.project) throw new UsageError('this command needs --project (or GAFFER_PROJECT)', ctx.usage);
   return ctx.project;

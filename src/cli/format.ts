@@ -87,7 +87,7 @@ export function table(header: readonly string[], rows: ReadonlyArray<readonly st
   const widths = header.map((_, col) => Math.max(...all.map(row => (row[col] ?? '').length)));
   return all.map(row =>
     row
-      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!)))
+      .map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col] ?? 0)))
       .join('  ')
       .trimEnd(),
   );

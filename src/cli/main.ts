@@ -79,7 +79,7 @@ function parseCommandArgs(command: Command, rest: string[]): {values: OptionValu
       allowPositionals: true,
       strict: true,
     });
-    return {values: parsed.values as OptionValues, positionals: parsed.positionals};
+    return {values: parsed.values, positionals: parsed.positionals};
   } catch (err) {
     throw new UsageError((err as Error).message, command.usage);
   }

@@ -85,7 +85,7 @@ export function pagedListCommand<Item>(spec: PagedListSpec<Item>): Command {
         return 0;
       }
       if (items.length === 0) out(ctx, `No ${spec.noun}.`);
-      else printLines(ctx.io.stdout, table(spec.headers, items.map(spec.row)));
+      else printLines(ctx.io.stdout, table(spec.headers, items.map(item => spec.row(item))));
       // With "=": a token may start with "-", which would read as an option.
       if (nextPageToken) err(ctx, `More ${spec.noun}: --page-token=${nextPageToken} (or --all)`);
       return 0;

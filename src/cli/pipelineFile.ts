@@ -39,7 +39,8 @@ async function readText(file: string): Promise<string> {
 
 async function readStdin(io: Io): Promise<string> {
   const chunks: string[] = [];
-  for await (const chunk of io.stdin ?? process.stdin) chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+  const stdin: AsyncIterable<string | Buffer> = io.stdin ?? process.stdin;
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
   return chunks.join('');
 }
 

@@ -12,7 +12,7 @@ import type {AnyJson, CheckInFeatures, CheckInRequestJson, CheckInResponseJson} 
 import {Change, ChangeCommitter} from './changes';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
 import {describeEvent, eventKey} from './events';
-import {OperationEvent, OperationRecord} from './model';
+import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
 import type {Clock, OperationStore, Versioned, WorkerStore} from './ports';
@@ -114,7 +114,7 @@ export class CheckInService {
       await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: idle(worker)}]);
       throw leaseLost(worker, {operationId, epoch});
     }
-    const {transition, released} = this.applyReport(opRead.value, request, now);
+    const {transition, released} = this.applyReport(opRead.value, lease, request, now);
     const changes: Change[] = [
       {kind: 'operation', read: opRead, transition},
       {kind: 'worker', read: workerRead, next: released ? idle(worker) : worker},
@@ -124,8 +124,7 @@ export class CheckInService {
     return this.holdingResponse(committed);
   }
 
-  private applyReport(op: OperationRecord, request: CheckInRequestJson, now: Date): {transition: Transition; released: boolean} {
-    const lease = op.lease!;
+  private applyReport(op: OperationRecord, lease: Lease, request: CheckInRequestJson, now: Date): {transition: Transition; released: boolean} {
     const {events, keys} = this.newEvents(op, request, now);
     const renewed: OperationRecord = {
       ...op,
@@ -154,7 +153,7 @@ export class CheckInService {
   private newEvents(op: OperationRecord, request: CheckInRequestJson, now: Date): {events: OperationEvent[]; keys: string[]} {
     const reported: Array<{timestamp: string; data: AnyJson; keyed: boolean}> = [
       ...(request.event ? [{timestamp: formatTimestamp(now), data: request.event as AnyJson, keyed: false}] : []),
-      ...(request.events ?? []).map(e => ({timestamp: e.timestamp, data: e.data as AnyJson, keyed: true})),
+      ...(request.events ?? []).map(e => ({timestamp: e.timestamp, data: e.data, keyed: true})),
     ];
     const known = new Set(op.recentEventKeys);
     const events: OperationEvent[] = [];
@@ -193,7 +192,8 @@ export class CheckInService {
         {kind: 'operation', read: candidate, transition},
         {kind: 'worker', read: workerRead, next: holding},
       ]);
-      return this.holdingResponse(committed!);
+      if (!committed) throw new Error('a committed assignment returns its operation');
+      return this.holdingResponse(committed);
     }
     // An idle worker polls often; record its check-in (and status) only now and then.
     const previous = workerRead.value?.lastCheckInTime;
@@ -203,7 +203,8 @@ export class CheckInService {
   }
 
   private holdingResponse(op: OperationRecord): CheckInResponseJson {
-    const lease = op.lease!;
+    const lease = op.lease;
+    if (!lease) throw new Error(`operation ${op.id} is held without a lease`);
     const features: CheckInFeatures = {
       operation: operationName(op.projectId, op.id),
       lease: `${op.id}:${lease.epoch}`,

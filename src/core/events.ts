@@ -13,19 +13,27 @@ export function eventTypeName(data: AnyJson): string {
   return type.startsWith(GENOMICS_TYPE_PREFIX) ? type.slice(GENOMICS_TYPE_PREFIX.length) : type.slice(type.lastIndexOf('.') + 1);
 }
 
+/** A field of an event's details as text (details are JSON: strings, numbers, objects). */
+function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
 /** Descriptions in the words Google's service used for each event type. */
 export function describeEvent(data: AnyJson): string {
   const type = eventTypeName(data) as EventType;
-  const action = `action ${String(data.actionId)}`;
+  const action = `action ${text(data.actionId)}`;
   switch (type) {
     case 'WorkerAssignedEvent':
-      return `Worker "${String(data.instance ?? '')}" assigned`;
+      return `Worker "${text(data.instance)}" assigned`;
     case 'WorkerReleasedEvent':
-      return `Worker "${String(data.instance ?? '')}" released`;
+      return `Worker "${text(data.instance)}" released`;
     case 'PullStartedEvent':
-      return `Started pulling "${String(data.imageUri)}"`;
+      return `Started pulling "${text(data.imageUri)}"`;
     case 'PullStoppedEvent':
-      return `Stopped pulling "${String(data.imageUri)}"`;
+      return `Stopped pulling "${text(data.imageUri)}"`;
     case 'ContainerStartedEvent':
       return `Started running ${action}`;
     case 'ContainerStoppedEvent': {
@@ -40,9 +48,9 @@ export function describeEvent(data: AnyJson): string {
     case 'RunStoppedEvent':
       return 'The run was stopped';
     case 'FailedEvent':
-      return `Execution failed: ${String(data.cause ?? data.code ?? '')}`;
+      return `Execution failed: ${text(data.cause ?? data.code)}`;
     case 'DelayedEvent':
-      return `Delayed: ${String(data.cause ?? '')}`;
+      return `Delayed: ${text(data.cause)}`;
     default:
       return type;
   }

@@ -116,7 +116,7 @@ export function parseTrustedIssuers(text: string): TrustedIssuer[] {
     try {
       json = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`names file ${JSON.stringify(path)}, which cannot be read: ${(err as Error).message}`);
+      throw new Error(`names file ${JSON.stringify(path)}, which cannot be read: ${(err as Error).message}`, {cause: err});
     }
     where = ` (in file ${JSON.stringify(path)})`;
   }
@@ -128,6 +128,7 @@ export function parseTrustedIssuers(text: string): TrustedIssuer[] {
       `must be a JSON array of trusted issuers, or "@" and the path of a file holding one${where}: ${
         (err as Error).message
       }`,
+      {cause: err},
     );
   }
   if (!Array.isArray(value)) {
@@ -138,7 +139,7 @@ export function parseTrustedIssuers(text: string): TrustedIssuer[] {
     try {
       return validateIssuer(entry);
     } catch (err) {
-      throw new Error(`entry [${index}]${where}: ${(err as Error).message}`);
+      throw new Error(`entry [${index}]${where}: ${(err as Error).message}`, {cause: err});
     }
   });
   checkDuplicates(issuers, where);
@@ -290,7 +291,7 @@ export function createWorkerIdentityVerifier(
     try {
       return validateIssuer(entry);
     } catch (err) {
-      throw new Error(`trusted issuer [${index}]: ${(err as Error).message}`);
+      throw new Error(`trusted issuer [${index}]: ${(err as Error).message}`, {cause: err});
     }
   });
   checkDuplicates(normalized);
@@ -299,7 +300,7 @@ export function createWorkerIdentityVerifier(
   for (const config of normalized) {
     const prepared: PreparedIssuer = {
       config,
-      getKey: wrapKeySet(config.jwksFile !== undefined ? loadJwksFile(config.jwksFile) : remoteKeySet(config.jwksUri!)),
+      getKey: wrapKeySet(keySetOf(config)),
       workerPath: config.kind === 'gce' ? GCE_WORKER_PATH : config.workerClaim ?? 'sub',
       projectPath: config.kind === 'gce' ? GCE_PROJECT_PATH : config.projectClaim,
     };
@@ -322,12 +323,19 @@ function remoteKeySet(uri: string): JWTVerifyGetKey {
   return set;
 }
 
+/** The issuer's keys: its JWKS file, or its JWKS URL (validateIssuer required one of them). */
+function keySetOf(config: TrustedIssuer): JWTVerifyGetKey {
+  if (config.jwksFile !== undefined) return loadJwksFile(config.jwksFile);
+  if (config.jwksUri !== undefined) return remoteKeySet(config.jwksUri);
+  throw new Error(`issuer ${config.issuer} has neither jwksFile nor jwksUri`);
+}
+
 function loadJwksFile(path: string): JWTVerifyGetKey {
   let jwks: unknown;
   try {
     jwks = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`jwksFile ${JSON.stringify(path)} cannot be read as JSON: ${(err as Error).message}`);
+    throw new Error(`jwksFile ${JSON.stringify(path)} cannot be read as JSON: ${(err as Error).message}`, {cause: err});
   }
   const keys = (jwks as {keys?: unknown} | null)?.keys;
   if (!Array.isArray(keys) || keys.length === 0) {
@@ -418,7 +426,8 @@ async function verifyToken(
     throw unauthenticated('MISSING_CLAIM', 'The worker token has no "iss" (issuer) claim.', {claim: 'iss'});
   }
   const candidates = byIssuer.get(iss);
-  if (!candidates) {
+  const fallback = candidates?.[0];
+  if (!candidates || !fallback) {
     throw unauthenticated(
       'UNKNOWN_ISSUER',
       `The worker token's issuer is ${describeShort(iss)}; this Gaffer trusts ${[...byIssuer.keys()]
@@ -431,7 +440,7 @@ async function verifyToken(
   // Several configs may share an issuer with different audiences: pick by the unverified aud;
   // when none matches, still verify the signature first so a forgery is reported as one.
   const tokenAudiences = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-  const chosen = candidates.find(c => tokenAudiences.includes(c.config.audience)) ?? candidates[0];
+  const chosen = candidates.find(c => tokenAudiences.includes(c.config.audience)) ?? fallback;
   const accepted = candidates.map(c => c.config.audience);
   const currentDate = now();
   const verifyOptions: JWTVerifyOptions = {
@@ -475,7 +484,9 @@ async function verifyToken(
   const workerId = readIdClaim(payload, chosen.workerPath, 'worker id', WORKER_ID, config);
   const projectId = chosen.projectPath
     ? readIdClaim(payload, chosen.projectPath, 'Google Cloud project ID', PROJECT_ID, config)
-    : config.projectId!;
+    : config.projectId;
+  // validateIssuer made every oidc issuer have a projectClaim or a projectId.
+  if (projectId === undefined) throw new Error(`issuer ${config.issuer} has neither projectClaim nor projectId`);
   return {projectId, workerId, issuer: iss, subject: payload.sub, expiresAt: new Date(exp * 1000)};
 }
 
@@ -682,7 +693,7 @@ function truncate(text: string, max = 200): string {
 /** A claim value for a message: JSON, shortened (claims are not secret; the token is). */
 function describeShort(value: unknown): string {
   if (value === undefined) return 'missing';
-  return truncate(JSON.stringify(value) ?? String(value), 120);
+  return truncate(JSON.stringify(value) ?? typeof value, 120);
 }
 
 function describeJsonType(value: unknown): string {

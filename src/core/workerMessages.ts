@@ -68,24 +68,24 @@ export class WorkerMessagesService {
       throw invalidArgument('location', `the location of the path (${location})`, request.location);
     }
     const messages = request.workerMessages ?? [];
-    const workers = messages.map((message, i) => workerOf(speaker, projectId, message, i));
+    // Every message is checked (its worker, its content) before anything is recorded.
+    const checked = messages.map((message, i) => ({ref: workerOf(speaker, projectId, message, i), message}));
     const now = this.deps.clock.now();
     const expireTime = new Date(now.getTime() + this.deps.historyTtlMs);
 
     // Record first (one commit per worker), then act: a release is never lost with its report.
     const byWorker = new Map<string, {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause; releaseJob?: string}>();
-    const interpreted = messages.map((message, i) => this.interpret(message, now, i));
-    interpreted.forEach(({samples, health, release}, i) => {
-      const ref = workers[i]!;
+    const interpreted = checked.map(({ref, message}, i) => ({ref, message, ...this.interpret(message, now, i)}));
+    for (const {ref, message, samples, health, release} of interpreted) {
       let entry = byWorker.get(ref.workerId);
       if (!entry) byWorker.set(ref.workerId, (entry = {ref, samples: []}));
       entry.samples.push(...samples);
       if (health && (!entry.health || health.time >= entry.health.time)) entry.health = health;
       if (release && !entry.release) {
         entry.release = release;
-        entry.releaseJob = messages[i]?.labels?.[JOB_ID_LABEL];
+        entry.releaseJob = message.labels?.[JOB_ID_LABEL];
       }
-    });
+    }
     for (const {ref, health, samples} of byWorker.values()) {
       await retryOnConflict(
         this.deps.clock,

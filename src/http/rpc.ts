@@ -195,11 +195,10 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
   const routes = rpcs.map(compile);
   return async (req, res) => {
     let format: ErrorFormat = 2;
-    let pretty = true;
     try {
       const query = singleValuedQuery(req);
       format = errorFormat(query);
-      pretty = query.prettyPrint !== 'false';
+      const pretty = query.prettyPrint !== 'false';
       const path = decodePath(req.path);
       const matching = routes.filter(r => r.pattern.test(path));
       const route = matching.find(r => r.rpc.method === req.method);

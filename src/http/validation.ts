@@ -72,9 +72,10 @@ export class RequestValidator {
     // The generated type of a schema describes exactly what the schema accepts.
     if (validate(body)) return body as SchemaBodies[N];
     const violations = dedupe((validate.errors ?? []).map(toViolation));
+    const [only] = violations;
     const message =
-      violations.length === 1
-        ? `Invalid request: ${violations[0]!.description}`
+      only && violations.length === 1
+        ? `Invalid request: ${only.description}`
         : `Invalid request: ${violations.length} problems: ${violations.map(v => v.description).join('; ')}`;
     return failWith(message, violations);
   }

@@ -12,6 +12,7 @@ import Ajv, {ErrorObject, ValidateFunction} from 'ajv';
 import addFormats from 'ajv-formats';
 
 /** Schemas and examples: arbitrary JSON, walked freely. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test data is walked freely; the schema under test is what checks it
 export type Json = any;
 
 /** The repository root: helpers compile to build/test/helpers/, three levels below it. */

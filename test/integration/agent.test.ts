@@ -58,7 +58,7 @@ describe('gaffer-worker end to end', function () {
 
     const failed = await waitDone(failing);
     assert.equal(failed.error?.code, 9);
-    assert.match(failed.error!.message, /action 1: unexpected exit status 3/);
+    assert.match(failed.error.message, /action 1: unexpected exit status 3/);
     const failedEvents = failed.metadata.events.map(e => e.details).reverse();
     const stopped = failedEvents.filter(d => String(d['@type']).endsWith('ContainerStoppedEvent'));
     assert.deepEqual(stopped.map(d => [d.actionId, d.exitStatus ?? 0]), [[1, 3], [2, 0]], 'ALWAYS_RUN ran, the third action did not');

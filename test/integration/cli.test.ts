@@ -283,8 +283,8 @@ describe('gaffer CLI', function () {
       assert.equal(result.stdout, 'SUCCESS\n');
       // Plain progress lines (stderr is not a TTY): the queued state, then the outcome.
       const progress = result.stderr.trim().split('\n');
-      assert.match(progress[0]!, /^QUEUED  \d+s$/);
-      assert.match(progress.at(-1)!, /^SUCCESS  \d+s  Worker "w1" released/);
+      assert.match(progress[0]!, /^QUEUED {2}\d+s$/);
+      assert.match(progress.at(-1)!, /^SUCCESS {2}\d+s {2}Worker "w1" released/);
     });
 
     it('exits 1 with the error on failure', async () => {
@@ -314,6 +314,7 @@ describe('gaffer CLI', function () {
       assert.ok(Date.now() - started >= 1400);
       assert.equal(result.stdout, 'QUEUED\n');
       assert.ok(result.stderr.startsWith('\r\x1b[KQUEUED  0s'), JSON.stringify(result.stderr));
+      // eslint-disable-next-line no-control-regex -- the progress line redraws with ESC[K
       assert.match(result.stderr, /\r\x1b\[Kgaffer: timed out after 1.5s waiting for .* \(still QUEUED\)\n$/);
     });
   });

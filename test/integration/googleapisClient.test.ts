@@ -47,7 +47,7 @@ function fullRequest(project: string): RunPipelineRequest {
 
 function metadataOf(op: Operation): Metadata & {'@type'?: string} {
   assert.ok(op.metadata, `no metadata in ${JSON.stringify(op)}`);
-  return op.metadata as Metadata & {'@type'?: string};
+  return op.metadata;
 }
 
 /** Checks the parts of a failed call that callers of Google's client rely on; returns the Status. */
@@ -218,7 +218,7 @@ describe('googleapis generated client (genomics v2alpha1) against Gaffer', funct
     clientBefore(async () => {
       project = randomProject('gapi');
       for (let i = 0; i < 12; i++) {
-        const op = await run(helloRequest(project, {color: colorOf(i), n: String(i)}) as RunPipelineRequest);
+        const op = await run(helloRequest(project, {color: colorOf(i), n: String(i)}));
         created.push(op.name!);
       }
       const res = await genomics.projects.operations.cancel({name: created[cancelledIndex]!});
@@ -259,7 +259,7 @@ describe('googleapis generated client (genomics v2alpha1) against Gaffer', funct
 
   describe('projects.operations.cancel', () => {
     clientIt('resolves with Empty, after which get shows done with CANCELLED (code 1)', async () => {
-      const op = await run(helloRequest(randomProject('gapi')) as RunPipelineRequest);
+      const op = await run(helloRequest(randomProject('gapi')));
       const res = await genomics.projects.operations.cancel({name: op.name!});
       assert.equal(res.status, 200);
       const empty: genomics_v2alpha1.Schema$Empty = res.data;
@@ -275,14 +275,14 @@ describe('googleapis generated client (genomics v2alpha1) against Gaffer', funct
     });
 
     clientIt('accepts the empty CancelOperationRequest body the generated samples send', async () => {
-      const op = await run(helloRequest(randomProject('gapi')) as RunPipelineRequest);
+      const op = await run(helloRequest(randomProject('gapi')));
       const res = await genomics.projects.operations.cancel({name: op.name!, requestBody: {}});
       assert.deepEqual(res.data, {});
       assert.equal((await get(op.name!)).done, true);
     });
 
     clientIt('fails a second cancel with FAILED_PRECONDITION', async () => {
-      const op = await run(helloRequest(randomProject('gapi')) as RunPipelineRequest);
+      const op = await run(helloRequest(randomProject('gapi')));
       await genomics.projects.operations.cancel({name: op.name!});
       const err = await failure(genomics.projects.operations.cancel({name: op.name!}));
       const error = assertStatus(err, 400, 'FAILED_PRECONDITION');
@@ -347,7 +347,7 @@ describe('googleapis generated client (genomics v2alpha1) against Gaffer', funct
     // Enough calls of every kind for this block to stand alone (e.g. under --grep).
     clientBefore(async () => {
       const project = randomProject('gapi');
-      const op = await run(helloRequest(project) as RunPipelineRequest);
+      const op = await run(helloRequest(project));
       await get(op.name!);
       await listPages(project, {filter: 'done = false', pageSize: 1});
       await genomics.projects.operations.cancel({name: op.name!});

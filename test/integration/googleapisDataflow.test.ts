@@ -138,7 +138,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
     });
     assert.equal(res.status, 200);
     assert.deepEqual(res.data, {workerMessageResponses: batch.map(b => b.response)});
-    assert.equal(res.data.workerMessageResponses!.length, 9);
+    assert.equal(res.data.workerMessageResponses.length, 9);
 
     const got = await getWorker(project, worker);
     assert.equal(got.status, 200, JSON.stringify(got.json));

@@ -12,7 +12,6 @@ import {
   GCE_ISSUER,
   GCE_JWKS_URI,
   parseTrustedIssuers,
-  type TrustedIssuer,
   type WorkerIdentityVerifier,
 } from '../../src/core/identity';
 
@@ -466,7 +465,7 @@ describe('worker identity', () => {
 
     it('validates configs built in code too', () => {
       assert.throws(
-        () => createWorkerIdentityVerifier([{kind: 'oidc', issuer: K8S_ISSUER, audience: K8S_AUD, jwksFile: k8sJwks} as TrustedIssuer]),
+        () => createWorkerIdentityVerifier([{kind: 'oidc', issuer: K8S_ISSUER, audience: K8S_AUD, jwksFile: k8sJwks}]),
         /trusted issuer \[0\]: needs the workers' project/,
       );
       assert.throws(() => createWorkerIdentityVerifier([], {clockToleranceSeconds: -1}), /clockToleranceSeconds/);
@@ -510,6 +509,7 @@ describe('parseTrustedIssuers', () => {
     ]);
     const withClaim = {...k8s, projectId: undefined, projectClaim: 'tenant.project', jwksFile: undefined, jwksUri: 'https://issuer.example/jwks'};
     const [parsed] = parse([withClaim]);
+    assert.ok(parsed);
     assert.equal(parsed.projectClaim, 'tenant.project');
     assert.equal(parsed.jwksUri, 'https://issuer.example/jwks');
     assert.equal('projectId' in parsed, false);

@@ -1,6 +1,6 @@
 /** `gaffer cancel NAME`: operations.cancel. */
 import {parseOperationName} from '../args';
-import {Command, out} from '../command';
+import {Command, out, positional} from '../command';
 import {toJson} from '../format';
 
 export const cancelCommand: Command = {
@@ -11,7 +11,7 @@ export const cancelCommand: Command = {
   options: {},
   positionals: ['NAME'],
   async run(ctx) {
-    const ref = parseOperationName(ctx.positionals[0]!, ctx.project);
+    const ref = parseOperationName(positional(ctx, 0), ctx.project);
     const response = await ctx.client.cancelOperation(ref);
     if (ctx.json) {
       out(ctx, toJson(response));

@@ -1,6 +1,6 @@
 /** `gaffer describe NAME`: one operation's summary, its actions and its events, oldest first. */
 import {parseOperationName} from '../args';
-import {Command, out, printLines} from '../command';
+import {Command, out, positional, printLines} from '../command';
 import {describeRpcError, formatLabels, formatTime, operationStatus, shellJoin, toJson} from '../format';
 import type {OperationJson} from '../../wire/genomics';
 
@@ -12,7 +12,7 @@ export const describeCommand: Command = {
   options: {},
   positionals: ['NAME'],
   async run(ctx) {
-    const op = await ctx.client.getOperation(parseOperationName(ctx.positionals[0]!, ctx.project));
+    const op = await ctx.client.getOperation(parseOperationName(positional(ctx, 0), ctx.project));
     if (ctx.json) out(ctx, toJson(op));
     else printLines(ctx.io.stdout, describeOperation(op));
     return 0;

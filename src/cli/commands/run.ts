@@ -1,6 +1,6 @@
 /** `gaffer run FILE`: pipelines.run with a pipeline from a JSON or YAML file. */
 import {booleanOption, parseLabels, parseOperationName, stringsOption} from '../args';
-import {Command, out} from '../command';
+import {Command, out, positional} from '../command';
 import {toJson} from '../format';
 import {UsageError} from '../io';
 import {applyOverrides, loadRunRequest} from '../pipelineFile';
@@ -24,7 +24,7 @@ export const runCommand: Command = {
     const timeoutMs = timeoutOption(ctx);
     if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout needs --wait', ctx.usage);
     const labels = parseLabels(stringsOption(ctx.values, 'label'));
-    const request = applyOverrides(await loadRunRequest(ctx.positionals[0]!, ctx.io), ctx.projectFlag, labels);
+    const request = applyOverrides(await loadRunRequest(positional(ctx, 0), ctx.io), ctx.projectFlag, labels);
     const op = await ctx.client.runPipeline(request);
     if (!wait) {
       out(ctx, ctx.json ? toJson(op) : op.name);

@@ -1,7 +1,7 @@
 /** `gaffer wait NAME`: long-polls operations.wait until the operation is done. */
 import {parseDurationArg, parseOperationName, stringOption} from '../args';
 import type {OperationRef} from '../client';
-import {Command, Context, err, out} from '../command';
+import {Command, Context, err, out, positional} from '../command';
 import {describeRpcError, formatDuration, formatElapsed, operationStatus, toJson} from '../format';
 import type {OperationJson} from '../../wire/genomics';
 import type {Output} from '../io';
@@ -22,7 +22,7 @@ export const waitCommand: Command = {
   options: {timeout: {type: 'string'}},
   positionals: ['NAME'],
   async run(ctx) {
-    const ref = parseOperationName(ctx.positionals[0]!, ctx.project);
+    const ref = parseOperationName(positional(ctx, 0), ctx.project);
     return waitAndReport(ctx, ref, timeoutOption(ctx));
   },
 };

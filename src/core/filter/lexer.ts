@@ -85,7 +85,7 @@ class Lexer {
   run(): Token[] {
     let spaceBefore = true;
     while (this.position < this.text.length) {
-      const char = this.text[this.position]!;
+      const char = this.text.charAt(this.position);
       if (WHITESPACE.test(char)) {
         this.position++;
         spaceBefore = true;
@@ -165,17 +165,17 @@ class Lexer {
 
   private wordEnd(start: number): number {
     let end = start + 1;
-    while (end < this.text.length && WORD_PART.test(this.text[end]!)) end++;
+    while (end < this.text.length && WORD_PART.test(this.text.charAt(end))) end++;
     return end;
   }
 
   /** Reads the string whose opening quote is at `start`; returns its value and end offset. */
   private quoted(start: number): [string, number] {
-    const quote = this.text[start]!;
+    const quote = this.text.charAt(start);
     let value = '';
     let i = start + 1;
     while (i < this.text.length) {
-      const char = this.text[i]!;
+      const char = this.text.charAt(i);
       if (char === quote) return [value, i + 1];
       if (char === '\\') {
         const [decoded, length] = this.escape(i);

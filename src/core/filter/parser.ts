@@ -62,7 +62,14 @@ class Parser {
   private index = 0;
   private depth = 0;
 
-  constructor(private readonly tokens: Token[]) {}
+  /** The 'end' token the lexer always puts last: what reading past the end gives. */
+  private readonly end: Token;
+
+  constructor(private readonly tokens: Token[]) {
+    const last = tokens[tokens.length - 1];
+    if (last?.kind !== 'end') throw new Error('the token list must end with the end token');
+    this.end = last;
+  }
 
   parse(): FilterExpr | undefined {
     if (this.peek().kind === 'end') return undefined;
@@ -74,18 +81,18 @@ class Parser {
   }
 
   private expression(): FilterExpr {
-    const operands = [this.sequence()];
+    const operands: [FilterExpr, ...FilterExpr[]] = [this.sequence()];
     while (this.isKeyword(this.peek(), 'AND')) {
       this.advance();
       operands.push(this.sequence());
     }
-    return operands.length === 1 ? operands[0]! : {kind: 'and', operands};
+    return operands.length === 1 ? operands[0] : {kind: 'and', operands};
   }
 
   private sequence(): FilterExpr {
-    const operands = [this.factor()];
+    const operands: [FilterExpr, ...FilterExpr[]] = [this.factor()];
     while (this.startsImplicitAnd()) operands.push(this.factor());
-    return operands.length === 1 ? operands[0]! : {kind: 'and', operands};
+    return operands.length === 1 ? operands[0] : {kind: 'and', operands};
   }
 
   /** A further factor follows when the next token can start a term and isn't glued on. */
@@ -93,7 +100,7 @@ class Parser {
     const next = this.peek();
     if (next.kind === 'end' || next.kind === 'rparen') return false;
     if (this.isKeyword(next, 'AND') || this.isKeyword(next, 'OR')) return false;
-    const previous = this.tokens[this.index - 1]!;
+    const previous = this.tokens[this.index - 1] ?? next;
     if (!next.spaceBefore && previous.kind !== 'rparen' && next.kind !== 'lparen') {
       throw filterError(
         `missing whitespace between ${describe(previous)} and ${describe(next)}; separate conditions ` +
@@ -105,12 +112,12 @@ class Parser {
   }
 
   private factor(): FilterExpr {
-    const operands = [this.term()];
+    const operands: [FilterExpr, ...FilterExpr[]] = [this.term()];
     while (this.isKeyword(this.peek(), 'OR')) {
       this.advance();
       operands.push(this.term());
     }
-    return operands.length === 1 ? operands[0]! : {kind: 'or', operands};
+    return operands.length === 1 ? operands[0] : {kind: 'or', operands};
   }
 
   private term(): FilterExpr {
@@ -244,11 +251,11 @@ class Parser {
   }
 
   private peek(): Token {
-    return this.tokens[this.index]!;
+    return this.tokens[this.index] ?? this.end;
   }
 
   private advance(): Token {
-    const token = this.tokens[this.index]!;
+    const token = this.peek();
     if (token.kind !== 'end') this.index++;
     return token;
   }

@@ -228,7 +228,7 @@ function labels(r: Restriction): Predicate {
     );
   }
   expectComparator(r, ['=', '!=', ':'], 'labels.KEY');
-  const key = labelKey(segments[1]!, r.position);
+  const key = labelKey(segments[1] ?? '', r.position);
   const positive =
     r.value.kind === 'wildcard'
       ? atom({kind: 'labelKey', key}, r)
@@ -619,7 +619,7 @@ function tighter(a: MsBound | undefined, b: MsBound | undefined, direction: 1 | 
 function union(a: ArrayLiteral[], b: ArrayLiteral[]): ArrayLiteral[] {
   if (b.length === 0) return a;
   const byKey = new Map([...a, ...b].map(l => [literalKey(l), l]));
-  return [...byKey.keys()].sort().map(k => byKey.get(k)!);
+  return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, literal]) => literal);
 }
 
 /** Drops what the other literals imply; undefined when they contradict. */
@@ -636,13 +636,19 @@ function simplifyArrays(
     if (valueOf.has(label.key) && valueOf.get(label.key) !== label.value) return undefined;
     valueOf.set(label.key, label.value);
   }
-  if (negatives.some(n => n.field === 'labelKeys' && valueOf.has(n.label!.key))) return undefined;
-  const absentKeys = new Set(negatives.filter(n => n.field === 'labelKeys').map(n => n.label!.key));
+  // The key a labels.KEY:* presence test names (undefined for other literals).
+  const presenceOf = (l: ArrayLiteral) => (l.field === 'labelKeys' ? l.label?.key : undefined);
+  const valued = (l: ArrayLiteral) => {
+    const key = presenceOf(l);
+    return key !== undefined && valueOf.has(key);
+  };
+  if (negatives.some(valued)) return undefined;
+  const absentKeys = new Set(negatives.map(presenceOf).filter((k): k is string => k !== undefined));
   return {
-    positives: positives.filter(p => !(p.field === 'labelKeys' && valueOf.has(p.label!.key))),
+    positives: positives.filter(p => !valued(p)),
     negatives: negatives.filter(n => {
-      if (n.field !== 'labelPairs') return true;
-      const {key, value} = n.label!;
+      if (n.field !== 'labelPairs' || !n.label) return true;
+      const {key, value} = n.label;
       const implied = (valueOf.has(key) && valueOf.get(key) !== value) || absentKeys.has(key);
       return !implied;
     }),

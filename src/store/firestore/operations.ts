@@ -177,8 +177,14 @@ export class FirestoreOperationStore implements OperationStore {
 function toFirestoreFilter(disjuncts: readonly IndexedConjunct[]): Filter | undefined {
   const parts = disjuncts.map(conjunctFilters);
   if (parts.some(filters => filters.length === 0)) return undefined;
-  const ands = parts.map(filters => (filters.length === 1 ? filters[0]! : Filter.and(...filters)));
-  return ands.length === 1 ? ands[0] : Filter.or(...ands);
+  const ands = parts.map(filters => oneOf(filters, (...all) => Filter.and(...all)));
+  return oneOf(ands, (...all) => Filter.or(...all));
+}
+
+/** A single filter as itself; several joined by `join`. */
+function oneOf(filters: Filter[], join: (...filters: Filter[]) => Filter): Filter {
+  const [only, ...more] = filters;
+  return only && more.length === 0 ? only : join(...filters);
 }
 
 function conjunctFilters(conjunct: IndexedConjunct): Filter[] {

@@ -80,11 +80,11 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
 /** Reads workers as records and creates new ones: projects/{project}/workers/{worker}. */
 export const workerConverter: FirestoreDataConverter<WorkerRecord, WorkerDoc> = {
   toFirestore: worker => newWorkerDoc(worker as WorkerRecord),
-  fromFirestore: (snap: QueryDocumentSnapshot) => fromWorkerDoc(projectOf(snap.ref.path), snap.id, snap.data() as WorkerDoc),
+  fromFirestore: (snap: QueryDocumentSnapshot) => fromWorkerDoc(projectOf(snap.ref.path), snap.id, snap.data()),
 };
 
 /** The worker document as stored (health fields included), for the adapters that own those fields. */
 export const workerDocConverter: FirestoreDataConverter<WorkerDoc, WorkerDoc> = {
   toFirestore: doc => doc as WorkerDoc,
-  fromFirestore: (snap: QueryDocumentSnapshot) => snap.data() as WorkerDoc,
+  fromFirestore: (snap: QueryDocumentSnapshot) => snap.data(),
 };
