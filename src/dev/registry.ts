@@ -1,6 +1,7 @@
 /**
- * A private image registry on loopback, for tests of pulls and of `credentials` for
- * private images: Debian's docker-registry (distribution 2.8) with htpasswd auth (bcrypt,
+ * An image registry on loopback, for tests of real pulls (the worker runs `docker pull`
+ * for every image, and nothing else is reachable here) and of `credentials` for private
+ * images: Debian's docker-registry (distribution 2.8) with htpasswd auth (bcrypt,
  * written by apache2-utils' htpasswd: the registry accepts nothing else). Docker treats
  * 127.0.0.0/8 as an insecure registry by default, so plain HTTP and `docker login` work
  * against it with no daemon configuration.
@@ -15,14 +16,14 @@ import {findExecutable} from './docker';
 export interface RunningRegistry {
   /** host:port, the prefix of image names in it: `${address}/private/busybox:1`. */
   readonly address: string;
-  readonly username: string;
-  readonly password: string;
+  /** What `docker login` needs; undefined for an open registry. */
+  readonly credentials?: {username: string; password: string};
   stop(): Promise<void>;
 }
 
-export function registryPrerequisites(): string | undefined {
+export function registryPrerequisites(auth = true): string | undefined {
   if (!findExecutable('docker-registry')) return 'no docker-registry binary (apt-get install docker-registry)';
-  if (!findExecutable('htpasswd')) return 'no htpasswd (apt-get install apache2-utils)';
+  if (auth && !findExecutable('htpasswd')) return 'no htpasswd (apt-get install apache2-utils)';
   return undefined;
 }
 
@@ -39,9 +40,10 @@ function killAndRemove(child: ChildProcess, dir: string): void {
 }
 
 export async function startRegistry(
-  options: {username?: string; password?: string; quiet?: boolean; readyTimeoutMs?: number} = {},
+  options: {auth?: boolean; username?: string; password?: string; quiet?: boolean; readyTimeoutMs?: number} = {},
 ): Promise<RunningRegistry> {
-  const missing = registryPrerequisites();
+  const auth = options.auth ?? true;
+  const missing = registryPrerequisites(auth);
   if (missing) throw new Error(`cannot start a registry: ${missing}`);
   const username = options.username ?? 'gaffer';
   const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}`;
@@ -49,7 +51,7 @@ export async function startRegistry(
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   // -B: bcrypt, the only scheme distribution's htpasswd backend accepts.
-  writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', username, password], {encoding: 'utf8'}));
+  if (auth) writeFileSync(join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', username, password], {encoding: 'utf8'}));
   writeFileSync(
     join(dir, 'config.yml'),
     [
@@ -57,7 +59,7 @@ export async function startRegistry(
       'log: {level: warn}',
       `storage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}`,
       `http: {addr: "${address}", secret: "gaffer-test-${port}"}`,
-      `auth: {htpasswd: {realm: gaffer-test, path: ${join(dir, 'htpasswd')}}}`,
+      auth ? `auth: {htpasswd: {realm: gaffer-test, path: ${join(dir, 'htpasswd')}}}` : '',
       '',
     ].join('\n'),
   );
@@ -81,7 +83,7 @@ export async function startRegistry(
       if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode})`);
       try {
         // 401 is the answer of a registry that is up and wants credentials.
-        if ((await fetch(`http://${address}/v2/`)).status === 401) break;
+        if ((await fetch(`http://${address}/v2/`)).status === (auth ? 401 : 200)) break;
       } catch {
         // not listening yet
       }
@@ -94,11 +96,10 @@ export async function startRegistry(
     killAndRemove(child, dir);
     throw new Error(`${(err as Error).message}\n${tail}`);
   }
-  if (!options.quiet) console.error(`[gaffer] private registry on ${address} (user ${username})`);
+  if (!options.quiet) console.error(`[gaffer] registry on ${address} (${auth ? `user ${username}` : 'open'})`);
   return {
     address,
-    username,
-    password,
+    credentials: auth ? {username, password} : undefined,
     async stop() {
       if (!running.has(child)) return;
       running.delete(child);

@@ -23,7 +23,9 @@ export const BUSYBOX_IMAGE = 'gaffer/busybox:1.35';
 let docker: Promise<DockerEngine> | undefined;
 let busybox: Promise<string> | undefined;
 let python: Promise<PythonClients> | undefined;
-let registryRun: Promise<RunningRegistry> | undefined;
+let privateRun: Promise<RunningRegistry> | undefined;
+let openRun: Promise<RunningRegistry> | undefined;
+let pullable: Promise<string> | undefined;
 
 function unavailable(ctx: Mocha.Context, what: string, reason: string): never {
   const message = `${what} unavailable here: ${reason}`;
@@ -69,21 +71,49 @@ export async function pythonClients(ctx: Mocha.Context): Promise<PythonClients> 
   return python;
 }
 
-/** A private registry on loopback requiring `docker login` (htpasswd). */
+/** A registry on loopback requiring `docker login` (htpasswd): registry.credentials. */
 export async function privateRegistry(ctx: Mocha.Context): Promise<RunningRegistry> {
-  const missing = registryPrerequisites();
+  const missing = registryPrerequisites(true);
   if (missing) unavailable(ctx, 'Registry', missing);
-  registryRun ??= startRegistry();
-  return registryRun;
+  privateRun ??= startRegistry({auth: true});
+  return privateRun;
+}
+
+/** An open registry on loopback: what `docker pull` of a test image needs. */
+export async function openRegistry(ctx: Mocha.Context): Promise<RunningRegistry> {
+  const missing = registryPrerequisites(false);
+  if (missing) unavailable(ctx, 'Registry', missing);
+  openRun ??= startRegistry({auth: false});
+  return openRun;
+}
+
+/**
+ * The busybox image pushed to the open registry: a name that `docker pull` really pulls
+ * (the worker pulls every image; BUSYBOX_IMAGE alone exists only in the engine).
+ */
+export async function pullableBusyboxImage(ctx: Mocha.Context): Promise<string> {
+  const engine = await dockerEngine(ctx);
+  const local = await busyboxImage(ctx);
+  const registry = await openRegistry(ctx);
+  pullable ??= (async () => {
+    const remote = `${registry.address}/${local}`;
+    for (const args of [['tag', local, remote], ['push', remote]]) {
+      const result = await engine.docker(args);
+      if (result.code !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
+    }
+    return remote;
+  })();
+  return pullable;
 }
 
 async function stopAll(): Promise<void> {
   const stops: Array<Promise<void>> = [];
-  for (const started of [docker, registryRun]) {
+  for (const started of [docker, privateRun, openRun]) {
     // One that failed to start has nothing to stop.
     if (started) stops.push(started.then(s => s.stop(), () => undefined));
   }
-  docker = busybox = registryRun = undefined;
+  docker = privateRun = openRun = undefined;
+  busybox = pullable = undefined;
   await Promise.all(stops);
 }
 

@@ -17,7 +17,7 @@ import {CommandResult, DockerEngine, runCommand} from '../../src/dev/docker';
 import {freePort} from '../../src/dev/emulators';
 import {DSUB_VERSIONS, PythonClients} from '../../src/dev/python';
 import {RunningRegistry} from '../../src/dev/registry';
-import {busyboxImage, dockerEngine, privateRegistry, pythonClients} from '../helpers/engines';
+import {busyboxImage, dockerEngine, privateRegistry, pullableBusyboxImage, pythonClients} from '../helpers/engines';
 
 const execFileAsync = promisify(execFile);
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -155,11 +155,22 @@ describe('engines: a private Docker engine', function () {
     assert.equal((await docker(['inspect', '-f', '{{.State.Running}} {{.State.ExitCode}}', name])).trim(), 'false 137');
   });
 
+  it('pulls the busybox image from an open loopback registry, as the worker pulls every image', async function () {
+    const remote = await pullableBusyboxImage(this);
+    await docker(['rmi', remote]);
+    assert.match(await docker(['pull', '--quiet', remote]), new RegExp(remote.replace(/[.]/g, '\\.')));
+    assert.equal(await docker(['run', '--rm', '--pull', 'never', remote, 'echo', 'pulled']), 'pulled\n');
+  });
+
   describe('a private registry with credentials', () => {
     let registry: RunningRegistry;
+    let username: string;
+    let password: string;
 
     before(async function () {
       registry = await privateRegistry(this);
+      assert.ok(registry.credentials);
+      ({username, password} = registry.credentials);
     });
 
     it('refuses pushes and pulls without docker login, serves them after it', async () => {
@@ -168,7 +179,7 @@ describe('engines: a private Docker engine', function () {
       const push = (): Promise<CommandResult> => engine.docker(['push', remote]);
       assert.notEqual((await push()).code, 0, 'push without credentials');
       // --password-stdin: the password never shows in a process listing.
-      const login = await engine.docker(['login', '-u', registry.username, '--password-stdin', registry.address], {input: registry.password});
+      const login = await engine.docker(['login', '-u', username, '--password-stdin', registry.address], {input: password});
       assert.equal(login.code, 0, login.stderr);
       assert.equal((await push()).code, 0);
       await docker(['rmi', remote]);
@@ -176,7 +187,7 @@ describe('engines: a private Docker engine', function () {
       const refused = await engine.docker(['pull', remote]);
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /no basic auth credentials|unauthorized/);
-      assert.equal((await engine.docker(['login', '-u', registry.username, '--password-stdin', registry.address], {input: registry.password})).code, 0);
+      assert.equal((await engine.docker(['login', '-u', username, '--password-stdin', registry.address], {input: password})).code, 0);
       await docker(['pull', remote]);
       assert.equal(await docker(['run', '--rm', '--pull', 'never', remote, 'echo', 'pulled']), 'pulled\n');
       await docker(['logout', registry.address]);
