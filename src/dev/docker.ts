@@ -4,7 +4,8 @@
  * pidfile, a daemon.json of its own so /etc/docker is never read), its own bridge in
  * 198.18.0.0/15 (the benchmarking range, never docker's default private ranges), its own
  * cgroup parent and its own client config (DOCKER_CONFIG, so `docker login` never
- * touches ~/.docker). Nothing is shared with a system dockerd or with other engines
+ * touches ~/.docker). It changes nothing host-wide: no iptables rules, no ip_forward.
+ * Nothing is shared with a system dockerd or with other engines
  * started the same way (other engineers run their own on the same machine).
  *
  * stop() leaves nothing behind: containers, user-defined networks and their br-*
@@ -80,6 +81,8 @@ export interface DockerEngineOptions {
   readyTimeoutMs?: number;
   /** Where the engine dir goes (default: the OS temp dir). Unix socket paths must stay short. */
   parentDir?: string;
+  /** More dockerd flags, after the harness's own. */
+  daemonArgs?: string[];
 }
 
 /** What the dir's reaper needs to know, written before anything is created. */
@@ -176,10 +179,20 @@ export async function startDockerEngine(options: DockerEngineOptions = {}): Prom
       host,
       '--iptables=false',
       '--ip6tables=false',
+      // dockerd would otherwise turn on net.ipv4.ip_forward for the whole host, and with no
+      // NAT (no iptables) containers' packets for other networks would leave the machine
+      // with their 198.18/15 source. Nothing here needs forwarding: containers reach each
+      // other on their bridge, and the host (and docker-proxy) reach them directly.
+      '--ip-forward=false',
+      // No resolver is reachable from a container anyway: point them at one that fails at
+      // once (no 10-15 s of DNS timeouts on the default bridge, no queries sent toward the
+      // host's resolver). Names on user-defined networks still resolve (embedded DNS).
+      '--dns=127.0.0.1',
       `--bridge=${state.bridge ?? 'none'}`,
       `--default-address-pool=${NETWORK_POOL}`,
       `--cgroup-parent=${state.cgroupParent}`,
       '--log-level=warn',
+      ...(options.daemonArgs ?? []),
     ];
     const log = openSync(logPath, 'a');
     // Its own process group: a Ctrl-C at the terminal reaches the tests, and stop() decides

@@ -119,6 +119,18 @@ describe('engines: a private Docker engine', function () {
     assert.equal(await (await fetch(`http://${ip}/`)).text(), 'published\n');
   });
 
+  it('lets a container reach a server on the host at the bridge gateway', async () => {
+    assert.ok(engine.bridge);
+    const server = createServer((_req, res) => res.end('from-the-host\n'));
+    await new Promise<void>(resolve => server.listen(0, engine.bridge!.gateway, resolve));
+    try {
+      const url = `http://${engine.bridge.gateway}:${(server.address() as AddressInfo).port}/`;
+      assert.equal(await docker(['run', '--rm', '--pull', 'never', image, 'wget', '-q', '-O-', url]), 'from-the-host\n');
+    } finally {
+      server.close();
+    }
+  });
+
   it('gives a container in --network none only loopback', async () => {
     const out = await docker(['run', '--rm', '--pull', 'never', '--network', 'none', image, 'sh', '-c', 'ip -o link | cut -d: -f2']);
     assert.deepEqual(out.split('\n').map(s => s.trim()).filter(Boolean), ['lo']);
