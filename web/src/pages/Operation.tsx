@@ -70,7 +70,9 @@ export function OperationPage({project, id, session}: {project: string; id: stri
 
 function Summary({op}: {op: OperationJson}) {
   const m = op.metadata ?? {};
-  const ran = m.startTime ? formatDuration((m.endTime ? Date.parse(m.endTime) : Date.now()) - Date.parse(m.startTime)) : '';
+  const ran = m.startTime
+    ? formatDuration((m.endTime ? Date.parse(m.endTime) : Date.now()) - Date.parse(m.startTime)) + (m.endTime ? '' : ' so far')
+    : '';
   return (
     <dl class="facts">
       <div class="span2">
