@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  {ignores: ['build/**', 'node_modules/**', 'src/wire/generated/**', 'web/dist/**', '.cache/**', 'scripts/*.mjs', 'eslint.config.mjs', 'bin/**']},
+  {ignores: ['build/**', 'node_modules/**', 'src/wire/generated/**', 'web/dist/**', '.cache/**', 'scripts/*.mjs', 'eslint.config.mjs', 'bin/**', 'web/vite.config.mts']},
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -6,6 +6,7 @@
 import * as functions from '@google-cloud/functions-framework';
 import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
+import {withDashboard} from '../src/http/dashboard';
 import {httpHandler} from '../src/http/rpc';
 import {dispatchOutbox} from './dispatchOutbox';
 import {expireLeases} from './expireLeases';
@@ -15,7 +16,8 @@ let app: Promise<App> | undefined;
 const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => createApp(parseConfig(process.env))));
 
 for (const rpc of RPCS) functions.http(rpc.name, httpHandler([rpc], sharedApp));
-functions.http('gaffer', httpHandler(RPCS, sharedApp));
+// Every RPC at one URL, and the web dashboard at /dashboard/.
+functions.http('gaffer', withDashboard(httpHandler(RPCS, sharedApp)));
 // Not a Google API path: Cloud Scheduler calls the function's own URL.
 functions.http(expireLeases.name, httpHandler([expireLeases], sharedApp));
 functions.http(dispatchOutbox.name, httpHandler([dispatchOutbox], sharedApp));

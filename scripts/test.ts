@@ -7,8 +7,8 @@ import {spawn} from 'child_process';
 import {join} from 'path';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 
-/** Every test: unit tests (no emulator needed), then integration tests. */
-const ALL_SPECS = ['build/test/unit/**/*.test.js', 'build/test/integration/**/*.test.js'];
+/** Every test: unit tests (no emulator needed), integration tests, then the dashboard in a real browser. */
+const ALL_SPECS = ['build/test/unit/**/*.test.js', 'build/test/integration/**/*.test.js', 'build/test/browser/**/*.test.js'];
 
 async function main(): Promise<number> {
   const emulators: RunningEmulator[] = [];

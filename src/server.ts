@@ -11,6 +11,7 @@ import {Config, ConfigError, completionTopicName, parseConfig} from './config';
 import {RunningEmulator, startEmulator} from './dev/emulators';
 import {HttpRequest, HttpResponse, httpHandler, requestTooLarge, sendError} from './http/rpc';
 import {RPCS} from '../functions/rpcs';
+import {DashboardResponse, withDashboard} from './http/dashboard';
 
 export interface LocalServer {
   app: App;
@@ -32,14 +33,15 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const app = createApp(config, overrides);
   await app.initialize();
-  const handler = httpHandler(RPCS, async () => app);
+  // The web dashboard at /dashboard/ (built into build/web), every RPC elsewhere.
+  const handler = withDashboard(httpHandler(RPCS, async () => app));
   const server = express();
   server.disable('x-powered-by');
   server.set('etag', false);
   // Raw bytes, whatever the content type: the handler parses JSON itself so that
   // malformed bodies get a google.rpc error like everything else.
   server.use(express.raw({type: () => true, limit: config.maxRequestBytes}));
-  server.use((req, res) => void handler(req as HttpRequest, res as HttpResponse));
+  server.use((req, res) => void handler(req as HttpRequest, res as DashboardResponse));
   server.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const tooLarge = (err as {type?: string}).type === 'entity.too.large';
     sendError(res as HttpResponse, tooLarge ? requestTooLarge(config.maxRequestBytes) : err, 2);

@@ -7,10 +7,11 @@
  */
 import type {GafferError} from '../core/errors';
 
-interface BodySource extends NodeJS.ReadableStream {
+interface BodySource {
   body?: unknown;
   rawBody?: Buffer;
   readableEnded?: boolean;
+  [Symbol.asyncIterator]?(): AsyncIterator<Buffer | string>;
 }
 
 export async function readBody(req: BodySource, maxBytes: number, tooLarge: (maxBytes: number) => GafferError): Promise<Buffer> {
@@ -20,10 +21,12 @@ export async function readBody(req: BodySource, maxBytes: number, tooLarge: (max
 }
 
 async function readStream(req: BodySource, maxBytes: number, tooLarge: (maxBytes: number) => GafferError): Promise<Buffer> {
-  if (req.readableEnded) return Buffer.alloc(0);
+  const iterate = req[Symbol.asyncIterator];
+  if (req.readableEnded || !iterate) return Buffer.alloc(0);
+  const stream: AsyncIterable<Buffer | string> = {[Symbol.asyncIterator]: () => iterate.call(req)};
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  for await (const chunk of stream) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     size += bytes.length;
     if (size > maxBytes) throw tooLarge(maxBytes);

@@ -13,7 +13,7 @@ import {ErrorFormat, asGafferError, toStatusBody} from './status';
 import type {RequestValidator, SchemaBodies, SchemaName} from './validation';
 
 /** The parts of an HTTP request Gaffer reads (express's and the functions framework's fit). */
-export interface HttpRequest extends NodeJS.ReadableStream {
+export interface HttpRequest {
   method: string;
   url: string;
   originalUrl?: string;
@@ -21,6 +21,8 @@ export interface HttpRequest extends NodeJS.ReadableStream {
   body?: unknown;
   rawBody?: Buffer;
   readableEnded?: boolean;
+  /** The body stream, when no body parser read it first (a Node request is one). */
+  [Symbol.asyncIterator]?(): AsyncIterator<Buffer | string>;
   socket: {remoteAddress?: string};
   headers: Record<string, string | string[] | undefined>;
 }

@@ -1,0 +1,116 @@
+/**
+ * Browser-test helpers: Debian's headless Chromium driven by playwright-core (its own
+ * browser download is not reachable here), a fresh profile per run, screenshots, and a
+ * stand-in access policy that tells callers apart by bearer token.
+ */
+import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'fs';
+import {tmpdir} from 'os';
+import {join, resolve} from 'path';
+import {BrowserContext, Page, chromium} from 'playwright-core';
+import {AccessPolicy, Permission, isLoopback} from '../../src/core/access';
+import {GafferError} from '../../src/core/errors';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Why browser tests cannot run here, or undefined when they can. */
+export function browserMissing(): string | undefined {
+  return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is absent (apt-get install -y chromium)`;
+}
+
+export interface Browser {
+  context: BrowserContext;
+  newPage(): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** A laptop screen. */
+export const VIEWPORT = {width: 1366, height: 768};
+
+export async function launchBrowser(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), 'gaffer-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: VIEWPORT,
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  return {
+    context,
+    newPage: () => context.newPage(),
+    async close() {
+      await context.close();
+      rmSync(profile, {recursive: true, force: true});
+    },
+  };
+}
+
+/**
+ * Where screenshots go: build/screenshots by default (so `npm test` leaves the work tree
+ * clean); `npm run screenshots` sets GAFFER_SCREENSHOTS_DIR=docs/screenshots to refresh
+ * the committed ones the README shows.
+ */
+export function screenshotDir(): string {
+  const dir = resolve(process.env.GAFFER_SCREENSHOTS_DIR ?? join(__dirname, '../../screenshots'));
+  mkdirSync(dir, {recursive: true});
+  return dir;
+}
+
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
+  const path = join(screenshotDir(), `${name}.png`);
+  // A full-page capture of a scrolled page would draw the sticky header mid-page.
+  if (fullPage) await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({path, fullPage});
+  return path;
+}
+
+/** Bearer tokens of the stand-in callers. */
+export const TOKENS = {viewer: 'viewer-token', runner: 'runner-token'} as const;
+
+const VIEWER: ReadonlySet<Permission> = new Set<Permission>([
+  'genomics.operations.get',
+  'genomics.operations.list',
+  'gaffer.workers.get',
+  'gaffer.workers.list',
+]);
+
+/**
+ * Stand-in for the bearer-token authentication being added: until it lands, the test
+ * server is given this policy through the access seam (AppOverrides.access), so the
+ * dashboard meets real 401/403 answers from the real HTTP stack. A viewer reads, a runner
+ * may do everything, an unknown token is UNAUTHENTICATED, no token is the default
+ * loopback policy (everything, from loopback). Replace with real ID tokens once they exist.
+ */
+export const tokenRoles: AccessPolicy = {
+  async check(caller, permission, projectId) {
+    const auth = caller.authorization;
+    if (!auth) {
+      if (isLoopback(caller.remoteAddress)) return;
+      throw new GafferError('PERMISSION_DENIED', `Permission '${permission}' denied on project ${projectId}.`, {
+        reason: 'IAM_PERMISSION_DENIED',
+      });
+    }
+    if (auth === `Bearer ${TOKENS.runner}`) return;
+    if (auth === `Bearer ${TOKENS.viewer}`) {
+      if (VIEWER.has(permission)) return;
+      throw new GafferError(
+        'PERMISSION_DENIED',
+        `Permission '${permission}' denied on resource 'projects/${projectId}' (or it may not exist): viewer@example.com holds only the viewer role.`,
+        {reason: 'IAM_PERMISSION_DENIED', metadata: {permission, projectId}},
+      );
+    }
+    throw new GafferError('UNAUTHENTICATED', 'Request had invalid authentication credentials: the ID token is malformed or expired.', {
+      reason: 'ACCESS_TOKEN_INVALID',
+    });
+  },
+};

@@ -1,0 +1,246 @@
+/**
+ * The operations of a project: the filter language in a search box, a page of
+ * operations (status, labels, times), page tokens for paging, live updates by polling.
+ *
+ * Live updates poll operations.list with the same filter, page size and page token:
+ * every 5 s while the page can still change (it is the first page, where new operations
+ * appear, or it shows one that is not done), never for a later page whose operations are
+ * all done (done is final, and a page token is a cursor, so that page cannot change).
+ * One request at a time, none while the tab is hidden; `fields` trims the answer to
+ * what the table shows. Each poll costs one list call: about pageSize + 1 reads.
+ */
+import {useEffect, useLayoutEffect, useState} from 'preact/hooks';
+import {ApiError, listOperations} from '../api';
+import {ErrorBanner, Labels, LiveNote, Pager, StatusBadge, Time} from '../components/common';
+import {formatDuration, lastSegment, operationStatus} from '../format';
+import {usePoll} from '../poll';
+import {Link, href, navigate} from '../router';
+import type {ListOperationsResponse, OperationJson} from '../wire';
+
+export const POLL_MS = 5000;
+const PAGE_SIZES = [25, 50, 100, 256];
+export const DEFAULT_PAGE_SIZE = 50;
+
+const EXAMPLES = [
+  'done = false',
+  'status = RUNNING',
+  'status = FAILURE OR status = CANCELED',
+  'labels.team = genomics AND done = false',
+  'events:FailedEvent',
+  `createTime >= "${new Date(Date.now() - 86_400_000).toISOString().slice(0, 19)}Z"`,
+];
+
+interface PagingState {
+  /** Page tokens of the pages before this one ('' = the first page). */
+  trail: string[];
+}
+
+function trailOf(state: unknown): string[] {
+  const trail = (state as PagingState | null)?.trail;
+  return Array.isArray(trail) ? trail.filter((t): t is string => typeof t === 'string') : [];
+}
+
+function duration(op: OperationJson, now: number): string {
+  const start = op.metadata?.startTime;
+  if (!start) return '';
+  const end = op.metadata?.endTime;
+  return formatDuration((end ? Date.parse(end) : now) - Date.parse(start)) + (end ? '' : ' so far');
+}
+
+function images(op: OperationJson): string {
+  const uris = (op.metadata?.pipeline?.actions ?? []).map(a => a.imageUri ?? '').filter(Boolean);
+  return [...new Set(uris)].join(', ');
+}
+
+export function OperationsPage(props: {project: string; query: URLSearchParams; state: unknown; session: number}) {
+  const {project, query} = props;
+  const filter = query.get('filter') ?? '';
+  const pageToken = query.get('pageToken') ?? '';
+  const requestedSize = Number(query.get('pageSize') ?? DEFAULT_PAGE_SIZE);
+  const pageSize = PAGE_SIZES.includes(requestedSize) ? requestedSize : DEFAULT_PAGE_SIZE;
+  const trail = trailOf(props.state);
+  // The boxes follow the URL (back/forward, example links) but keep focus while typing.
+  const [text, setText] = useState(filter);
+  const [size, setSize] = useState(String(pageSize));
+  useEffect(() => setText(filter), [filter]);
+  useEffect(() => setSize(String(pageSize)), [pageSize]);
+
+  const list = usePoll<ListOperationsResponse>(
+    async signal => {
+      const page = await listOperations(project, {filter, pageSize, ...(pageToken ? {pageToken} : {})}, signal);
+      performance.mark('gaffer:operations:data');
+      return page;
+    },
+    [project, filter, pageToken, pageSize, props.session],
+    page => (!pageToken || (page.operations ?? []).some(op => !op.done) ? POLL_MS : undefined),
+  );
+
+  const operations = list.data?.operations ?? [];
+  // Render time of a page: from its answer to the DOM, and to the next frame.
+  useLayoutEffect(() => {
+    if (!list.data) return;
+    performance.mark('gaffer:operations:rendered');
+    performance.measure('gaffer:operations:render', 'gaffer:operations:data', 'gaffer:operations:rendered');
+    requestAnimationFrame(() => performance.measure('gaffer:operations:paint', 'gaffer:operations:data'));
+  }, [list.data]);
+
+  const go = (next: {filter?: string; pageToken?: string; pageSize?: number}, trailNext: string[]) =>
+    navigate(
+      href('', {
+        project,
+        filter: next.filter ?? filter,
+        pageSize: String(next.pageSize ?? pageSize) === String(DEFAULT_PAGE_SIZE) ? undefined : String(next.pageSize ?? pageSize),
+        pageToken: next.pageToken,
+      }),
+      {state: {trail: trailNext}},
+    );
+
+  const onSubmit = (event: Event) => {
+    event.preventDefault();
+    const nextFilter = text.trim();
+    const nextSize = Number(size);
+    if (nextFilter === filter && nextSize === pageSize && !pageToken) list.refresh();
+    else go({filter: nextFilter, pageSize: nextSize}, []);
+  };
+
+  const filterError = list.error instanceof ApiError && list.error.httpStatus === 400 ? list.error : undefined;
+  const now = Date.now();
+  const nextToken = list.data?.nextPageToken;
+  const pageNumber = trail.length + 1;
+
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title" tabIndex={-1}>
+        Operations <span class="muted">in {project}</span>
+      </h1>
+      <form class="filter-form" role="search" onSubmit={onSubmit} aria-label="Filter operations">
+        <label for="filter">Filter</label>
+        <input
+          id="filter"
+          name="filter"
+          type="search"
+          value={text}
+          onInput={event => setText(event.currentTarget.value)}
+          placeholder="e.g. status = RUNNING AND labels.team = genomics"
+          spellcheck={false}
+          autocomplete="off"
+          aria-invalid={filterError ? 'true' : 'false'}
+          aria-describedby={filterError ? 'filter-error filter-help' : 'filter-help'}
+        />
+        <label for="page-size">Page size</label>
+        <select id="page-size" name="pageSize" value={size} onChange={event => setSize(event.currentTarget.value)}>
+          {PAGE_SIZES.map(size => (
+            <option key={size} value={size}>
+              {size}
+            </option>
+          ))}
+        </select>
+        <button type="submit" class="primary">
+          Search
+        </button>
+      </form>
+      {filterError && (
+        <p id="filter-error" class="field-error" role="alert">
+          <strong>{filterError.status}:</strong> <span class="server-message">{filterError.message}</span>
+        </p>
+      )}
+      <details id="filter-help" class="help">
+        <summary>Filter syntax</summary>
+        <p>
+          Fields: <code>status</code>, <code>done</code>, <code>error</code>, <code>createTime</code>, <code>events:</code>
+          <i>EventType</i>, <code>labels.</code>
+          <i>key</i>, <code>projectId</code>; <code>AND</code>, <code>OR</code>, <code>NOT</code>, parentheses. Examples:
+        </p>
+        <ul class="examples">
+          {EXAMPLES.map(example => (
+            <li key={example}>
+              <button type="button" class="link" onClick={() => go({filter: example}, [])}>
+                <code>{example}</code>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </details>
+
+      {!filterError && <ErrorBanner error={list.error} what="Listing operations" />}
+      <LiveNote
+        updatedAt={list.updatedAt}
+        loading={list.loading}
+        refresh={list.refresh}
+        how={
+          !pageToken || operations.some(op => !op.done)
+            ? `Refreshes every ${POLL_MS / 1000} s while visible.`
+            : 'All done: this page no longer changes.'
+        }
+      />
+
+      <div class="table-wrap">
+        <table class="operations" data-state={list.data ? 'ready' : list.error ? 'error' : 'loading'} data-count={operations.length}>
+          <caption class="visually-hidden">Operations, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Operation</th>
+              <th scope="col">Status</th>
+              <th scope="col">Created</th>
+              <th scope="col">Run time</th>
+              <th scope="col">Image</th>
+              <th scope="col">Labels</th>
+            </tr>
+          </thead>
+          <tbody>
+            {operations.map(op => {
+              const id = lastSegment(op.name);
+              const status = operationStatus(op);
+              return (
+                <tr key={op.name} data-operation={op.name} data-status={status}>
+                  <td>
+                    <Link href={href(`operations/${encodeURIComponent(id)}`, {project})} class="mono">
+                      {id}
+                    </Link>
+                  </td>
+                  <td>
+                    <StatusBadge status={status} />
+                    {op.error && status === 'FAILURE' && (
+                      <span class="error-code" title={op.error.message}>
+                        {' '}
+                        {op.error.code}
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    <Time iso={op.metadata?.createTime} />
+                  </td>
+                  <td>{duration(op, now)}</td>
+                  <td class="mono clip" title={images(op)}>
+                    {images(op)}
+                  </td>
+                  <td>
+                    <Labels labels={op.metadata?.labels} />
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        {list.data && operations.length === 0 && (
+          <p class="empty">
+            {nextToken
+              ? 'No matching operations on this page; there may be more on the next.'
+              : filter
+                ? 'No operation matches this filter.'
+                : 'No operations in this project yet.'}
+          </p>
+        )}
+      </div>
+      <Pager
+        label="Pages of operations"
+        hasPrevious={trail.length > 0 || Boolean(pageToken)}
+        hasNext={Boolean(nextToken)}
+        onFirst={() => go({pageToken: ''}, [])}
+        onPrevious={() => go({pageToken: trail.at(-1) ?? ''}, trail.slice(0, -1))}
+        onNext={() => nextToken && go({pageToken: nextToken}, [...trail, pageToken])}
+        summary={`Page ${pageToken && trail.length === 0 ? '(from a link)' : pageNumber}: ${operations.length} operation${operations.length === 1 ? '' : 's'}`}
+      />
+    </section>
+  );
+}
