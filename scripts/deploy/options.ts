@@ -57,6 +57,8 @@ const MANAGED: Record<string, string> = {
   [OPTIONS.pubsubEmulatorHost.env]: 'deployed functions use Pub/Sub itself',
   [OPTIONS.sweepIntervalMs.env]: 'only for npm start (deployed, Cloud Scheduler runs the sweep every minute)',
   [OPTIONS.outboxIntervalMs.env]: 'only for npm start (deployed, Cloud Scheduler runs the sweep every minute)',
+  [OPTIONS.localStateDir.env]: 'only for npm start (deployed, the state is in Firestore)',
+  [OPTIONS.localStateIntervalMs.env]: 'only for npm start (deployed, the state is in Firestore)',
 };
 
 /**
