@@ -29,8 +29,8 @@ function summary(options: DeployOptions, runner: Runner): string {
     lines.push(
       '',
       options.invokers.length > 0
-        ? `Callers (${options.invokers.join(', ')}; project Owners and Editors too) send a Google ID token:`
-        : 'Only project Owners and Editors may call it until you grant others (re-run with --invoker MEMBER). Callers send a Google ID token:',
+        ? `Callers (${options.invokers.join(', ')}, and project Owners) send a Google ID token:`
+        : 'Only project Owners may call it until you grant others (re-run with --invoker MEMBER). Callers send a Google ID token:',
       `  curl -H "Authorization: Bearer $(gcloud auth print-identity-token)" ${url}/v2alpha1/projects/${options.project}/operations`,
       'Or, for Google\'s generated clients and a browser, a local proxy that adds your identity:',
       `  gcloud run services proxy ${ROOT_FUNCTION} --region=${options.region} --project=${options.project} --port=8080   # then http://127.0.0.1:8080`,
