@@ -51,7 +51,6 @@ prints the root URL. Safe to re-run.
 /** Options the deploy sets itself, or that only mean something to `npm start`. */
 const MANAGED: Record<string, string> = {
   [OPTIONS.stateProjectId.env]: 'the deploy sets it to --project',
-  [OPTIONS.accessMode.env]: 'the deploy sets it (invoker: the platform checks who may call)',
   [OPTIONS.port.env]: 'Cloud Run sets it',
   [OPTIONS.firestoreEmulatorHost.env]: 'deployed functions use Firestore itself',
   [OPTIONS.pubsubEmulatorHost.env]: 'deployed functions use Pub/Sub itself',
@@ -63,8 +62,9 @@ const MANAGED: Record<string, string> = {
 
 /**
  * GAFFER_ACCESS modes in which Gaffer authenticates every caller itself. Only with one of
- * these may the root function be public, as Firebase Hosting needs. None exists yet:
- * `invoker` trusts the platform's IAM check, which a public function does not make.
+ * these (`--public --set-env GAFFER_ACCESS=MODE`) may the root function be public, as
+ * Firebase Hosting needs. None exists yet: `invoker` trusts the platform's IAM check,
+ * which a public function does not make.
  */
 export const SELF_AUTHENTICATING_ACCESS: readonly string[] = [];
 
@@ -128,7 +128,7 @@ function checked(name: string, value: string | undefined, pattern: RegExp, expec
 }
 
 /** NAME=VALUE pairs of --set-env: known Gaffer options only, @FILE read and inlined. */
-function userEnv(pairs: readonly string[], readFile: (path: string) => string): Record<string, string> {
+function userEnv(pairs: readonly string[], readFile: (path: string) => string, isPublic: boolean): Record<string, string> {
   const known = new Set(Object.values(OPTIONS).map(o => o.env));
   const env: Record<string, string> = {};
   for (const pair of pairs) {
@@ -136,6 +136,9 @@ function userEnv(pairs: readonly string[], readFile: (path: string) => string): 
     const name = eq === -1 ? pair : pair.slice(0, eq);
     if (eq === -1 || !ENV_NAME.test(name)) throw new UsageError(`--set-env must be NAME=VALUE, but was: ${JSON.stringify(pair)}`);
     if (MANAGED[name]) throw new UsageError(`--set-env ${name}: not settable here: ${MANAGED[name]}`);
+    if (name === OPTIONS.accessMode.env && !isPublic) {
+      throw new UsageError(`--set-env ${name}: not settable here: the deploy sets it to invoker (the platform checks who may call)`);
+    }
     if (!known.has(name)) throw new UsageError(`--set-env ${name}: not a Gaffer option (see src/config.ts OPTIONS)`);
     if (name in env) throw new UsageError(`--set-env ${name} given more than once`);
     let value = pair.slice(eq + 1);
@@ -181,17 +184,19 @@ export function parseDeployArgs(
   if (!/^\d+$/.test(jobsText) || jobs < 1 || jobs > 16) throw new UsageError(`--jobs must be an integer within [1, 16], but was: ${jobsText}`);
   const isPublic = flags.has('--public');
   const env: Record<string, string> = {
-    ...userEnv(flags.get('--set-env') ?? [], readFile),
-    [OPTIONS.stateProjectId.env]: project,
     [OPTIONS.accessMode.env]: 'invoker',
+    ...userEnv(flags.get('--set-env') ?? [], readFile, isPublic),
+    [OPTIONS.stateProjectId.env]: project,
   };
   if (isPublic) {
-    if (SELF_AUTHENTICATING_ACCESS.length === 0) {
+    // A public function is invoked by anyone: Gaffer itself must tell callers apart.
+    if (!SELF_AUTHENTICATING_ACCESS.includes(env[OPTIONS.accessMode.env])) {
       throw new UsageError(
         '--public: Firebase Hosting can only reach a function that everyone may invoke, and Gaffer does not yet ' +
           'authenticate callers itself (GAFFER_ACCESS=invoker trusts the platform\'s IAM check): anyone could run, ' +
           'read and cancel operations. Deploy without --public: the root URL is then the gaffer function\'s own URL, ' +
-          'behind IAM (docs/deploy.md).',
+          'behind IAM (docs/deploy.md).' +
+          (SELF_AUTHENTICATING_ACCESS.length > 0 ? ` With --public, --set-env GAFFER_ACCESS=${SELF_AUTHENTICATING_ACCESS.join('|')}.` : ''),
       );
     }
     // Hosting ends every request at 60 s: operations.wait must answer before.
