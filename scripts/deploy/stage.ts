@@ -12,7 +12,7 @@ import {ENV_FILE, HOSTING_CONFIG, SOURCE_DIR, STAGE_DIR} from './plan';
 
 /** Compiled directories the functions load at run time (build/src/agent and cli included: cheap, and never a missing import). */
 const COMPILED = ['build/src', 'build/functions'];
-/** Read at run time from the package root. */
+/** Read at run time from the package root (add the dashboard's built assets here when the gaffer function serves them). */
 const DATA = ['schemas'];
 
 interface PackageJson {
@@ -47,13 +47,14 @@ function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-function copyJs(from: string, to: string): number {
+/** Compiler output the functions load: JavaScript and the JSON tsc copies; not source maps or declarations. */
+function copyCompiled(from: string, to: string): number {
   let copied = 0;
   for (const entry of readdirSync(from)) {
     const source = join(from, entry);
     if (statSync(source).isDirectory()) {
-      copied += copyJs(source, join(to, entry));
-    } else if (entry.endsWith('.js')) {
+      copied += copyCompiled(source, join(to, entry));
+    } else if (!/\.(map|d\.ts|tsbuildinfo)$/.test(entry)) {
       mkdirSync(to, {recursive: true});
       cpSync(source, join(to, entry));
       copied++;
@@ -99,7 +100,7 @@ export function stageSource(root: string): string {
   rmSync(out, {recursive: true, force: true});
   mkdirSync(out, {recursive: true});
   let files = 0;
-  for (const dir of COMPILED) files += copyJs(join(root, dir), join(out, dir));
+  for (const dir of COMPILED) files += copyCompiled(join(root, dir), join(out, dir));
   for (const dir of DATA) {
     cpSync(join(root, dir), join(out, dir), {recursive: true});
     files += readdirSync(join(root, dir)).length;
