@@ -55,6 +55,10 @@ export interface Config {
   healthReportMaxIntervalMs: number;
   /** How long worker samples (health history, metrics, message codes, lifecycle events) are kept (Firestore TTL). */
   workerHistoryTtlMs: number;
+  /** `npm start` with emulators of its own: directory their state is kept in across restarts; undefined: in memory only. */
+  localStateDir?: string;
+  /** How often `npm start` snapshots that state (a crash loses at most this much, plus one snapshot's time). */
+  localStateIntervalMs: number;
 }
 
 /** The completion topic's full name. */
@@ -150,6 +154,17 @@ export const OPTIONS = {
   healthReportMinIntervalMs: option('GAFFER_HEALTH_REPORT_MIN_INTERVAL', 10_000, 'shortest health report interval', durationMs),
   healthReportMaxIntervalMs: option('GAFFER_HEALTH_REPORT_MAX_INTERVAL', 600_000, 'longest health report interval', durationMs),
   workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
+  localStateDir: option<string | undefined>(
+    'GAFFER_LOCAL_STATE',
+    '.gaffer',
+    'directory (relative to the working directory) where npm start keeps its emulators\' state; "none": start empty, keep nothing',
+    text => (text === 'none' ? undefined : nonEmpty(text)),
+  ),
+  localStateIntervalMs: option('GAFFER_LOCAL_STATE_INTERVAL', 10_000, 'how often npm start snapshots its emulators\' state', text => {
+    const ms = durationMs(text);
+    if (ms < 1_000) throw new Error('must be at least "1s"');
+    return ms;
+  }),
 } satisfies {[K in keyof Config]-?: Option<Config[K]>};
 
 export class ConfigError extends Error {}
@@ -190,6 +205,8 @@ export function parseConfig(env: Env = process.env): Config {
     healthReportMinIntervalMs: read(OPTIONS.healthReportMinIntervalMs),
     healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
     workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
+    localStateDir: read(OPTIONS.localStateDir),
+    localStateIntervalMs: read(OPTIONS.localStateIntervalMs),
   };
   const {healthReportMinIntervalMs: min, healthReportIntervalMs: mid, healthReportMaxIntervalMs: max} = config;
   if (!(min <= mid && mid <= max)) {

@@ -1,14 +1,17 @@
 /**
  * The local all-in-one server (`npm start`): every RPC on 127.0.0.1:$PORT at Google's
  * paths. Uses the emulators named by FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST,
- * or starts them itself and stops them on exit.
+ * or starts them itself and stops them on exit, keeping their state in GAFFER_LOCAL_STATE
+ * (default .gaffer/) across restarts.
  */
 import express from 'express';
 import {Server} from 'http';
 import {AddressInfo} from 'net';
+import {resolve} from 'path';
 import {App, AppOverrides, createApp} from './app';
 import {Config, ConfigError, completionTopicName, parseConfig} from './config';
 import {RunningEmulator, startEmulator} from './dev/emulators';
+import {LocalState, LocalStateError} from './dev/localState';
 import {HttpRequest, HttpResponse, httpHandler, requestTooLarge, sendError} from './http/rpc';
 import {RPCS} from '../functions/rpcs';
 import {DashboardResponse, withDashboard} from './http/dashboard';
@@ -79,18 +82,31 @@ async function main(): Promise<void> {
   let config = parseConfig(process.env);
   const emulators: RunningEmulator[] = [];
   const stopEmulators = () => Promise.all(emulators.map(e => e.stop()));
+  // With emulators of its own, npm start keeps their state across restarts (GAFFER_LOCAL_STATE).
+  let local: LocalState | undefined;
   try {
     if (!config.firestoreEmulatorHost) {
+      local = config.localStateDir ? LocalState.open(resolve(config.localStateDir)) : undefined;
+      const importData = local?.firestoreImport();
+      if (importData) console.error(`[gaffer] loading the Firestore emulator from ${importData}`);
       const [firestore, pubsub] = await Promise.all([
-        startEmulator('firestore'),
+        startEmulator('firestore', {importData}),
         config.pubsubEmulatorHost ? undefined : startEmulator('pubsub'),
       ]);
       emulators.push(firestore, ...(pubsub ? [pubsub] : []));
+      local?.recordEmulators(emulators);
+      if (pubsub && local) await local.restorePubSub(pubsub.host);
       config = {...config, firestoreEmulatorHost: firestore.host, pubsubEmulatorHost: config.pubsubEmulatorHost ?? pubsub?.host};
     } else if (!config.pubsubEmulatorHost) {
       console.error('[gaffer] FIRESTORE_EMULATOR_HOST is set but PUBSUB_EMULATOR_HOST is not: Pub/Sub messages wait in the outbox.');
     }
     const server = await startLocalServer(config);
+    local?.start({projectId: config.stateProjectId, completionTopic: completionTopicName(config), intervalMs: config.localStateIntervalMs});
+    console.error(
+      local
+        ? `[gaffer] state kept in ${local.dir}, saved every ${config.localStateIntervalMs / 1000} s and at exit (GAFFER_LOCAL_STATE=none: in memory only)`
+        : '[gaffer] state in memory only: gone when this stops',
+    );
     console.error(
       `[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, Pub/Sub ${config.pubsubEmulatorHost ?? 'none'}, project ${config.stateProjectId}, completion topic ${completionTopicName(config)})`,
     );
@@ -108,12 +124,14 @@ async function main(): Promise<void> {
       stopping = true;
       console.error(`[gaffer] ${signal}: stopping`);
       await server.close().catch(err => console.error(err));
+      await local?.close().catch(err => console.error('[gaffer] the last snapshot failed:', err));
       await stopEmulators();
       process.exit(0);
     };
     process.on('SIGINT', () => void shutdown('SIGINT'));
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
   } catch (err) {
+    await local?.close().catch(() => undefined);
     await stopEmulators();
     throw err;
   }
@@ -121,7 +139,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch(err => {
-    console.error(err instanceof ConfigError ? `[gaffer] configuration: ${err.message}` : err);
+    console.error(
+      err instanceof ConfigError ? `[gaffer] configuration: ${err.message}` : err instanceof LocalStateError ? `[gaffer] ${err.message}` : err,
+    );
     process.exit(1);
   });
 }

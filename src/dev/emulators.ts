@@ -13,7 +13,16 @@ export interface RunningEmulator {
   kind: EmulatorKind;
   /** host:port, for FIRESTORE_EMULATOR_HOST / PUBSUB_EMULATOR_HOST. */
   host: string;
+  /** Id of its process group (gcloud's pid): what a later run kills if a crash left it behind. */
+  pid?: number;
   stop(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  quiet?: boolean;
+  /** Firestore only: an export's `.overall_export_metadata` file to load at start (gcloud's --import-data). */
+  importData?: string;
 }
 
 const COMMANDS: Record<EmulatorKind, string[]> = {
@@ -67,11 +76,13 @@ async function waitUntilReady(host: string, child: ChildProcess, log: () => stri
   throw new Error(`emulator at ${host} not ready after ${timeoutMs} ms:\n${log()}`);
 }
 
-export async function startEmulator(kind: EmulatorKind, options: {port?: number; quiet?: boolean} = {}): Promise<RunningEmulator> {
+export async function startEmulator(kind: EmulatorKind, options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   installExitHook();
-  const child = spawn('gcloud', [...COMMANDS[kind], `--host-port=${host}`, '--quiet'], {
+  if (options.importData !== undefined && kind !== 'firestore') throw new Error(`importData: only the Firestore emulator imports`);
+  const imports = options.importData === undefined ? [] : [`--import-data=${options.importData}`];
+  const child = spawn('gcloud', [...COMMANDS[kind], `--host-port=${host}`, ...imports, '--quiet'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -97,6 +108,7 @@ export async function startEmulator(kind: EmulatorKind, options: {port?: number;
   return {
     kind,
     host,
+    pid: child.pid,
     async stop() {
       if (!running.has(child)) return;
       killGroup(child, 'SIGTERM');

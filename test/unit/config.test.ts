@@ -14,6 +14,15 @@ describe('configuration', () => {
     assert.equal(config.defaultPipelineTimeoutMs, 7 * 24 * 3600_000);
     assert.deepEqual(config.workerIssuers, []);
     assert.equal(completionTopicName(config), 'projects/gaffer-local/topics/gaffer-operations');
+    assert.equal(config.localStateDir, '.gaffer');
+    assert.equal(config.localStateIntervalMs, 10_000);
+  });
+
+  it('keeps npm start\'s state in a directory unless told "none"', () => {
+    assert.equal(parseConfig({GAFFER_LOCAL_STATE: '/var/lib/gaffer'}).localStateDir, '/var/lib/gaffer');
+    assert.equal(parseConfig({GAFFER_LOCAL_STATE: 'none'}).localStateDir, undefined);
+    assert.equal(parseConfig({GAFFER_LOCAL_STATE_INTERVAL: '2.5s'}).localStateIntervalMs, 2_500);
+    assert.throws(() => parseConfig({GAFFER_LOCAL_STATE_INTERVAL: '0.5s'}), /GAFFER_LOCAL_STATE_INTERVAL must be at least "1s"/);
   });
 
   it('reads what it is given, the state project falling back to GOOGLE_CLOUD_PROJECT', () => {
