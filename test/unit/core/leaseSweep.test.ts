@@ -34,6 +34,31 @@ describe('core LeaseSweeper', () => {
     return commits;
   }
 
+  /** A sweeper on the bench's stores whose commits of the `poisoned` operations throw. */
+  function failingSweeper(poisoned: ReadonlySet<string>, logs: string[]): LeaseSweeper {
+    const {stores, clock} = bench.h;
+    const changes = new ChangeCommitter({
+      committer: {
+        commit: async writes => {
+          if (writes.some(w => w.kind === 'operation' && poisoned.has(w.next.id))) throw new Error('the disk is on fire');
+          return stores.committer.commit(writes);
+        },
+      },
+      clock,
+      notifications: () => [],
+    });
+    const {leaseGraceMs, maxPreemptibleAttempts} = bench.policy;
+    return new LeaseSweeper({
+      operations: stores.operations,
+      workers: stores.workers,
+      changes,
+      clock,
+      leaseGraceMs,
+      retry: {maxPreemptibleAttempts},
+      log: message => logs.push(message),
+    });
+  }
+
   it('takes a lease back only once its duration and the grace have both passed', async () => {
     const name = await bench.run();
     await bench.take('w1');
@@ -176,27 +201,8 @@ describe('core LeaseSweeper', () => {
     const [aborted, poisoned, requeued] = held;
     const timedOut = await bench.run({timeout: '10s'});
     expireAll();
-    const {stores, clock} = bench.h;
     const logs: string[] = [];
-    const changes = new ChangeCommitter({
-      committer: {
-        commit: async writes => {
-          if (writes.some(w => w.kind === 'operation' && w.next.id === idOf(poisoned!))) throw new Error('the disk is on fire');
-          return stores.committer.commit(writes);
-        },
-      },
-      clock,
-      notifications: () => [],
-    });
-    const sweeper = new LeaseSweeper({
-      operations: stores.operations,
-      workers: stores.workers,
-      changes,
-      clock,
-      leaseGraceMs: bench.policy.leaseGraceMs,
-      retry: {maxPreemptibleAttempts: 2},
-      log: message => logs.push(message),
-    });
+    const sweeper = failingSweeper(new Set([idOf(poisoned!)]), logs);
     assert.deepEqual(await sweeper.expireLeases(), {requeued: 1, ended: 1, timedOut: 1, skipped: 0, failed: 1});
     assert.deepEqual(logs, [`projects/${PROJECT}/operations/${idOf(poisoned!)}: the disk is on fire`]);
     assert.equal((await bench.record(aborted!)).state, 'FAILURE');
@@ -204,5 +210,45 @@ describe('core LeaseSweeper', () => {
     assert.equal((await bench.get(timedOut)).error?.code, RpcCode.DEADLINE_EXCEEDED);
     assert.equal((await bench.record(poisoned!)).state, 'RUNNING', 'left for the next sweep');
     assert.deepEqual(await bench.sweep(), {...NOTHING, ended: 1}, 'which takes it');
+  });
+
+  describe('with more than one batch (100) of expired leases', () => {
+    /** `failing` leases that can't be changed, expiring before `healthy` others; all expired now. */
+    async function expiredLeases(failing: number, healthy: number) {
+      const take = async (count: number, prefix: string) => {
+        await bench.runMany(count);
+        const names: string[] = [];
+        for (let i = 0; i < count; i++) names.push((await bench.take(`${prefix}${i}`)).name);
+        bench.clock.advance(1);
+        return names;
+      };
+      const poisoned = await take(failing, 'p');
+      const others = await take(healthy, 'w');
+      expireAll();
+      const logs: string[] = [];
+      return {poisoned, others, logs, sweeper: failingSweeper(new Set(poisoned.map(idOf)), logs)};
+    }
+
+    // BUG: LeaseSweeper.sweep re-runs its query for each batch of 100 and meets the
+    // operations whose change failed again (they are still expired): a failing operation is
+    // counted in `failed` and logged once per batch, not once per sweep (here: failed 2, two
+    // log lines, for one operation).
+    it.skip('counts and logs an operation whose change fails once per sweep', async () => {
+      const {sweeper, logs} = await expiredLeases(1, 100);
+      assert.deepEqual(await sweeper.expireLeases(), {...NOTHING, ended: 100, failed: 1});
+      assert.equal(logs.length, 1, logs.join('\n'));
+    });
+
+    // BUG: with 100 or more failing operations among the oldest expired leases, every batch
+    // of LeaseSweeper.sweep reads the same 100 again (20 batches: 2000 failed commits and log
+    // lines), and the expired leases behind them are never released, by this sweep or the
+    // next: "one operation that can't be changed must not stop the sweep for every other"
+    // does not hold. The query should move past what it already tried.
+    it.skip('releases the expired leases behind 100 operations that can\'t be changed', async () => {
+      const {sweeper, others, logs} = await expiredLeases(100, 1);
+      assert.deepEqual(await sweeper.expireLeases(), {...NOTHING, ended: 1, failed: 100});
+      assert.equal((await bench.record(others[0]!)).state, 'FAILURE');
+      assert.equal(logs.length, 100);
+    });
   });
 });
