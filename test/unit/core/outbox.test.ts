@@ -140,6 +140,25 @@ describe('core outbox', () => {
     assert.deepEqual(await pending(), []);
   });
 
+  it('never publishes a message before its failed head, even one written after the failure', async () => {
+    const {publisher, clock, stores} = bench.h;
+    publisher.failing.add(BROKEN_TOPIC);
+    const sweeper = dispatcher();
+    const name = await bench.run({pubSubTopic: BROKEN_TOPIC});
+    await bench.take('w1');
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 1});
+    await bench.checkIn('w1', {result: {code: 0}});
+    publisher.failing.delete(BROKEN_TOPIC);
+    const queue = `${BROKEN_TOPIC} ${name}`;
+    const head = (await stores.outbox.head(queue))!;
+    assert.equal(head.attributes.status, 'RUNNING');
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 1, failed: 0}, 'only the completion topic');
+    assert.deepEqual(published(BROKEN_TOPIC), [], 'SUCCESS is due, but waits for RUNNING');
+    clock.advance(head.nextAttemptTime.getTime() - clock.now().getTime());
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 0});
+    assert.deepEqual(published(BROKEN_TOPIC).map(m => m.attributes.status), ['RUNNING', 'SUCCESS']);
+  });
+
   it('publishes each message once when two dispatchers sweep at once', async () => {
     await cancelled(12);
     for (let i = 0; i < 4; i++) await succeed({pubSubTopic: STATUS_TOPIC});
