@@ -5,6 +5,7 @@
  */
 import {strict as assert} from 'assert';
 import {RpcCode} from '../../../src/core/errors';
+import {Conflict} from '../../../src/core/ports';
 import {CANCELLED_MESSAGE, WORKER_FAILED_MESSAGE} from '../../../src/core/stateMachine';
 import type {RunPipelineRequestJson} from '../../../src/wire/genomics';
 import {pipelineRequest} from '../../helpers/core';
@@ -67,6 +68,17 @@ describe('core CheckInService', () => {
     it('assigns each of 30 operations once to 20 workers checking in at once; none holds two', async () => {
       const names = await bench.runMany(30);
       const workers = Array.from({length: 20}, (_, i) => `racer-${i}`);
+      let conflicts = 0;
+      const {committer} = bench.h.stores;
+      const commit = committer.commit.bind(committer);
+      committer.commit = async writes => {
+        try {
+          return await commit(writes);
+        } catch (err) {
+          if (err instanceof Conflict) conflicts++;
+          throw err;
+        }
+      };
       const assignments: string[] = [];
       for (let round = 0; round < 10 && assignments.length < 30; round++) {
         const responses = await Promise.all(workers.map(w => bench.checkIn(w)));
@@ -79,6 +91,7 @@ describe('core CheckInService', () => {
         await Promise.all([...held.keys()].map(w => bench.checkIn(w, {result: {code: 0}})));
       }
       assert.deepEqual([...assignments].sort(), [...names].sort(), 'every operation assigned exactly once');
+      assert.ok(conflicts > 0, 'the check-ins really raced');
       for (const name of names) {
         const op = await bench.record(name);
         assert.equal(op.state, 'SUCCESS');

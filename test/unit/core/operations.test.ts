@@ -139,7 +139,9 @@ describe('core OperationsService', () => {
       await refused(ops().list(PROJECT, {filter: 'labels.n = 2', pageSize: 2, pageToken: token}), 'INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN');
       await refused(ops().list(PROJECT, {pageSize: 2, pageToken: token}), 'INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN');
       await refused(ops().list('another-project', {filter: 'labels.n = 1', pageSize: 2, pageToken: token}), 'INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN');
-      await refused(ops().list(PROJECT, {filter: 'labels.n = 1', pageToken: `${token}x`}), 'INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN');
+      const middle = token.length >> 1;
+      const tampered = `${token.slice(0, middle)}${token[middle] === 'A' ? 'B' : 'A'}${token.slice(middle + 1)}`;
+      await refused(ops().list(PROJECT, {filter: 'labels.n = 1', pageToken: tampered}), 'INVALID_ARGUMENT', 'INVALID_PAGE_TOKEN');
       const next = await ops().list(PROJECT, {filter: 'labels.n = 1', pageSize: 2, pageToken: token});
       assert.equal(next.operations.length, 2, 'the token still serves its own listing');
     });
