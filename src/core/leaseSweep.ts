@@ -7,7 +7,7 @@
 import {Change, ChangeCommitter} from './changes';
 import {OperationRecord, isDone} from './model';
 import {operationName} from './names';
-import {Clock, Conflict, OperationStore, Versioned, WorkerStore} from './ports';
+import {Clock, Conflict, DueCursor, OperationStore, Versioned, WorkerStore} from './ports';
 import {RetryPolicy, Transition, releaseLease, timeOut} from './stateMachine';
 import {idle} from './worker';
 
@@ -44,13 +44,15 @@ export class LeaseSweeper {
     const now = clock.now();
     const cutoff = new Date(now.getTime() - leaseGraceMs);
     await this.sweep(
-      () => operations.timedOut(now, SWEEP_BATCH),
+      after => operations.timedOut(now, SWEEP_BATCH, after),
+      op => op.timeoutTime,
       op => (isDone(op.state) ? undefined : timeOut(op, now)),
       report,
       () => report.timedOut++,
     );
     await this.sweep(
-      () => operations.expiredLeases(cutoff, SWEEP_BATCH),
+      after => operations.expiredLeases(cutoff, SWEEP_BATCH, after),
+      op => op.lease?.expireTime,
       op =>
         op.state === 'RUNNING' && op.lease && op.lease.expireTime < cutoff ? releaseLease(op, now, 'leaseExpired', retry) : undefined,
       report,
@@ -73,14 +75,23 @@ export class LeaseSweeper {
     return [{kind: 'worker', read, next: idle(worker)}];
   }
 
+  /**
+   * Batches of what `find` returns, each after the last one read: what could not be
+   * changed (or was skipped) is not met again, and never hides what lies behind it.
+   */
   private async sweep(
-    find: () => Promise<Array<Versioned<OperationRecord>>>,
+    find: (after: DueCursor | undefined) => Promise<Array<Versioned<OperationRecord>>>,
+    dueTime: (op: OperationRecord) => Date | undefined,
     decide: (op: OperationRecord) => Transition | undefined,
     report: SweepReport,
     count: (transition: Transition) => void,
   ): Promise<void> {
+    let after: DueCursor | undefined;
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
-      const found = await find();
+      const found = await find(after);
+      const last = found[found.length - 1]?.value;
+      const lastTime = last && dueTime(last);
+      if (last && lastTime) after = {time: lastTime, projectId: last.projectId, id: last.id};
       for (const read of found) {
         try {
           const transition = decide(read.value);

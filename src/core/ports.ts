@@ -61,6 +61,13 @@ export interface OperationCursor {
   id: string;
 }
 
+/** Where a sweep's next batch starts: after this (due time, operation). */
+export interface DueCursor {
+  time: Date;
+  projectId: string;
+  id: string;
+}
+
 export interface OperationPage {
   operations: OperationRecord[];
   /** Where the next page starts; undefined on the last page. */
@@ -80,10 +87,13 @@ export interface OperationStore {
   list(projectId: string, plan: OperationQueryPlan, pageSize: number, after?: OperationCursor): Promise<OperationPage>;
   /** Up to `limit` of the project's oldest queued operations, oldest first. */
   queued(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>>;
-  /** Running operations (any project) whose lease expired before `before`, oldest first. */
-  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
-  /** Not-done operations (any project) whose pipeline timeout passed before `before`. */
-  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /**
+   * Running operations (any project) whose lease expired before `before`, oldest first
+   * (ties by name), after `after` when given: a sweep pages past what it already tried.
+   */
+  expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>>;
+  /** Not-done operations (any project) whose pipeline timeout passed before `before`, in the same order. */
+  timedOut(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>>;
   /**
    * Calls `onChange` with the operation (inline events only) now and whenever it changes,
    * until unsubscribed; with undefined if it does not exist or the listener failed.

@@ -43,6 +43,12 @@ export interface WorkerMessagesDeps {
 
 type JsonObject = Record<string, unknown>;
 
+/** A release a message asks for: why, and (JOB_ID naming one of the project's operations) of which. */
+interface Release {
+  cause: ReleaseCause;
+  onlyOperation?: string;
+}
+
 interface Interpreted {
   samples: WorkerSample[];
   health?: WorkerHealth;
@@ -74,17 +80,14 @@ export class WorkerMessagesService {
     const expireTime = new Date(now.getTime() + this.deps.historyTtlMs);
 
     // Record first (one commit per worker), then act: a release is never lost with its report.
-    const byWorker = new Map<string, {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; release?: ReleaseCause; releaseJob?: string}>();
+    const byWorker = new Map<string, {ref: WorkerRef; health?: WorkerHealth; samples: WorkerSample[]; releases: Release[]}>();
     const interpreted = checked.map(({ref, message}, i) => ({ref, message, ...this.interpret(message, now, i)}));
     for (const {ref, message, samples, health, release} of interpreted) {
       let entry = byWorker.get(ref.workerId);
-      if (!entry) byWorker.set(ref.workerId, (entry = {ref, samples: []}));
+      if (!entry) byWorker.set(ref.workerId, (entry = {ref, samples: [], releases: []}));
       entry.samples.push(...samples);
       if (health && (!entry.health || health.time >= entry.health.time)) entry.health = health;
-      if (release && !entry.release) {
-        entry.release = release;
-        entry.releaseJob = message.labels?.[JOB_ID_LABEL];
-      }
+      if (release) entry.releases.push({cause: release, onlyOperation: operationIdOf(projectId, message.labels?.[JOB_ID_LABEL])});
     }
     for (const {ref, health, samples} of byWorker.values()) {
       await retryOnConflict(
@@ -95,10 +98,24 @@ export class WorkerMessagesService {
         },
       );
     }
-    for (const {ref, release, releaseJob} of byWorker.values()) {
-      if (release) await this.deps.checkIns.releaseWorker(ref, release, operationIdOf(projectId, releaseJob));
-    }
+    for (const {ref, releases} of byWorker.values()) await this.release(ref, releases);
     return {workerMessageResponses: interpreted.map(i => i.response)};
+  }
+
+  /**
+   * Acts on a batch's releases for one worker: one about no particular operation (a
+   * broken VM, a notice without a JOB_ID) releases whatever it holds; one naming an
+   * operation releases only that one, so a late notice never releases another.
+   */
+  private async release(ref: WorkerRef, releases: readonly Release[]): Promise<void> {
+    const unscoped = releases.find(r => r.onlyOperation === undefined);
+    if (unscoped) {
+      await this.deps.checkIns.releaseWorker(ref, unscoped.cause);
+      return;
+    }
+    for (const {cause, onlyOperation} of releases) {
+      if (await this.deps.checkIns.releaseWorker(ref, cause, onlyOperation)) return;
+    }
   }
 
   private interpret(message: WorkerMessageJson, now: Date, index: number): Interpreted {

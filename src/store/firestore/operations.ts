@@ -6,7 +6,7 @@ import {CollectionReference, DocumentReference, FieldPath, Filter, Firestore, Qu
 import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName} from '../../core/names';
-import type {OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
+import type {DueCursor, OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
 import {Counters, conditionally, versionOf} from './connection';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
 
@@ -110,12 +110,12 @@ export class FirestoreOperationStore implements OperationStore {
     return this.versioned(snap.docs);
   }
 
-  expiredLeases(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
-    return this.dueAcrossProjects(F.leaseExpireTime, before, limit);
+  expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.leaseExpireTime, before, limit, after);
   }
 
-  timedOut(before: Date, limit: number): Promise<Array<Versioned<OperationRecord>>> {
-    return this.dueAcrossProjects(F.timeoutTime, before, limit);
+  timedOut(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {
+    return this.dueAcrossProjects(F.timeoutTime, before, limit, after);
   }
 
   /** Every project's operations whose `field` (a time present only while it matters) is before `before`. */
@@ -123,14 +123,17 @@ export class FirestoreOperationStore implements OperationStore {
     field: typeof F.leaseExpireTime | typeof F.timeoutTime,
     before: Date,
     limit: number,
+    after?: DueCursor,
   ): Promise<Array<Versioned<OperationRecord>>> {
-    const snap = await this.db
+    // Ordered by the time, then the document's full path (the single-field index's own order).
+    let query = this.db
       .collectionGroup('operations')
       .withConverter(operationConverter)
       .where(field, '<', Timestamp.fromDate(before))
       .orderBy(field, 'asc')
-      .limit(limit)
-      .get();
+      .orderBy(FieldPath.documentId(), 'asc');
+    if (after) query = query.startAfter(Timestamp.fromDate(after.time), operationPath(after.projectId, after.id));
+    const snap = await query.limit(limit).get();
     return this.versioned(snap.docs);
   }
 

@@ -12,6 +12,7 @@ import {OperationEvent, OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName, workerName} from '../../core/names';
 import {
   Conflict,
+  DueCursor,
   NewOutboxEntry,
   OperationCursor,
   OperationPage,
@@ -124,8 +125,8 @@ export class MemoryStores implements Stores {
       this.read(found.length);
       return found.map(d => ({value: copy(d.value.record), version: d.version}));
     },
-    expiredLeases: async (before: Date, limit: number) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit),
-    timedOut: async (before: Date, limit: number) => this.dueAcrossProjects(op => op.timeoutTime, before, limit),
+    expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
+    timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
     watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
       const key = operationName(projectId, id);
       let callbacks = this.watchers.get(key);
@@ -151,14 +152,19 @@ export class MemoryStores implements Stores {
     timeOf: (op: OperationRecord) => Date | undefined,
     before: Date,
     limit: number,
+    after?: DueCursor,
   ): Promise<Array<Versioned<OperationRecord>>> {
     await tick();
+    // Ordered as Firestore's index orders them: by the time, then by the document's path.
+    const key = (op: OperationRecord): [number, string] => [timeOf(op)?.getTime() ?? 0, operationName(op.projectId, op.id)];
+    const compare = ([t1, n1]: [number, string], [t2, n2]: [number, string]) => t1 - t2 || compareIds(n1, n2);
+    const start: [number, string] | undefined = after && [after.time.getTime(), operationName(after.projectId, after.id)];
     const found = [...this.operationDocs.values()]
       .filter(d => {
         const time = timeOf(d.value.record);
-        return time !== undefined && time < before;
+        return time !== undefined && time < before && (!start || compare(key(d.value.record), start) > 0);
       })
-      .sort((a, b) => (timeOf(a.value.record)?.getTime() ?? 0) - (timeOf(b.value.record)?.getTime() ?? 0))
+      .sort((a, b) => compare(key(a.value.record), key(b.value.record)))
       .slice(0, limit);
     this.read(found.length);
     return found.map(d => ({value: copy(d.value.record), version: d.version}));

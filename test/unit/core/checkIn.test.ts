@@ -7,7 +7,6 @@ import {strict as assert} from 'assert';
 import {RpcCode} from '../../../src/core/errors';
 import {Conflict} from '../../../src/core/ports';
 import {CANCELLED_MESSAGE, WORKER_FAILED_MESSAGE} from '../../../src/core/stateMachine';
-import type {RunPipelineRequestJson} from '../../../src/wire/genomics';
 import {pipelineRequest} from '../../helpers/core';
 import {Bench, GENOMICS, PROJECT, eventData, eventTypes, idOf, refused, reported} from './support';
 
@@ -53,7 +52,7 @@ describe('core CheckInService', () => {
     });
 
     it('takes from the oldest queued operations of its own project (a FIFO window of 10)', async () => {
-      await bench.services.operations.run(pipelineRequest('another-project') as RunPipelineRequestJson);
+      await bench.services.operations.run(pipelineRequest('another-project'));
       bench.clock.advance(1);
       const queued = await bench.runMany(13);
       for (let i = 0; i < 13; i++) {

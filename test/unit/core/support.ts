@@ -41,7 +41,7 @@ export async function refused(promise: Promise<unknown>, code: RpcCodeName, reas
 
 /** An event's data (a v2alpha1 event as a google.protobuf.Any). */
 export function eventData(type: EventType, fields: Record<string, unknown> = {}): WorkerEventJson {
-  return {'@type': `${GENOMICS}${type}`, ...fields} as WorkerEventJson;
+  return {'@type': `${GENOMICS}${type}`, ...fields};
 }
 
 /** An event a worker reports, as check-in's `events` carry it. */
@@ -77,7 +77,7 @@ export class Bench {
   }
 
   request(options: RunOptions = {}): RunPipelineRequestJson {
-    return pipelineRequest(PROJECT, options) as RunPipelineRequestJson;
+    return pipelineRequest(PROJECT, options);
   }
 
   /** pipelines.run; returns the operation's name. */

@@ -118,11 +118,7 @@ describe('core WorkerMessagesService', () => {
       assert.deepEqual([worker.healthy, worker.holding], [false, false]);
     });
 
-    // BUG: WorkerMessagesService.send keeps only a worker's first release of a batch, with
-    // that message's JOB_ID: a late shutdown notice about another operation, sent in the
-    // same batch before a vmIsBroken health report, scopes the broken VM's release to the
-    // other operation, so the operation the broken VM holds is not released.
-    it.skip('releases on a broken VM even when a late notice about another operation comes first in the batch', async () => {
+    it('releases on a broken VM even when a late notice about another operation comes first in the batch', async () => {
       const [first, second] = await bench.runMany(2);
       const {name: held} = await bench.take('vm-1');
       const other = held === first ? second! : first!;
