@@ -402,7 +402,7 @@ describe('dashboard (browser)', function () {
     );
   });
 
-  it('shows workers: health, what each holds, last check-in and capacity; history not available yet', async () => {
+  it('shows workers: health, what each holds, last check-in and capacity, and the history of their health reports', async () => {
     const project = randomProject('dash');
     const op = await run(helloRequest(project, {suite: 'workers'}));
     await checkIn(project, 'busy-1', {
@@ -445,7 +445,10 @@ describe('dashboard (browser)', function () {
     await page.getByRole('link', {name: 'idle-2'}).click();
     await page.locator('h1', {hasText: 'Worker idle-2'}).waitFor();
     assert.match((await page.locator('#health-title + dl').textContent()) ?? '', /disk errors on \/dev\/sdb/);
-    await page.locator('[data-samples-unavailable]').first().waitFor();
+    // The samples RPC: the one health report, charted.
+    const chart = page.locator('#chart-health-title + svg');
+    await chart.waitFor();
+    assert.match((await chart.getAttribute('aria-label')) ?? '', /^Recent health reports, 1 points from /);
   });
 
   it('renders the panels of the RPCs not served yet from their assumed shapes (network stubbed)', async () => {

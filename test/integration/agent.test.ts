@@ -7,6 +7,7 @@ import {strict as assert} from 'assert';
 import {startLocalServer, LocalServer} from '../../src/server';
 import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
+import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
@@ -30,6 +31,7 @@ describe('gaffer-worker end to end', function () {
 
   const run = (request: Json) => submit(server, request);
   const waitDone = (name: string, timeoutMs?: number) => waitDoneOn(server, name, timeoutMs);
+  const get = async (name: string) => (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
 
   const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length)).reverse();
 
@@ -66,12 +68,7 @@ describe('gaffer-worker end to end', function () {
     assert.ok(types(failed).includes('UnexpectedExitStatusEvent'));
 
     // Cancel once the worker has started it; the worker stops it and reports back.
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const op = (await call(server, 'GET', `/v2alpha1/${cancelled}`)).json as unknown as OperationJson;
-      if (types(op).includes('ContainerStartedEvent')) break;
-      await new Promise(r => setTimeout(r, 200));
-    }
+    await until('the worker to start the action', async () => types(await get(cancelled)).includes('ContainerStartedEvent'), 30_000);
     await call(server, 'POST', `/v2alpha1/${cancelled}:cancel`, {});
     const cancelledOp = await waitDone(cancelled, 20_000);
     assert.equal(cancelledOp.error?.code, 1);
@@ -91,12 +88,7 @@ describe('gaffer-worker end to end', function () {
           virtualMachine: {machineType: 'n1-standard-1', preemptible},
         }),
       );
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
-        const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
-        if (types(op).includes('WorkerAssignedEvent')) break;
-        await new Promise(r => setTimeout(r, 100));
-      }
+      await until('a worker to take it', async () => types(await get(name)).includes('WorkerAssignedEvent'), 30_000);
       victim.kill('SIGKILL');
       startAgent(project, 'survivor');
       const killedAt = Date.now();
@@ -120,15 +112,10 @@ describe('gaffer-worker end to end', function () {
     const name = await run(
       pipeline(project, [{imageUri: 'alpine', commands: ['sleep', '30']}], {virtualMachine: {machineType: 'n1-standard-1', preemptible: true}}),
     );
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
-      if (types(op).includes('ContainerStartedEvent')) break;
-      await new Promise(r => setTimeout(r, 100));
-    }
+    await until('the worker to start the action', async () => types(await get(name)).includes('ContainerStartedEvent'), 30_000);
     agent.kill('SIGTERM');
     await new Promise(r => agent.once('exit', r));
-    const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+    const op = await get(name);
     assert.equal(op.done, false);
     assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, /shutting down/);
   });

@@ -8,6 +8,7 @@ import {strict as assert} from 'assert';
 import {LocalServer, startLocalServer} from '../../src/server';
 import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
+import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
@@ -70,13 +71,14 @@ describe('gaffer-worker --slots', function () {
     const slots = ['multi-1', 'multi-2', 'multi-3'];
     const read = async (worker: string) => call(server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
 
-    const deadline = Date.now() + 30_000;
-    let workers: Json[] = [];
-    while (Date.now() < deadline) {
-      workers = await Promise.all(slots.map(async slot => (await read(slot)).json));
-      if (workers.every(w => w.status && w.healthTime)) break;
-      await new Promise(r => setTimeout(r, 200));
-    }
+    const workers = await until(
+      'every slot to report its status and health',
+      async () => {
+        const read3 = await Promise.all(slots.map(async slot => (await read(slot)).json));
+        return read3.every(w => w.status && w.healthTime) && read3;
+      },
+      30_000,
+    );
     for (const [i, worker] of workers.entries()) {
       const slot = slots[i]!;
       assert.equal(worker.name, `projects/${project}/workers/${slot}`, JSON.stringify(worker));

@@ -6,6 +6,7 @@ import {strict as assert} from 'assert';
 import {LocalServer} from '../../src/server';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
 import {applyTransition} from '../helpers/stores';
+import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
 type OperationJson = {name: string; done: boolean; metadata: Json & {events: Json[]; labels: Json}; error?: Json; response?: Json};
@@ -449,7 +450,7 @@ describe('operations API', function () {
     it('returns as soon as the operation is done', async () => {
       const op = await run(server, randomProject());
       const waiting = call(server, 'POST', `/v2alpha1/${op.name}:wait`, {timeout: '60s'});
-      await new Promise(r => setTimeout(r, 300));
+      await until('the wait to listen', () => server.app.stores.stats().activeListeners > 0);
       const started = Date.now();
       await call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {});
       const res = await waiting;
@@ -463,8 +464,8 @@ describe('operations API', function () {
       const ops = await Promise.all(Array.from({length: 100}, () => run(server, project)));
       // Three waits per operation: two share a listener with the first.
       const waits = ops.flatMap(op => [1, 2, 3].map(() => call(server, 'POST', `/v2alpha1/${op.name}:wait`, {timeout: '60s'})));
-      await new Promise(r => setTimeout(r, 1000));
-      assert.ok(server.app.stores.stats().activeListeners > 0);
+      // One listener per operation, however many wait on it.
+      await until('every operation to have its listener', () => server.app.stores.stats().activeListeners === 100);
       // Half end by cancellation, half by client disconnect or timeout.
       await Promise.all(ops.slice(0, 50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {})));
       const shortWaits = ops.slice(50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:wait`, {timeout: '0.2s'}));
@@ -479,8 +480,7 @@ describe('operations API', function () {
       for (const res of cancelledWaits) assert.equal((res.json as unknown as OperationJson).done, true);
       await Promise.all(ops.slice(50).map(op => call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {})));
       await Promise.all(waits);
-      await new Promise(r => setTimeout(r, 200));
-      assert.equal(server.app.stores.stats().activeListeners, 0);
+      await until('every listener to be closed', () => server.app.stores.stats().activeListeners === 0);
     });
 
     it('refuses a malformed timeout', async () => {

@@ -332,7 +332,7 @@ describe('PipelineRunner with a fake executor', () => {
     const a = await executor.started(2);
     assert.equal(sidecar.done, false, 'the background action is still running when the next one starts');
     sidecar.exit({exitStatus: 7, stderr: 'sidecar died'});
-    await new Promise(r => setTimeout(r, 10));
+    await waitFor("the sidecar's exit to be reported", () => stoppedOf(events).some(([id]) => id === 1));
     a.exit({exitStatus: 0});
     const result = await done;
     assert.deepEqual(result, {code: 0});

@@ -164,7 +164,7 @@ export function listLogs(
   return optional(call('GET', `/v2alpha1/${operationName}/logs`, {query: {action: actionId, pageToken}, ...(signal ? {signal} : {})}));
 }
 
-/** Not served yet: GET .../workers/{worker}/samples?kind=&pageSize= */
+/** GET .../workers/{worker}/samples?kind=&pageSize= (what the worker reported, newest first). */
 export function listSamples(
   workerName: string,
   kind: SampleKind,

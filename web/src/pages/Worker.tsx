@@ -1,7 +1,7 @@
 /**
  * One worker: what it holds, its last check-in and status, its latest health report,
- * and charts of its recent health and metrics from the samples RPC (not served yet: a
- * 404 says "not available"). The worker is polled every 10 s, its samples every 30 s.
+ * and charts of its recent health and metrics from the samples RPC (a server without it
+ * answers 404: "not available"). The worker is polled every 10 s, its samples every 30 s.
  */
 import {useEffect} from 'preact/hooks';
 import {getWorker, listSamples, type Optional} from '../api';
