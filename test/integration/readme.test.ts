@@ -1,0 +1,108 @@
+/**
+ * The README's code snippets, run as a reader would run them: every code block marked
+ * `<!-- tested: NAME -->` runs against a real local server (and, for the CLI walk-through,
+ * a real gaffer-worker), with only the server's address changed. A snippet that no
+ * longer works, or no longer prints what the README says, fails here.
+ */
+import {strict as assert} from 'assert';
+import {spawn} from 'child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'fs';
+import {tmpdir} from 'os';
+import {join} from 'path';
+import {LocalServer, startLocalServer} from '../../src/server';
+import {AgentProcesses, SHORT_LEASES} from '../helpers/agents';
+import {testConfig} from '../helpers/gaffer';
+
+const ROOT = join(__dirname, '../../..');
+const README_URL = 'http://127.0.0.1:8080';
+
+interface Snippet {
+  name: string;
+  language: string;
+  code: string;
+}
+
+/** Every block marked `<!-- tested: NAME -->` (the marker on the line before the fence). */
+export function testedSnippets(markdown: string): Snippet[] {
+  const snippets: Snippet[] = [];
+  const marked = /<!-- tested: ([\w-]+) -->\n```(\w+)\n([\s\S]*?)\n```/g;
+  for (const match of markdown.matchAll(marked)) {
+    const [, name = '', language = '', code = ''] = match;
+    snippets.push({name, language, code});
+  }
+  return snippets;
+}
+
+function runSnippet(snippet: Snippet, server: string): Promise<{code: number | null; stdout: string; stderr: string}> {
+  const code = snippet.code.replaceAll(README_URL, server);
+  const dir = mkdtempSync(join(tmpdir(), 'gaffer-readme-'));
+  const file = join(dir, snippet.language === 'js' ? 'snippet.js' : 'snippet.sh');
+  writeFileSync(file, snippet.language === 'js' ? code : `set -euo pipefail\n${code}\n`);
+  // A js snippet resolves packages from the repository, as `node` there would.
+  const [program, args] = snippet.language === 'js' ? [process.execPath, [file]] : ['bash', [file]];
+  const child = spawn(program, args, {
+    cwd: ROOT,
+    env: {...process.env, GAFFER_SERVER: server, NODE_PATH: join(ROOT, 'node_modules')},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise(resolve =>
+    child.on('close', exit => {
+      rmSync(dir, {recursive: true, force: true});
+      resolve({code: exit, stdout, stderr});
+    }),
+  );
+}
+
+describe('README snippets', function () {
+  this.timeout(120_000);
+  const snippets = testedSnippets(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  const agents = new AgentProcesses(() => server);
+  let server: LocalServer;
+  before(async () => {
+    server = await startLocalServer(testConfig(SHORT_LEASES), {}, {sweep: true});
+  });
+  after(async () => {
+    agents.killAll();
+    await server.close();
+  });
+
+  /** What each snippet must print, beyond exiting 0. */
+  const expected: Record<string, RegExp[]> = {
+    googleapis: [/^projects\/my-project\/operations\/\d+ false$/m, /team: 'genomics'/, /^true$/m],
+    curl: [/"done": false/, /"operations": \[/, /"done": true/, /"code": 1,/],
+    cli: [
+      /^projects\/my-project\/operations\/\d+\nSUCCESS$/m,
+      /^Status: +SUCCESS$/m,
+      /Worker "readme-worker" assigned/,
+      /^FAILURE: FAILED_PRECONDITION \(9\)/m,
+      /^exit code 1$/m,
+      /^NAME +STATUS +CREATED +LABELS$/m,
+      /^readme-worker +yes/m,
+    ],
+  };
+
+  it('finds every snippet it knows, and knows every snippet it finds', () => {
+    assert.deepEqual(snippets.map(s => s.name).sort(), Object.keys(expected).sort());
+  });
+
+  for (const name of Object.keys(expected)) {
+    it(`runs the ${name} snippet`, async () => {
+      const snippet = snippets.find(s => s.name === name);
+      assert.ok(snippet, `README.md has no "tested: ${name}" snippet`);
+      if (name === 'cli') agents.start('my-project', ['--worker-id', 'readme-worker']);
+      const result = await runSnippet(snippet, server.url);
+      if (process.env.GAFFER_TEST_VERBOSE) console.log(result.stdout);
+      assert.equal(result.code, 0, `exit ${result.code}\n${result.stdout}\n${result.stderr}\n${agents.log}`);
+      for (const pattern of expected[name] ?? []) assert.match(result.stdout, pattern, result.stdout);
+    });
+  }
+
+  it('reads its markers the way they are written', () => {
+    const found = testedSnippets('x\n<!-- tested: a-b -->\n```sh\necho 1\necho 2\n```\n\n```sh\nuntested\n```\n');
+    assert.deepEqual(found, [{name: 'a-b', language: 'sh', code: 'echo 1\necho 2'}]);
+  });
+});
