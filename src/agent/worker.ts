@@ -11,7 +11,7 @@ import {ApiError, GafferWorkerApi} from './api';
 import {Executor} from './executor';
 import {hostStatus} from './host';
 import {EventData, PipelineRunner, RunResult} from './runner';
-import {sleep} from './sleep';
+import {sleep} from '../lib/sleep';
 
 export interface WorkerSlotOptions {
   api: GafferWorkerApi;

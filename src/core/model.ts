@@ -83,6 +83,32 @@ export interface OperationRecord {
   recentEventKeys: string[];
 }
 
+/** A newly submitted operation: queued, no events, never assigned; it times out at `timeoutTime`. */
+export function newOperation(
+  projectId: string,
+  id: string,
+  request: RunPipelineRequestJson,
+  createTime: Date,
+  timeoutTime?: Date,
+): OperationRecord {
+  return {
+    projectId,
+    id,
+    state: 'QUEUED',
+    createTime,
+    request,
+    labels: request.labels ?? {},
+    events: [],
+    eventCount: 0,
+    eventTypes: [],
+    cancelRequested: false,
+    leaseEpoch: 0,
+    attempts: 0,
+    ...(timeoutTime ? {timeoutTime} : {}),
+    recentEventKeys: [],
+  };
+}
+
 /**
  * A worker's hold on an operation. The epoch is a fencing token: every write the
  * worker makes must present the epoch it was granted, so a worker that lost the lease

@@ -7,7 +7,7 @@ import {randomBytes} from 'crypto';
 import type {ListOperationsResponseJson, OperationJson, RunPipelineRequestJson} from '../wire/genomics';
 import {ChangeCommitter} from './changes';
 import {planOperationQuery} from './filter';
-import {OperationRecord, isDone} from './model';
+import {OperationRecord, isDone, newOperation} from './model';
 import {operationName} from './names';
 import {operationToJson} from './operationJson';
 import {PageTokens, Position, effectivePageSize} from './pageToken';
@@ -66,22 +66,7 @@ export class OperationsService {
   private async create(request: RunPipelineRequestJson): Promise<OperationJson> {
     const projectId = request.pipeline.resources.projectId;
     const now = this.deps.clock.now();
-    const op: OperationRecord = {
-      projectId,
-      id: this.newId(),
-      state: 'QUEUED',
-      createTime: now,
-      request,
-      labels: request.labels ?? {},
-      events: [],
-      eventCount: 0,
-      eventTypes: [],
-      cancelRequested: false,
-      leaseEpoch: 0,
-      attempts: 0,
-      timeoutTime: new Date(now.getTime() + this.pipelineTimeoutMs(request)),
-      recentEventKeys: [],
-    };
+    const op = newOperation(projectId, this.newId(), request, now, new Date(now.getTime() + this.pipelineTimeoutMs(request)));
     await this.deps.operations.create(op);
     return operationToJson(op);
   }

@@ -7,7 +7,7 @@
 import {strict as assert} from 'assert';
 import {randomBytes} from 'crypto';
 import {planOperationQuery} from '../../src/core/filter';
-import {INLINE_EVENTS, OperationEvent, OperationRecord, appendEvents} from '../../src/core/model';
+import {INLINE_EVENTS, OperationEvent, OperationRecord, appendEvents, newOperation} from '../../src/core/model';
 import {Conflict, NewOutboxEntry, Stores, Write} from '../../src/core/ports';
 import type {WorkerRecord} from '../../src/core/worker';
 
@@ -23,22 +23,8 @@ function project(): string {
 }
 
 function operation(projectId: string, id: string, overrides: Partial<OperationRecord> = {}): OperationRecord {
-  return {
-    projectId,
-    id,
-    state: 'QUEUED',
-    createTime: new Date(T0),
-    request: {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId}}},
-    labels: {},
-    events: [],
-    eventCount: 0,
-    eventTypes: [],
-    cancelRequested: false,
-    leaseEpoch: 0,
-    attempts: 0,
-    recentEventKeys: [],
-    ...overrides,
-  };
+  const request = {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId}}};
+  return {...newOperation(projectId, id, request, new Date(T0)), ...overrides};
 }
 
 function event(n: number): OperationEvent {

@@ -1,6 +1,6 @@
 import {strict as assert} from 'assert';
 import {getEventListeners} from 'events';
-import {sleep} from '../../src/agent/sleep';
+import {sleep} from '../../src/lib/sleep';
 
 describe('agent sleep', () => {
   it('leaves no abort listener behind, however often an idle worker waits', async () => {

@@ -1,6 +1,6 @@
 import {strict as assert} from 'assert';
 import {GafferError} from '../../src/core/errors';
-import {OPERATION_STATES, OperationRecord, OperationState} from '../../src/core/model';
+import {OPERATION_STATES, OperationRecord, OperationState, newOperation} from '../../src/core/model';
 import {
   WORKER_FAILED_MESSAGE,
   assign,
@@ -16,28 +16,13 @@ const T0 = new Date('2026-01-01T00:00:00Z');
 const later = (s: number) => new Date(T0.getTime() + s * 1000);
 
 function op(overrides: Partial<OperationRecord> = {}, preemptible = false): OperationRecord {
-  return {
-    projectId: 'my-project',
-    id: '1',
-    state: 'QUEUED',
-    createTime: T0,
-    request: {
-      pipeline: {
-        actions: [{imageUri: 'alpine'}],
-        resources: {projectId: 'my-project', ...(preemptible ? {virtualMachine: {preemptible: true}} : {})},
-      },
+  const request = {
+    pipeline: {
+      actions: [{imageUri: 'alpine'}],
+      resources: {projectId: 'my-project', ...(preemptible ? {virtualMachine: {preemptible: true}} : {})},
     },
-    labels: {},
-    events: [],
-    eventCount: 0,
-    eventTypes: [],
-    cancelRequested: false,
-    leaseEpoch: 0,
-    attempts: 0,
-    timeoutTime: later(3600),
-    recentEventKeys: [],
-    ...overrides,
   };
+  return {...newOperation('my-project', '1', request, T0, later(3600)), ...overrides};
 }
 
 const types = (events: Array<{details: {'@type': string}}>) => events.map(e => e.details['@type'].split('.').pop());

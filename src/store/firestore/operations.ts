@@ -8,25 +8,18 @@ import {OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName} from '../../core/names';
 import type {DueCursor, OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
 import {Counters, conditionally, versionOf} from './connection';
+import {composite, singleField} from './indexes';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
 
 /** The indexes the fixed queries of this adapter need (in firestore.indexes.json form). */
 export const OPERATION_QUERY_INDEXES = {
   /** queued: the FIFO window of a project's queue. */
-  queuedWindow: {
-    kind: 'composite',
-    collectionGroup: 'operations',
-    queryScope: 'COLLECTION',
-    fields: [
-      {fieldPath: F.state, order: 'ASCENDING'},
-      {fieldPath: F.createTime, order: 'ASCENDING'},
-    ],
-  },
+  queuedWindow: composite('operations', 'COLLECTION', [F.state, 'ASCENDING'], [F.createTime, 'ASCENDING']),
   /** expiredLeases: every project's running operations past their lease. */
-  expiredLeases: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.leaseExpireTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
+  expiredLeases: singleField('operations', F.leaseExpireTime, 'COLLECTION_GROUP'),
   /** timedOut: every project's operations past their pipeline timeout. */
-  timedOut: {kind: 'singleField', collectionGroup: 'operations', fieldPath: F.timeoutTime, order: 'ASCENDING', queryScope: 'COLLECTION_GROUP'},
-} as const;
+  timedOut: singleField('operations', F.timeoutTime, 'COLLECTION_GROUP'),
+};
 
 /** One Firestore listener per document, shared by everyone watching it. */
 interface SharedListener {

@@ -5,22 +5,15 @@
 import {CollectionReference, DocumentSnapshot, FirestoreDataConverter, Firestore, QueryDocumentSnapshot, Timestamp} from '@google-cloud/firestore';
 import {Conflict, NewOutboxEntry, OutboxEntry, OutboxStore} from '../../core/ports';
 import {Counters, conditionally, unchangedSince, versionOf} from './connection';
+import {composite, singleField} from './indexes';
 
 /** The indexes the queries of this adapter need (in firestore.indexes.json form). */
 export const OUTBOX_QUERY_INDEXES = {
   /** head: a queue's (topic, operation) undelivered messages in order. */
-  outboxHead: {
-    kind: 'composite',
-    collectionGroup: 'outbox',
-    queryScope: 'COLLECTION',
-    fields: [
-      {fieldPath: 'queue', order: 'ASCENDING'},
-      {fieldPath: 'sequence', order: 'ASCENDING'},
-    ],
-  },
+  outboxHead: composite('outbox', 'COLLECTION', ['queue', 'ASCENDING'], ['sequence', 'ASCENDING']),
   /** due: what the outbox sweep delivers (the automatic single-field index). */
-  outboxDue: {kind: 'singleField', collectionGroup: 'outbox', fieldPath: 'nextAttemptTime', order: 'ASCENDING', queryScope: 'COLLECTION'},
-} as const;
+  outboxDue: singleField('outbox', 'nextAttemptTime', 'COLLECTION'),
+};
 
 interface OutboxDoc {
   topic: string;

@@ -8,32 +8,16 @@ import type {SampleStore, StoredSample} from '../../core/ports';
 import type {WorkerHealth, WorkerRef, WorkerSample} from '../../core/worker';
 import type {SampleKind} from '../../wire/workers';
 import {Counters, conditionally, unchangedSince, versionOf} from './connection';
+import {composite} from './indexes';
 import {WorkerDoc, workerDocConverter, workerPath} from './workerDoc';
 
 /** The indexes the queries of this adapter need (in firestore.indexes.json form). */
 export const SAMPLE_QUERY_INDEXES = {
   /** ofWorker: a worker's time series of one kind. */
-  workerSamples: {
-    kind: 'composite',
-    collectionGroup: 'samples',
-    queryScope: 'COLLECTION',
-    fields: [
-      {fieldPath: 'kind', order: 'ASCENDING'},
-      {fieldPath: 'time', order: 'DESCENDING'},
-    ],
-  },
+  workerSamples: composite('samples', 'COLLECTION', ['kind', 'ASCENDING'], ['time', 'DESCENDING']),
   /** withCode: a project's worker messages with one code, across workers. */
-  messagesByCode: {
-    kind: 'composite',
-    collectionGroup: 'samples',
-    queryScope: 'COLLECTION_GROUP',
-    fields: [
-      {fieldPath: 'projectId', order: 'ASCENDING'},
-      {fieldPath: 'code', order: 'ASCENDING'},
-      {fieldPath: 'time', order: 'DESCENDING'},
-    ],
-  },
-} as const;
+  messagesByCode: composite('samples', 'COLLECTION_GROUP', ['projectId', 'ASCENDING'], ['code', 'ASCENDING'], ['time', 'DESCENDING']),
+};
 
 interface SampleDoc {
   projectId: string;

@@ -1,6 +1,7 @@
-/** Waits `ms`, or less if `signal` aborts; leaves no listener behind either way. */
+/** Waits `ms`, or less if `signal` aborts (at once if it already has); leaves no listener behind either way. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>(resolve => {
+    if (signal?.aborted) return resolve();
     const done = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
