@@ -14,6 +14,7 @@ import {PageTokens, Position, effectivePageSize} from './pageToken';
 import type {Clock, OperationStore} from './ports';
 import {retryOnConflict} from './retry';
 import {GafferError, notFound} from './errors';
+import {canonicalRunRequest} from './requests';
 import {cancel} from './stateMachine';
 import {parseDuration} from './time';
 
@@ -63,7 +64,8 @@ export class OperationsService {
     );
   }
 
-  private async create(request: RunPipelineRequestJson): Promise<OperationJson> {
+  private async create(submitted: RunPipelineRequestJson): Promise<OperationJson> {
+    const request = canonicalRunRequest(submitted);
     const projectId = request.pipeline.resources.projectId;
     const now = this.deps.clock.now();
     const op = newOperation(projectId, this.newId(), request, now, new Date(now.getTime() + this.pipelineTimeoutMs(request)));

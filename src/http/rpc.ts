@@ -10,6 +10,7 @@ import {readBody} from './body';
 import {applyFields, parseFields} from './partialResponse';
 import type {Services} from './services';
 import {ErrorFormat, asGafferError, toStatusBody} from './status';
+import {TooDeeplyNested, withoutNulls} from '../wire/proto3';
 import type {RequestValidator, SchemaBodies, SchemaName} from './validation';
 
 /** The parts of an HTTP request Gaffer reads (express's and the functions framework's fit). */
@@ -167,14 +168,22 @@ export function requestTooLarge(maxBytes: number): GafferError {
   );
 }
 
+/** The body as JSON, with nulls read as unset (proto3 JSON). */
 function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    parsed = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
     throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. ${(err as Error).message}`, {
       reason: 'MALFORMED_JSON',
     });
+  }
+  try {
+    return withoutNulls(parsed);
+  } catch (err) {
+    if (!(err instanceof TooDeeplyNested)) throw err;
+    throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received: ${err.message}.`, {reason: 'MALFORMED_JSON'});
   }
 }
 

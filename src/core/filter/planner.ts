@@ -328,12 +328,14 @@ function compare(left: number, comparator: Comparator, right: number): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// createTime values: RFC 3339 or seconds since the epoch.
+// createTime values: RFC 3339 (with "T" or, as Python's str(datetime) writes it and dsub
+// sends it, a space) or seconds since the epoch.
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const EPOCH_SECONDS = /^(-?)(\d+)(?:\.(\d+))?$/;
-/** The range of a JavaScript Date. */
-const MAX_TIME_MS = 8.64e15;
+/** The range of a Firestore timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z. */
+const MIN_TIME_MS = -62_135_596_800_000;
+const MAX_TIME_MS = 253_402_300_799_999;
 
 /** The time floored to a whole millisecond, and whether that was exact. */
 interface TimeValue {
@@ -344,10 +346,12 @@ interface TimeValue {
 function parseTime(value: FilterValue): TimeValue {
   const text = value.kind === 'wildcard' ? '*' : value.text;
   const parsed = parseRfc3339(text, value.position) ?? parseEpochSeconds(text);
-  if (parsed && Math.abs(parsed.ms) <= MAX_TIME_MS) return parsed;
+  if (parsed && parsed.ms >= MIN_TIME_MS && parsed.ms <= MAX_TIME_MS) return parsed;
   throw filterError(
-    'createTime must be an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05Z) or seconds since the epoch ' +
-      `(e.g. 1704164645), but was ${JSON.stringify(text)}`,
+    parsed
+      ? `createTime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, but was ${JSON.stringify(text)}`
+      : 'createTime must be an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05Z or "2024-01-02 03:04:05.123456+00:00") ' +
+          `or seconds since the epoch (e.g. 1704164645), but was ${JSON.stringify(text)}`,
     value.position,
   );
 }
@@ -679,9 +683,10 @@ function emit(conjunctions: Conjunction[]): {disjuncts: IndexedConjunct[]; needs
   const groups = groupByIndexPart(conjunctions);
   for (const g of groups) {
     if (g.outcomes !== ALL_OUTCOMES || g.arrayContains || g.after || g.before) continue;
-    const residual = residualOf(g);
-    if (residual) throw unservable(residual);
-    return {disjuncts: [{equalities: []}], needsResidualCheck: false}; // an exact TRUE
+    // Every operation may match (an exact TRUE), or only a condition no index serves
+    // decides (NOT labels.k = v alone): then list reads in createTime order and checks it
+    // on each document, pageSize + 1 documents a page, a page possibly holding fewer.
+    return {disjuncts: [{equalities: []}], needsResidualCheck: residualOf(g) !== undefined};
   }
   const disjuncts = groups.flatMap(toIndexedConjuncts);
   const count = disjuncts.reduce((sum, d) => sum + d.equalities.reduce((n, e) => n * e.values.length, 1), 0);
@@ -719,14 +724,6 @@ function groupByIndexPart(conjunctions: Conjunction[]): IndexGroup[] {
   return [...groups.values()];
 }
 
-function unservable(residual: ArrayLiteral): Error {
-  return filterError(
-    `NOT ${residual.text} can't be served by an index on its own (it would scan every operation); ` +
-      'combine it with AND and an indexed condition (done, status, error, createTime, events:NAME, ' +
-      'labels.KEY = VALUE, labels:KEY)',
-    residual.position,
-  );
-}
 
 function toIndexedConjuncts(g: IndexGroup): IndexedConjunct[] {
   return equalitiesFor(g.outcomes).map(equalities => {
