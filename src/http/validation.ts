@@ -45,6 +45,17 @@ export interface SchemaBodies {
 
 export type SchemaName = keyof SchemaBodies;
 
+/**
+ * Bodies whose JSON nulls are read as unset before validating, as Google's Pipelines
+ * service did (dsub sends None for whatever it leaves out). Not Dataflow's WorkerMessages:
+ * their google.protobuf.Struct fields (pods, parameters) hold nulls that mean null.
+ */
+const NULL_IS_UNSET: ReadonlySet<SchemaName> = new Set(['runPipelineRequest', 'cancelOperationRequest', 'waitOperationRequest', 'checkInRequest']);
+
+export function nullIsUnset(schema: SchemaName): boolean {
+  return NULL_IS_UNSET.has(schema);
+}
+
 const SCHEMA_NAMES: readonly SchemaName[] = [
   'runPipelineRequest',
   'cancelOperationRequest',

@@ -100,7 +100,7 @@ describe('gaffer-worker end to end', function () {
         assert.equal(op.error, undefined, JSON.stringify(op.error));
         assert.deepEqual(assigned.reverse(), ['victim', 'survivor']);
       } else {
-        assert.deepEqual(op.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
+        assert.deepEqual(op.error, {code: 10, message: 'The assigned worker has failed to complete the operation: its lease expired (it stopped checking in)'});
         assert.deepEqual(assigned, ['victim']);
       }
     });
@@ -117,6 +117,7 @@ describe('gaffer-worker end to end', function () {
     await new Promise(r => agent.once('exit', r));
     const op = await get(name);
     assert.equal(op.done, false);
-    assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, /shutting down/);
+    assert.equal(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, 'Worker released');
+    assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('DelayedEvent'))!.description, /the assigned worker was lost \(it is shutting down\)/);
   });
 });

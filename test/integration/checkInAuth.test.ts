@@ -121,7 +121,7 @@ describe('workers.checkIn authentication', function () {
           got.metadata.events.map(e => e.details['@type']),
           [`${T}WorkerAssignedEvent`],
         );
-        assert.equal(got.metadata.events[0]!.description, `Worker "${worker}" assigned`);
+        assert.equal(got.metadata.events[0]!.description, `Worker "${worker}" assigned in "unknown" on a "unknown" machine`);
         const doc = await server.app.stores.workers.read(project, worker);
         assert.equal(doc.value?.operationId, op.name.split('/').pop());
         assert.deepEqual(doc.value?.status, {uptimeSeconds: '12'});
@@ -147,7 +147,7 @@ describe('workers.checkIn authentication', function () {
         assert.equal((res.json.features as Json).leaseEpoch, '1');
         const got = await get(op.name);
         assert.equal(got.metadata.events.length, 1);
-        assert.equal(got.metadata.events[0]!.description, `Worker "${pod}" assigned`);
+        assert.equal(got.metadata.events[0]!.description, `Worker "${pod}" assigned in "unknown" on a "unknown" machine`);
         assert.equal((await server.app.stores.workers.read(K8S_PROJECT, pod)).value?.operationId, op.name.split('/').pop());
         const done = await checkInWith(form, token, K8S_PROJECT, pod, {result: {code: 0}});
         assert.equal(done.status, 200, JSON.stringify(done.json));

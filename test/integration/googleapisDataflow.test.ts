@@ -283,7 +283,7 @@ describe('dataflow v1b3 WorkerMessages through the googleapis client', function 
       assert.equal((await getWorker(project, 'bad-2')).status, 404);
     });
 
-    it('a null field, as the client\'s types allow -> 400 (proto3 JSON null is refused by the schema)', async () => {
+    it('a null field, as the client\'s types allow -> 400 (nulls are read as unset only for Genomics bodies: Dataflow\'s Struct fields hold real nulls)', async () => {
       const project = randomProject();
       const err = await failure(
         dataflow.projects.workerMessages({
