@@ -12,6 +12,7 @@ import {ChangeCommitter} from './core/changes';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
+import {LocationsService} from './core/locations';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -63,6 +64,7 @@ export type ServicePolicy = Pick<
   | 'healthReportMaxIntervalMs'
   | 'workerHistoryTtlMs'
   | 'pageTokenSecret'
+  | 'locations'
 >;
 
 export interface ServiceDeps {
@@ -120,6 +122,7 @@ export function createServices(deps: ServiceDeps): Services {
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
+    locations: new LocationsService(policy.locations),
     workerMessages: new WorkerMessagesService({
       samples: stores.samples,
       checkIns,

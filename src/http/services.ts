@@ -2,6 +2,7 @@
 import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
 import type {LeaseSweeper} from '../core/leaseSweep';
+import type {LocationsService} from '../core/locations';
 import type {OperationsService} from '../core/operations';
 import type {OutboxDispatcher} from '../core/outboxDispatcher';
 import type {WorkerAuthenticator} from '../core/workerAccess';
@@ -13,6 +14,7 @@ export interface Services {
   checkIns: CheckInService;
   leases: LeaseSweeper;
   workers: WorkersService;
+  locations: LocationsService;
   workerMessages: WorkerMessagesService;
   /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
   outbox?: OutboxDispatcher;

@@ -10,6 +10,7 @@ import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
+import type {V2betaRunPipelineRequestJson} from '../wire/lifesciences';
 import type {
   CancelOperationRequestJson,
   CheckInRequestJson,
@@ -37,6 +38,7 @@ export function schemasDir(): string {
  */
 export interface SchemaBodies {
   runPipelineRequest: RunPipelineRequestJson;
+  lifesciencesRunPipelineRequest: V2betaRunPipelineRequestJson;
   cancelOperationRequest: CancelOperationRequestJson;
   waitOperationRequest: WaitOperationRequestJson;
   checkInRequest: CheckInRequestJson;
@@ -50,7 +52,13 @@ export type SchemaName = keyof SchemaBodies;
  * service did (dsub sends None for whatever it leaves out). Not Dataflow's WorkerMessages:
  * their google.protobuf.Struct fields (pods, parameters) hold nulls that mean null.
  */
-const NULL_IS_UNSET: ReadonlySet<SchemaName> = new Set(['runPipelineRequest', 'cancelOperationRequest', 'waitOperationRequest', 'checkInRequest']);
+const NULL_IS_UNSET: ReadonlySet<SchemaName> = new Set([
+  'runPipelineRequest',
+  'lifesciencesRunPipelineRequest',
+  'cancelOperationRequest',
+  'waitOperationRequest',
+  'checkInRequest',
+]);
 
 export function nullIsUnset(schema: SchemaName): boolean {
   return NULL_IS_UNSET.has(schema);
@@ -58,6 +66,7 @@ export function nullIsUnset(schema: SchemaName): boolean {
 
 const SCHEMA_NAMES: readonly SchemaName[] = [
   'runPipelineRequest',
+  'lifesciencesRunPipelineRequest',
   'cancelOperationRequest',
   'waitOperationRequest',
   'checkInRequest',

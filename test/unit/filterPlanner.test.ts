@@ -27,6 +27,7 @@ const done = (state: OperationState, errorCode: number, rest: Partial<Filterable
 
 /** The indexed fields of the stored document of an operation. */
 interface StoredFields {
+  location?: string;
   state: string;
   errorCode?: number;
   createTime: number;
@@ -575,9 +576,18 @@ describe('planOperationQuery', () => {
     it('lists each shape once', () => {
       const shapes = allIndexShapes().map(s => JSON.stringify(s));
       assert.equal(new Set(shapes).size, shapes.length);
-      assert.equal(shapes.length, 12);
+      // 3 equality shapes, each alone or after v2beta's location, times 4 array options.
+      assert.equal(shapes.length, 24);
       assert.ok(shapes.includes(JSON.stringify({equalityFields: []})));
+      assert.ok(shapes.includes(JSON.stringify({equalityFields: ['location', 'state'], arrayField: 'eventTypes'})));
       assert.ok(shapes.includes(JSON.stringify({equalityFields: ['errorCode'], arrayField: 'labelPairs'})));
+    });
+
+    it('puts a listing\'s location first in every query, however the filter expands', () => {
+      const p = planOperationQuery('labels.a = x OR status = RUNNING', PROJECT, 'europe-west2');
+      assert.ok(p.disjuncts.length >= 2);
+      for (const d of p.disjuncts) assert.deepEqual(d.equalities[0], {field: 'location', values: ['europe-west2']});
+      assert.deepEqual(planOperationQuery('', PROJECT, 'us-central1').disjuncts, [{equalities: [{field: 'location', values: ['us-central1']}]}]);
     });
 
     it('gives the shape of a conjunct', () => {

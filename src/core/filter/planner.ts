@@ -19,15 +19,16 @@ import {FilterExpr, FilterValue, Restriction, formatFieldPath, parseFilter} from
 // ---------------------------------------------------------------------------
 // The contract with the store.
 
-export type EqualityField = 'state' | 'errorCode';
+export type EqualityField = 'location' | 'state' | 'errorCode';
 export type ArrayField = 'eventTypes' | 'labelPairs' | 'labelKeys';
 export interface TimeBound {
   time: Date;
   inclusive: boolean;
 }
 export interface IndexedConjunct {
-  /** At most one entry per field, sorted by field name; values sorted, deduplicated, length >= 1.
-   *  One value means ==, several mean `in`. */
+  /** At most one entry per field: `location` first (v2beta's listing of one location), then
+   *  `state` or `errorCode`; values sorted, deduplicated, length >= 1. One value means ==,
+   *  several mean `in`. */
   equalities: Array<{field: EqualityField; values: Array<string | number>}>;
   /** At most one array-contains per conjunct (a Firestore rule). */
   arrayContains?: {field: ArrayField; value: string};
@@ -58,8 +59,11 @@ export function labelPair(key: string, value: string): string {
   return JSON.stringify([key, value]);
 }
 
-/** The planner only ever emits one equality field per conjunct: an error code implies the state. */
-const EQUALITY_SHAPES: EqualityField[][] = [[], ['state'], ['errorCode']];
+/**
+ * The planner emits at most one of state or errorCode per conjunct (an error code implies
+ * the state), after v2beta's location when a listing is of one location.
+ */
+const EQUALITY_SHAPES: EqualityField[][] = [[], ['state'], ['errorCode'], ['location'], ['location', 'state'], ['location', 'errorCode']];
 const ARRAY_FIELDS: ArrayField[] = ['labelPairs', 'eventTypes', 'labelKeys'];
 
 /** Every IndexShape the planner can ever emit (for the index-coverage test). */
@@ -76,14 +80,21 @@ export function shapeOf(c: IndexedConjunct): IndexShape {
   return shape;
 }
 
-export function planOperationQuery(filter: string, projectId: string): OperationQueryPlan {
+/**
+ * The queries serving `filter` on a project's operations; with `location`, only those of
+ * that v2beta location (an equality every query carries, served by the same indexes
+ * with `location` first).
+ */
+export function planOperationQuery(filter: string, projectId: string, location?: string): OperationQueryPlan {
+  const inLocation = (disjuncts: IndexedConjunct[]): IndexedConjunct[] =>
+    location === undefined ? disjuncts : disjuncts.map(d => ({...d, equalities: [{field: 'location', values: [location]}, ...d.equalities]}));
   const expr = parseFilter(filter);
-  if (!expr) return {disjuncts: [{equalities: []}], needsResidualCheck: false, matches: () => true, canonical: ''};
+  if (!expr) return {disjuncts: inLocation([{equalities: []}]), needsResidualCheck: false, matches: () => true, canonical: ''};
   const predicate = analyze(expr, projectId);
   const {disjuncts, needsResidualCheck} = emit(toDnf(predicate, false));
   const canonical = canonicalText(predicate);
   return {
-    disjuncts,
+    disjuncts: inLocation(disjuncts),
     needsResidualCheck,
     matches: op => evaluate(predicate, op),
     // A filter that folds to true means the same as no filter.
