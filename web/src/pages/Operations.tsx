@@ -15,7 +15,7 @@ import {ErrorBanner, Labels, LiveNote, Pager, StatusBadge, Time} from '../compon
 import {formatDuration, lastSegment, operationStatus} from '../format';
 import {usePoll} from '../poll';
 import {Link, href, navigate} from '../router';
-import type {ListOperationsResponse, OperationJson} from '../wire';
+import type {ListOperationsResponse, ListedOperationJson} from '../wire';
 
 export const POLL_MS = 5000;
 const PAGE_SIZES = [25, 50, 100, 256];
@@ -40,14 +40,14 @@ function trailOf(state: unknown): string[] {
   return Array.isArray(trail) ? trail.filter((t): t is string => typeof t === 'string') : [];
 }
 
-function duration(op: OperationJson, now: number): string {
+function duration(op: ListedOperationJson, now: number): string {
   const start = op.metadata?.startTime;
   if (!start) return '';
   const end = op.metadata?.endTime;
   return formatDuration((end ? Date.parse(end) : now) - Date.parse(start)) + (end ? '' : ' so far');
 }
 
-function images(op: OperationJson): string {
+function images(op: ListedOperationJson): string {
   const uris = (op.metadata?.pipeline?.actions ?? []).map(a => a.imageUri ?? '').filter(Boolean);
   return [...new Set(uris)].join(', ');
 }
