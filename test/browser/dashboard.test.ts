@@ -388,6 +388,8 @@ describe('dashboard (browser)', function () {
     await page.keyboard.press('Enter');
     await page.locator('[data-signed-in]').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('gaffer.idToken')), TOKENS.viewer);
+    // The list reloads as the viewer: wait for that answer, not the one before signing in.
+    await page.locator(`table.operations tbody tr[data-operation="${op.name}"]`).waitFor({timeout: LIVE_TIMEOUT_MS});
     assert.deepEqual(await listed(page), [op.name], 'a viewer sees the operations');
 
     await page.locator(`a[href*="operations/${id}"]`).click();
