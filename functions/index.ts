@@ -6,6 +6,7 @@
 import * as functions from '@google-cloud/functions-framework';
 import {App, createApp} from '../src/app';
 import {parseConfig} from '../src/config';
+import {withBatch} from '../src/http/batch';
 import {withDashboard} from '../src/http/dashboard';
 import {httpHandler} from '../src/http/rpc';
 import {dispatchOutbox} from './dispatchOutbox';
@@ -16,8 +17,8 @@ let app: Promise<App> | undefined;
 const sharedApp = (): Promise<App> => (app ??= Promise.resolve().then(() => createApp(parseConfig(process.env))));
 
 for (const rpc of RPCS) functions.http(rpc.name, httpHandler([rpc], sharedApp));
-// Every RPC at one URL, and the web dashboard at /dashboard/.
-functions.http('gaffer', withDashboard(httpHandler(RPCS, sharedApp)));
+// Every RPC at one URL, Google's batch endpoint (/batch), and the web dashboard at /dashboard/.
+functions.http('gaffer', withDashboard(withBatch(httpHandler(RPCS, sharedApp), async () => (await sharedApp()).maxRequestBytes)));
 // Not a Google API path: Cloud Scheduler calls the function's own URL.
 functions.http(expireLeases.name, httpHandler([expireLeases], sharedApp));
 functions.http(dispatchOutbox.name, httpHandler([dispatchOutbox], sharedApp));

@@ -14,6 +14,7 @@ import {RunningEmulator, startEmulator} from './dev/emulators';
 import {LocalState, LocalStateError} from './dev/localState';
 import {HttpRequest, HttpResponse, httpHandler, requestTooLarge, sendError} from './http/rpc';
 import {RPCS} from '../functions/rpcs';
+import {withBatch} from './http/batch';
 import {DashboardResponse, withDashboard} from './http/dashboard';
 
 export interface LocalServer {
@@ -36,8 +37,8 @@ export async function startLocalServer(
 ): Promise<LocalServer> {
   const app = createApp(config, overrides);
   await app.initialize();
-  // The web dashboard at /dashboard/ (built into build/web), every RPC elsewhere.
-  const handler = withDashboard(httpHandler(RPCS, async () => app));
+  // Google's batch endpoint and the web dashboard at /dashboard/ beside every RPC.
+  const handler = withDashboard(withBatch(httpHandler(RPCS, async () => app), async () => app.maxRequestBytes));
   const server = express();
   server.disable('x-powered-by');
   server.set('etag', false);
