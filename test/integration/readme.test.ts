@@ -8,9 +8,10 @@ import {strict as assert} from 'assert';
 import {spawn} from 'child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
-import {join} from 'path';
+import {dirname, join} from 'path';
 import {LocalServer, startLocalServer} from '../../src/server';
 import {AgentProcesses, SHORT_LEASES} from '../helpers/agents';
+import {pythonClients} from '../helpers/engines';
 import {testConfig} from '../helpers/gaffer';
 
 const ROOT = join(__dirname, '../../..');
@@ -33,7 +34,7 @@ export function testedSnippets(markdown: string): Snippet[] {
   return snippets;
 }
 
-function runSnippet(snippet: Snippet, server: string): Promise<{code: number | null; stdout: string; stderr: string}> {
+function runSnippet(snippet: Snippet, server: string, env: NodeJS.ProcessEnv = {}): Promise<{code: number | null; stdout: string; stderr: string}> {
   const code = snippet.code.replaceAll(README_URL, server);
   const dir = mkdtempSync(join(tmpdir(), 'gaffer-readme-'));
   const file = join(dir, snippet.language === 'js' ? 'snippet.js' : 'snippet.sh');
@@ -42,7 +43,7 @@ function runSnippet(snippet: Snippet, server: string): Promise<{code: number | n
   const [program, args] = snippet.language === 'js' ? [process.execPath, [file]] : ['bash', [file]];
   const child = spawn(program, args, {
     cwd: ROOT,
-    env: {...process.env, GAFFER_SERVER: server, NODE_PATH: join(ROOT, 'node_modules')},
+    env: {...process.env, GAFFER_SERVER: server, NODE_PATH: join(ROOT, 'node_modules'), ...env},
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -83,6 +84,8 @@ describe('README snippets', function () {
       /^NAME +STATUS +CREATED +LABELS$/m,
       /^readme-worker +yes/m,
     ],
+    // No worker serves the project by then, so the job waits until ddel cancels it.
+    dsub: [/^Job Name +Status +Last Update/m, /^echo +Pending /m, /^1 job deleted$/m, /^ {2}status: CANCELED$/m, /^ {2}status-message: The operation was cancelled$/m],
   };
 
   it('finds every snippet it knows, and knows every snippet it finds', () => {
@@ -90,11 +93,17 @@ describe('README snippets', function () {
   });
 
   for (const name of Object.keys(expected)) {
-    it(`runs the ${name} snippet`, async () => {
+    it(`runs the ${name} snippet`, async function () {
       const snippet = snippets.find(s => s.name === name);
       assert.ok(snippet, `README.md has no "tested: ${name}" snippet`);
       if (name === 'cli') agents.start('my-project', ['--worker-id', 'readme-worker']);
-      const result = await runSnippet(snippet, server.url);
+      const env: NodeJS.ProcessEnv = {};
+      if (name === 'dsub') {
+        agents.killAll();
+        const dsub = (await pythonClients(this)).dsub['0.5.0'];
+        env.PATH = `${dirname(dsub.dsub)}:${process.env.PATH ?? ''}`;
+      }
+      const result = await runSnippet(snippet, server.url, env);
       if (process.env.GAFFER_TEST_VERBOSE) console.log(result.stdout);
       assert.equal(result.code, 0, `exit ${result.code}\n${result.stdout}\n${result.stderr}\n${agents.log}`);
       for (const pattern of expected[name] ?? []) assert.match(result.stdout, pattern, result.stdout);
