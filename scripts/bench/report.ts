@@ -151,6 +151,8 @@ export interface Method {
   listLoadSize: number;
   populateBatch: number;
   filter: string;
+  /** Filters served by reading newest first and testing each operation. */
+  scannedFilters: readonly string[];
   labels: readonly string[];
 }
 
@@ -421,6 +423,10 @@ described here. Re-run it to refresh this file; do not edit the numbers by hand.
   in parallel batches of ${method.populateBatch} (no HTTP, no schema validation; the same store writes),
   with the same cycling \`color\` label. Every operation stays QUEUED, so
   \`${method.filter}\` matches one operation in ${method.labels.length}.
+- ${method.scannedFilters.map(f => `\`${f}\``).join(' and ')} have no index to serve them: Gaffer
+  reads the project newest first and tests each operation, at most pageSize + 1 documents
+  a page, so a page returns only what passed among those (the first passes three in four,
+  the second none: its pages are empty, each with a token, until the project is read).
 - **Documents read / written** are deltas of \`app.store.stats()\` around requests that
   run alone (nothing else touches the store meanwhile). For list, each row is
   ${method.listSamples} sequential first-page calls after ${method.listWarmCalls} unmeasured ones (the range is shown;
