@@ -9,6 +9,7 @@
  */
 import {dispatchOutbox} from './dispatchOutbox';
 import {expireLeases} from './expireLeases';
+import {recordQueueStats} from './recordQueueStats';
 import {RPCS} from './rpcs';
 
 /** An HTTPS endpoint; the platform's IAM check decides who may invoke it (GAFFER_ACCESS=invoker). */
@@ -102,6 +103,13 @@ export const DEPLOYABLES: readonly Deployable[] = [
     name: dispatchOutbox.name,
     description: 'the outbox sweep: Pub/Sub messages a crash or a failing topic left behind',
     trigger: {kind: 'scheduled-http', schedule: '* * * * *', job: 'gaffer-dispatch-outbox'},
+    ...SWEEP,
+  },
+  {
+    name: recordQueueStats.name,
+    // Every minute: GAFFER_QUEUE_STATS_INTERVAL's default, which the points' spacing assumes.
+    description: "the queue statistics recorder: each project's queued and running operations, once a minute",
+    trigger: {kind: 'scheduled-http', schedule: '* * * * *', job: 'gaffer-record-queue-stats'},
     ...SWEEP,
   },
   {

@@ -11,6 +11,7 @@ import {withDashboard} from '../src/http/dashboard';
 import {httpHandler} from '../src/http/rpc';
 import {dispatchOutbox} from './dispatchOutbox';
 import {expireLeases} from './expireLeases';
+import {recordQueueStats} from './recordQueueStats';
 import {RPCS} from './rpcs';
 
 let app: Promise<App> | undefined;
@@ -22,6 +23,7 @@ functions.http('gaffer', withDashboard(withBatch(httpHandler(RPCS, sharedApp), a
 // Not a Google API path: Cloud Scheduler calls the function's own URL.
 functions.http(expireLeases.name, httpHandler([expireLeases], sharedApp));
 functions.http(dispatchOutbox.name, httpHandler([dispatchOutbox], sharedApp));
+functions.http(recordQueueStats.name, httpHandler([recordQueueStats], sharedApp));
 
 /**
  * Firestore trigger on outbox documents (deploy with --trigger-event-filters on

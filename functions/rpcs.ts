@@ -3,6 +3,7 @@ import type {AnyRpc} from '../src/http/rpc';
 import {cancelOperation} from './cancelOperation';
 import {checkIn} from './checkIn';
 import {checkInByToken} from './checkInByToken';
+import {getQueueStats} from './getQueueStats';
 import {getWorker} from './getWorker';
 import {listWorkerSamples} from './listWorkerSamples';
 import {listWorkers} from './listWorkers';
@@ -33,6 +34,7 @@ export const RPCS: readonly AnyRpc[] = [
   getWorker,
   listWorkers,
   listWorkerSamples,
+  getQueueStats,
   // Cloud Life Sciences v2beta, from the same operations.
   runPipelineV2beta,
   getOperationV2beta,

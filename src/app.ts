@@ -13,6 +13,7 @@ import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
 import {LocationsService} from './core/locations';
+import {QueueStatsService} from './core/queueStats';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -65,6 +66,8 @@ export type ServicePolicy = Pick<
   | 'workerHistoryTtlMs'
   | 'pageTokenSecret'
   | 'locations'
+  | 'queueStatsIntervalMs'
+  | 'queueStatsTtlMs'
 >;
 
 export interface ServiceDeps {
@@ -123,6 +126,11 @@ export function createServices(deps: ServiceDeps): Services {
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
     locations: new LocationsService(policy.locations),
+    queueStats: new QueueStatsService({
+      store: stores.queueStats,
+      clock,
+      policy: {intervalMs: policy.queueStatsIntervalMs, retentionMs: policy.queueStatsTtlMs},
+    }),
     workerMessages: new WorkerMessagesService({
       samples: stores.samples,
       checkIns,

@@ -61,6 +61,10 @@ export interface Config {
   localStateIntervalMs: number;
   /** The v2beta locations projects.locations.list answers. */
   locations: string[];
+  /** How often queue statistics are recorded (`npm start`; Cloud Scheduler's period when deployed). */
+  queueStatsIntervalMs: number;
+  /** How long queue statistics are kept (Firestore TTL). */
+  queueStatsTtlMs: number;
 }
 
 /** The completion topic's full name. */
@@ -156,6 +160,8 @@ export const OPTIONS = {
   healthReportMinIntervalMs: option('GAFFER_HEALTH_REPORT_MIN_INTERVAL', 10_000, 'shortest health report interval', durationMs),
   healthReportMaxIntervalMs: option('GAFFER_HEALTH_REPORT_MAX_INTERVAL', 600_000, 'longest health report interval', durationMs),
   workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
+  queueStatsIntervalMs: option('GAFFER_QUEUE_STATS_INTERVAL', 60_000, 'how often queue statistics are recorded', durationMs),
+  queueStatsTtlMs: option('GAFFER_QUEUE_STATS_TTL', 7 * 24 * 3600_000, 'how long queue statistics are kept', durationMs),
   locations: option('GAFFER_LOCATIONS', ['us-central1', 'europe-west2', 'europe-west4', 'asia-southeast1'], 'v2beta locations listed (comma-separated)', text => {
     const locations = text.split(',').map(l => l.trim());
     if (locations.some(l => !/^[a-z][a-z0-9-]{0,62}$/.test(l))) throw new Error('must be comma-separated locations such as us-central1,europe-west2');
@@ -213,6 +219,8 @@ export function parseConfig(env: Env = process.env): Config {
     healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
     workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
     locations: read(OPTIONS.locations),
+    queueStatsIntervalMs: read(OPTIONS.queueStatsIntervalMs),
+    queueStatsTtlMs: read(OPTIONS.queueStatsTtlMs),
     localStateDir: read(OPTIONS.localStateDir),
     localStateIntervalMs: read(OPTIONS.localStateIntervalMs),
   };

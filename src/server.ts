@@ -26,7 +26,7 @@ export interface LocalServer {
 
 /** Serves every RPC on 127.0.0.1:config.port (0: any free port). */
 export interface LocalServerOptions {
-  /** Run expireLeases and the outbox sweep on their intervals (default true). */
+  /** Run expireLeases, the outbox sweep and the queue statistics recorder on their intervals (default true). */
   sweep?: boolean;
 }
 
@@ -66,12 +66,18 @@ export async function startLocalServer(
     outbox.dispatchDue().catch(err => console.error('[gaffer] outbox sweep failed:', err));
   }, config.outboxIntervalMs);
   delivering?.unref();
+  // Deployed, Cloud Scheduler calls recordQueueStats.
+  const recording = options.sweep === false ? undefined : setInterval(() => {
+    app.services.queueStats.record().catch(err => console.error('[gaffer] recording queue statistics failed:', err));
+  }, config.queueStatsIntervalMs);
+  recording?.unref();
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     async close() {
       if (sweeping) clearInterval(sweeping);
       if (delivering) clearInterval(delivering);
+      if (recording) clearInterval(recording);
       http.closeAllConnections();
       await new Promise<void>(resolve => http.close(() => resolve()));
       await app.close();

@@ -83,7 +83,7 @@ export const SERVICE_ACCOUNTS = {
   scheduler: {
     id: 'gaffer-scheduler',
     displayName: 'Gaffer sweeps (Cloud Scheduler)',
-    description: 'Cloud Scheduler calls the expireLeases and dispatchOutbox functions as this account, and nothing else',
+    description: 'Cloud Scheduler calls the scheduled functions (expireLeases, dispatchOutbox, recordQueueStats) as this account, and nothing else',
     // Only roles/run.invoker on the two sweep functions, granted on them.
     projectRoles: [],
   },

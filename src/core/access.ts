@@ -16,6 +16,8 @@ export type Permission =
   | 'gaffer.leases.expire'
   /** Running the outbox sweep (Cloud Scheduler's job). */
   | 'gaffer.outbox.dispatch'
+  /** Recording queue statistics (Cloud Scheduler's job). */
+  | 'gaffer.queueStats.record'
   /** Reading workers (operators). */
   | 'gaffer.workers.get'
   | 'gaffer.workers.list';

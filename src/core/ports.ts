@@ -142,6 +142,29 @@ export interface SampleStore {
 }
 
 // ---------------------------------------------------------------------------------------
+// The queue's depth over time
+
+/** How many of a project's operations were queued and running at `time`. */
+export interface QueuePoint {
+  time: Date;
+  queued: number;
+  running: number;
+}
+
+export interface QueueStatsStore {
+  /** Every project that holds operations or workers, in id order. */
+  projects(): Promise<string[]>;
+  /** How many of the project's operations are queued and running now (counted, not read). */
+  count(projectId: string): Promise<Omit<QueuePoint, 'time'>>;
+  /** Adds a point to the project's series, kept until `expireTime`. */
+  record(projectId: string, point: QueuePoint, expireTime: Date): Promise<void>;
+  /** The project's points at or after `since`, oldest first. */
+  points(projectId: string, since: Date): Promise<QueuePoint[]>;
+  /** The project's latest point still kept, if any. */
+  last(projectId: string): Promise<QueuePoint | undefined>;
+}
+
+// ---------------------------------------------------------------------------------------
 // The Pub/Sub outbox
 
 /** An outbox message as the core writes it: when it was queued and when it is first due. */
@@ -199,6 +222,7 @@ export interface Stores {
   operations: OperationStore;
   workers: WorkerStore;
   samples: SampleStore;
+  queueStats: QueueStatsStore;
   outbox: OutboxStore;
   secrets: SecretStore;
   committer: Committer;

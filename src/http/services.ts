@@ -5,6 +5,7 @@ import type {LeaseSweeper} from '../core/leaseSweep';
 import type {LocationsService} from '../core/locations';
 import type {OperationsService} from '../core/operations';
 import type {OutboxDispatcher} from '../core/outboxDispatcher';
+import type {QueueStatsService} from '../core/queueStats';
 import type {WorkerAuthenticator} from '../core/workerAccess';
 import type {WorkerMessagesService} from '../core/workerMessages';
 import type {WorkersService} from '../core/workers';
@@ -15,6 +16,7 @@ export interface Services {
   leases: LeaseSweeper;
   workers: WorkersService;
   locations: LocationsService;
+  queueStats: QueueStatsService;
   workerMessages: WorkerMessagesService;
   /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
   outbox?: OutboxDispatcher;

@@ -246,6 +246,31 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
       });
     });
 
+    describe('queue statistics', () => {
+      it('counts queued and running operations, lists their project, and keeps points in time order', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, 'q1'));
+        await stores.operations.create(operation(p, 'q2'));
+        await stores.operations.create(operation(p, 'r1', {state: 'RUNNING'}));
+        await stores.operations.create(operation(p, 'done', {state: 'SUCCESS'}));
+        assert.deepEqual(await stores.queueStats.count(p), {queued: 2, running: 1});
+        assert.deepEqual(await stores.queueStats.count(project()), {queued: 0, running: 0});
+        assert.ok((await stores.queueStats.projects()).includes(p));
+
+        // Across an hour boundary, recorded out of order; `since` is inclusive.
+        const at = (minutes: number) => new Date(T0 + minutes * 60_000);
+        const expire = at(7 * 24 * 60);
+        for (const m of [59, 61, 58, 60]) await stores.queueStats.record(p, {time: at(m), queued: m, running: 1}, expire);
+        assert.deepEqual(
+          (await stores.queueStats.points(p, at(59))).map(pt => [pt.time.toISOString(), pt.queued, pt.running]),
+          [59, 60, 61].map(m => [at(m).toISOString(), m, 1]),
+        );
+        assert.deepEqual(await stores.queueStats.points(p, at(62)), []);
+        assert.deepEqual(await stores.queueStats.last(p), {time: at(61), queued: 61, running: 1});
+        assert.equal(await stores.queueStats.last(project()), undefined);
+      });
+    });
+
     describe('outbox', () => {
       it('delivers a queue head first, claims at a version, and backs a failing queue off whole', async () => {
         const p = project();

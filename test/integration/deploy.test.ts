@@ -155,7 +155,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
     assert.deepEqual(firebase[0]!.deploys, {
       indexes: indexFile.indexes.length,
       fieldOverrides: indexFile.fieldOverrides.length,
-      ttlFields: ['samples.expireTime'],
+      ttlFields: ['samples.expireTime', 'queueStats.expireTime'],
       rules: true,
       hosting: false,
     });
@@ -184,7 +184,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
       calls.filter(c => c.program === 'gcloud' && c.args.includes('create')).map(c => c.args.join(' ')),
       [],
     );
-    assert.equal(gcloud(calls, 'scheduler', 'jobs', 'update', 'http').length, 2);
+    assert.equal(gcloud(calls, 'scheduler', 'jobs', 'update', 'http').length, DEPLOYABLES.filter(d => d.trigger.kind === 'scheduled-http').length);
     assert.deepEqual(
       gcloud(calls, 'functions', 'deploy').map(c => c.args[2]).sort(),
       DEPLOYABLES.map(d => d.name).sort(),

@@ -179,7 +179,7 @@ export function listSamples(
   return optional(call('GET', `/v2alpha1/${workerName}/samples`, {query: {kind, pageSize}, ...(signal ? {signal} : {})}));
 }
 
-/** Not served yet: GET /v2alpha1/projects/{project}/queueStats */
+/** GET /v2alpha1/projects/{project}/queueStats: the queue's depth over time (a 404 from an older server says "not available"). */
 export function queueStats(project: string, signal?: AbortSignal): Promise<Optional<QueueStatsResponse>> {
   return optional(call('GET', `/v2alpha1/projects/${enc(project)}/queueStats`, signal ? {signal} : {}));
 }

@@ -13,6 +13,7 @@ export type {
   SampleKind,
   WorkerJson,
 } from '../../src/wire/workers';
+export type {QueuePointJson, QueueStatsResponseJson as QueueStatsResponse} from '../../src/wire/queue';
 
 /**
  * T with every field, at any depth, optional: what a partial response (`fields=`) may leave
@@ -32,7 +33,7 @@ export type ListedOperationJson = DeepPartial<OperationJson> & Pick<OperationJso
 export type ListOperationsResponse = Omit<DeepPartial<ListOperationsResponseJson>, 'operations'> & {operations?: ListedOperationJson[]};
 
 /*
- * The two RPCs below are not served yet; these are the shapes the dashboard assumes.
+ * The RPC below is not served yet; this is the shape the dashboard assumes.
  */
 
 /** GET /v2alpha1/projects/{project}/operations/{operation}/logs?action=N&pageToken= */
@@ -48,13 +49,4 @@ export interface ListLogsResponse {
   nextPageToken?: string;
 }
 
-/** GET /v2alpha1/projects/{project}/queueStats */
-export interface QueuePointJson {
-  time: string;
-  queued: number;
-  running: number;
-}
 
-export interface QueueStatsResponse {
-  points?: QueuePointJson[];
-}

@@ -1,6 +1,6 @@
 /**
- * Every store port on Firestore, split by aggregate (operations, workers, samples, the
- * outbox, secrets) plus the committer that spans them. Only src/store touches Firestore;
+ * Every store port on Firestore, split by aggregate (operations, workers, samples, queue
+ * statistics, the outbox, secrets) plus the committer that spans them. Only src/store touches Firestore;
  * every document read or written is counted, because that count is the production cost.
  */
 import {Firestore} from '@google-cloud/firestore';
@@ -9,6 +9,7 @@ import {FirestoreCommitter} from './committer';
 import {Counters} from './connection';
 import {FirestoreOperationStore, OPERATION_QUERY_INDEXES} from './operations';
 import {FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
+import {FirestoreQueueStatsStore} from './queueStats';
 import {FirestoreSampleStore, SAMPLE_QUERY_INDEXES} from './samples';
 import {FirestoreSecretStore} from './secrets';
 import {FirestoreWorkerStore} from './workers';
@@ -28,6 +29,7 @@ export function firestoreStores(db: Firestore): Stores {
     operations: new FirestoreOperationStore(db, counters),
     workers: new FirestoreWorkerStore(db, counters),
     samples: new FirestoreSampleStore(db, counters),
+    queueStats: new FirestoreQueueStatsStore(db, counters),
     outbox: new FirestoreOutboxStore(db, counters),
     secrets: new FirestoreSecretStore(db, counters),
     committer: new FirestoreCommitter(db, counters),

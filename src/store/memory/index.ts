@@ -17,6 +17,7 @@ import {
   OperationCursor,
   OperationPage,
   OutboxEntry,
+  QueuePoint,
   StoreStats,
   Stores,
   StoredSample,
@@ -51,6 +52,7 @@ export class MemoryStores implements Stores {
   private readonly operationDocs = new Map<string, Doc<StoredOperation>>();
   private readonly workerDocs = new Map<string, Doc<StoredWorker>>();
   private readonly samplesByWorker = new Map<string, Array<StoredSample & {projectId: string; expireTime: Date}>>();
+  private readonly queuePoints = new Map<string, Array<QueuePoint & {expireTime: Date}>>();
   private readonly outboxDocs = new Map<string, Doc<Omit<OutboxEntry, 'version'>>>();
   private readonly secretValues = new Map<string, string>();
   private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
@@ -204,6 +206,43 @@ export class MemoryStores implements Stores {
       this.read(read.length);
       const workers = copy(read.slice(0, pageSize));
       return {workers, next: read.length > pageSize ? workers[workers.length - 1]?.workerId : undefined, documentsRead: Math.max(1, read.length)};
+    },
+  };
+
+  // ------------------------------------------------------------------- queue statistics
+
+  readonly queueStats = {
+    projects: async (): Promise<string[]> => {
+      await tick();
+      const projects = new Set<string>();
+      for (const doc of this.operationDocs.values()) projects.add(doc.value.record.projectId);
+      for (const doc of this.workerDocs.values()) projects.add(doc.value.record.projectId);
+      for (const projectId of this.queuePoints.keys()) projects.add(projectId);
+      this.read(projects.size);
+      return [...projects].sort();
+    },
+    count: async (projectId: string): Promise<Omit<QueuePoint, 'time'>> => {
+      await tick();
+      const states = this.operationsOf(projectId).map(op => op.state);
+      this.read(1);
+      return {queued: states.filter(s => s === 'QUEUED').length, running: states.filter(s => s === 'RUNNING').length};
+    },
+    record: async (projectId: string, point: QueuePoint, expireTime: Date): Promise<void> => {
+      await tick();
+      const points = this.queuePoints.get(projectId) ?? [];
+      points.push({...copy(point), expireTime});
+      this.queuePoints.set(projectId, points);
+      this.wrote(1);
+    },
+    points: async (projectId: string, since: Date): Promise<QueuePoint[]> => {
+      await tick();
+      const found = (this.queuePoints.get(projectId) ?? []).filter(p => p.time >= since);
+      this.read(found.length);
+      return found.sort((a, b) => a.time.getTime() - b.time.getTime()).map(({time, queued, running}) => ({time: new Date(time), queued, running}));
+    },
+    last: async (projectId: string): Promise<QueuePoint | undefined> => {
+      const [latest] = await this.queueStats.points(projectId, new Date(0)).then(points => points.slice(-1));
+      return latest;
     },
   };
 

@@ -1,5 +1,6 @@
 /**
- * The queue's depth over time, from the queueStats RPC (not served yet: a 404 says
+ * The queue's depth over time, from the queueStats RPC: a point a minute from the
+ * recorder, the last counted as the page asks (a server without the RPC answers 404:
  * "not available"). Polled every 30 s while visible.
  */
 import {useEffect} from 'preact/hooks';
