@@ -12,8 +12,8 @@ import {ENV_FILE, HOSTING_CONFIG, SOURCE_DIR, STAGE_DIR} from './plan';
 
 /** Compiled directories the functions load at run time (build/src/agent and cli included: cheap, and never a missing import). */
 const COMPILED = ['build/src', 'build/functions'];
-/** Read at run time from the package root (add the dashboard's built assets here when the gaffer function serves them). */
-const DATA = ['schemas'];
+/** Read at run time from the package root: the request schemas, and the dashboard the gaffer function serves at /dashboard/. */
+const DATA = ['schemas', 'build/web'];
 
 interface PackageJson {
   name: string;
@@ -95,6 +95,9 @@ export function productionLockfile(lock: Lockfile): Lockfile {
 export function stageSource(root: string): string {
   if (!existsSync(join(root, 'build/functions/index.js'))) {
     throw new StageError('build/functions/index.js is missing: compile first (npm run deploy runs `npm run build`)');
+  }
+  if (!existsSync(join(root, 'build/web/index.html'))) {
+    throw new StageError('build/web/index.html is missing: build the dashboard first (npm run deploy runs `npm run build`)');
   }
   const out = join(root, SOURCE_DIR);
   rmSync(out, {recursive: true, force: true});

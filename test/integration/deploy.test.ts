@@ -6,7 +6,7 @@
  */
 import {strict as assert} from 'assert';
 import {spawn} from 'child_process';
-import {readFileSync, rmSync} from 'fs';
+import {existsSync, readFileSync, rmSync} from 'fs';
 import {join} from 'path';
 import {DEPLOYABLES, ROOT_FUNCTION} from '../../functions/deployment';
 import {Call, StandIns, writeStandIns} from '../helpers/deployStandIns';
@@ -171,6 +171,8 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
       devDependencies?: unknown;
     };
     assert.equal(staged.main, 'build/functions/index.js');
+    // The dashboard the gaffer function serves at /dashboard/.
+    assert.ok(existsSync(join(ROOT, 'build/deploy/source/build/web/index.html')), 'the built dashboard is staged');
     assert.equal(staged.scripts, undefined);
     assert.equal(staged.devDependencies, undefined);
   });
