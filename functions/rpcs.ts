@@ -1,10 +1,12 @@
 /** Every RPC Gaffer serves; the local server mounts all of them. */
 import type {AnyRpc} from '../src/http/rpc';
+import {appendLogs} from './appendLogs';
 import {cancelOperation} from './cancelOperation';
 import {checkIn} from './checkIn';
 import {checkInByToken} from './checkInByToken';
 import {getWorker} from './getWorker';
 import {listWorkerSamples} from './listWorkerSamples';
+import {listLogs} from './listLogs';
 import {listWorkers} from './listWorkers';
 import {locationsWorkerMessages} from './locationsWorkerMessages';
 import {workerMessages} from './workerMessages';
@@ -26,4 +28,6 @@ export const RPCS: readonly AnyRpc[] = [
   getWorker,
   listWorkers,
   listWorkerSamples,
+  appendLogs,
+  listLogs,
 ];

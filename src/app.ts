@@ -12,6 +12,7 @@ import {ChangeCommitter} from './core/changes';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
+import {LogsService} from './core/logs';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -62,6 +63,7 @@ export type ServicePolicy = Pick<
   | 'healthReportMinIntervalMs'
   | 'healthReportMaxIntervalMs'
   | 'workerHistoryTtlMs'
+  | 'logTtlMs'
   | 'pageTokenSecret'
 >;
 
@@ -131,6 +133,7 @@ export function createServices(deps: ServiceDeps): Services {
       },
       historyTtlMs: policy.workerHistoryTtlMs,
     }),
+    logs: new LogsService({operations: stores.operations, logs: stores.logs, clock, pageTokens, ttlMs: policy.logTtlMs}),
     outbox,
     access: deps.access,
     workerAuth: deps.workerAuth,

@@ -55,6 +55,8 @@ export interface Config {
   healthReportMaxIntervalMs: number;
   /** How long worker samples (health history, metrics, message codes, lifecycle events) are kept (Firestore TTL). */
   workerHistoryTtlMs: number;
+  /** How long what actions printed is kept after it was appended (Firestore TTL). */
+  logTtlMs: number;
   /** `npm start` with emulators of its own: directory their state is kept in across restarts; undefined: in memory only. */
   localStateDir?: string;
   /** How often `npm start` snapshots that state (a crash loses at most this much, plus one snapshot's time). */
@@ -154,6 +156,7 @@ export const OPTIONS = {
   healthReportMinIntervalMs: option('GAFFER_HEALTH_REPORT_MIN_INTERVAL', 10_000, 'shortest health report interval', durationMs),
   healthReportMaxIntervalMs: option('GAFFER_HEALTH_REPORT_MAX_INTERVAL', 600_000, 'longest health report interval', durationMs),
   workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
+  logTtlMs: option('GAFFER_LOG_TTL', 30 * 24 * 3600_000, 'how long what actions printed is kept', durationMs),
   localStateDir: option<string | undefined>(
     'GAFFER_LOCAL_STATE',
     '.gaffer',
@@ -205,6 +208,7 @@ export function parseConfig(env: Env = process.env): Config {
     healthReportMinIntervalMs: read(OPTIONS.healthReportMinIntervalMs),
     healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
     workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
+    logTtlMs: read(OPTIONS.logTtlMs),
     localStateDir: read(OPTIONS.localStateDir),
     localStateIntervalMs: read(OPTIONS.localStateIntervalMs),
   };

@@ -82,8 +82,14 @@ export function finish(
   };
 }
 
+/** Where the worker that takes an operation runs, as it said in its check-in (WorkerAssignedEvent's fields). */
+export interface WorkerPlacement {
+  zone?: string;
+  machineType?: string;
+}
+
 /** Grants `workerId` a new lease on a queued operation, with the next epoch. */
-export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs: number): Transition {
+export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs: number, placement: WorkerPlacement = {}): Transition {
   assertTransition(op, 'RUNNING');
   const epoch = op.leaseEpoch + 1;
   return {
@@ -98,8 +104,8 @@ export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs
     newEvents: [
       genomicsEvent('WorkerAssignedEvent', now, `Worker "${workerId}" assigned`, {
         instance: workerId,
-        zone: '',
-        machineType: '',
+        zone: placement.zone ?? '',
+        machineType: placement.machineType ?? '',
       }),
     ],
   };

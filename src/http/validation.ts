@@ -10,6 +10,7 @@ import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
+import type {AppendLogsRequestJson} from '../wire/logs';
 import type {
   CancelOperationRequestJson,
   CheckInRequestJson,
@@ -41,6 +42,7 @@ export interface SchemaBodies {
   waitOperationRequest: WaitOperationRequestJson;
   checkInRequest: CheckInRequestJson;
   sendWorkerMessagesRequest: SendWorkerMessagesRequestJson;
+  appendLogsRequest: AppendLogsRequestJson;
 }
 
 export type SchemaName = keyof SchemaBodies;
@@ -51,6 +53,7 @@ const SCHEMA_NAMES: readonly SchemaName[] = [
   'waitOperationRequest',
   'checkInRequest',
   'sendWorkerMessagesRequest',
+  'appendLogsRequest',
 ];
 
 export class RequestValidator {

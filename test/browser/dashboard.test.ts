@@ -324,10 +324,10 @@ describe('dashboard (browser)', function () {
     const lefts = await page.locator('.lane .bar').evaluateAll(els => els.map(el => el.getBoundingClientRect().left));
     assert.ok(lefts[4]! < lefts[5]!, 'action 1 is drawn before action 2');
 
-    // Logs: the RPC is not served yet, and the panel says so with the server's words.
-    const unavailable = page.locator('[data-logs-unavailable]');
-    await unavailable.waitFor();
-    assert.match((await unavailable.textContent()) ?? '', /Logs are not available on this server.*No RPC is served at GET/);
+    // Logs: served now; no worker ran this operation, so there is no output.
+    const logs = page.locator('.log-panel[data-logs="ready"]');
+    await logs.waitFor();
+    assert.match((await logs.textContent()) ?? '', /No output from action 1/);
     await screenshot(page, 'operation', true);
   });
 
