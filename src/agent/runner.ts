@@ -283,7 +283,7 @@ export class PipelineRunner {
 
     // Background actions end with the pipeline; their ContainerStoppedEvents come before the outcome.
     for (const started of background) started.running.kill();
-    await Promise.all(background.map(s => s.finished));
+    await Promise.all(background.map(s => s.finished ?? s.running.exited));
     if (this.cancelled) return {code: RpcCode.CANCELLED, message: 'The operation was cancelled'};
     if (failure) return this.fail(failure);
     return {code: 0};

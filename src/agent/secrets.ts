@@ -83,7 +83,7 @@ export class KmsDecryptor implements Decryptor {
     try {
       token = await this.token();
     } catch (err) {
-      throw new Error(`no credentials to call Cloud KMS with (${(err as Error).message}); outside Compute Engine give the worker --secret-key`);
+      throw new Error(`no credentials to call Cloud KMS with (${(err as Error).message}); outside Compute Engine give the worker --secret-key`, {cause: err});
     }
     const res = await fetch(`https://cloudkms.googleapis.com/v1/${keyName}:decrypt`, {
       method: 'POST',
@@ -119,7 +119,7 @@ export async function decryptJson(decryptor: Decryptor, secret: SecretJson, what
   try {
     plain = await decryptor.decrypt(secret);
   } catch (err) {
-    throw new Error(`${what}: can't decrypt it with ${decryptor.description}${secret.keyName ? ` (key ${secret.keyName})` : ''}: ${(err as Error).message}`);
+    throw new Error(`${what}: can't decrypt it with ${decryptor.description}${secret.keyName ? ` (key ${secret.keyName})` : ''}: ${(err as Error).message}`, {cause: err});
   }
   let parsed: unknown;
   try {
