@@ -7,6 +7,7 @@
  * applies it once); a lost lease stops the uploads; the queue is capped so a server that
  * can't be reached can't grow the worker's memory without bound.
  */
+import {randomBytes} from 'crypto';
 import type {AppendLogsRequestJson, LogChunkJson, LogStream} from '../wire/logs';
 import {sleep} from '../lib/sleep';
 import type {LogSink} from './output';
@@ -43,6 +44,8 @@ export class LogUploader implements LogSink {
   private droppedChars = 0;
   private readonly ended = new Set<number>();
   private batch = 0;
+  /** Batches count per writer: a restarted worker under the same lease is a new one. */
+  private readonly writer = randomBytes(6).toString('hex');
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
@@ -112,7 +115,7 @@ export class LogUploader implements LogSink {
     for (;;) {
       const entries = this.take();
       if (entries.length === 0 || this.stopped) return;
-      const request: AppendLogsRequestJson = {batch: ++this.batch, entries};
+      const request: AppendLogsRequestJson = {writer: this.writer, batch: ++this.batch, entries};
       for (let attempt = 0; ; attempt++) {
         const outcome = await this.append(request).catch(() => 'retry' as const);
         if (outcome === 'ok') {

@@ -66,8 +66,9 @@ export interface ActionLogState {
 
 /** An operation's log bookkeeping: one small document beside its chunks. */
 export interface LogState {
-  /** The lease epoch of the last append, and that append's batch number (retries repeat it). */
+  /** The lease epoch of the last append, its writer and that append's batch number (retries repeat it). */
   epoch: number;
+  writer?: string;
   lastBatch: number;
   actions: Record<string, ActionLogState>;
 }
@@ -102,11 +103,15 @@ export function planLogAppend(
   batch: number,
   chunks: readonly NewLogChunk[],
   limits: LogLimits = LOG_LIMITS,
+  writer?: string,
 ): LogAppendPlan | undefined {
-  if (current && (epoch < current.epoch || (epoch === current.epoch && batch <= current.lastBatch))) return undefined;
+  const sameWriter = current && epoch === current.epoch && writer === current.writer;
+  if (current && (epoch < current.epoch || (sameWriter && batch <= current.lastBatch))) return undefined;
   const state: LogState = structuredClone(current ?? {epoch, lastBatch: 0, actions: {}});
   state.epoch = epoch;
   state.lastBatch = batch;
+  if (writer === undefined) delete state.writer;
+  else state.writer = writer;
   const created = new Map<string, StoredLogChunk>();
   const evict: Array<{actionId: number; seq: number}> = [];
   for (const chunk of chunks) {
@@ -190,7 +195,7 @@ export class LogsService {
           }
         });
       },
-      state => planLogAppend(state, lease.epoch, request.batch, chunks, this.limits),
+      state => planLogAppend(state, lease.epoch, request.batch, chunks, this.limits, request.writer),
       new Date(now.getTime() + this.deps.ttlMs),
     );
     return {};

@@ -6,7 +6,7 @@
  */
 export interface AppendLogsRequest {
   /**
-   * The number of this request among the worker's appends under this lease, from 1, one more each time. A retried request repeats its number and is applied once.
+   * The number of this request among this writer's appends under this lease, from 1, one more each time. A retried request repeats its number and is applied once.
    */
   batch: number;
   /**
@@ -16,6 +16,10 @@ export interface AppendLogsRequest {
    * @maxItems 32
    */
   entries: LogChunk[];
+  /**
+   * Who counts the batches: an id the worker picks each time it starts uploading for an operation (a worker restarted under the same lease counts from 1 again as a new writer). Unset: one writer per lease.
+   */
+  writer?: string;
 }
 /**
  * A piece of one action's standard output or standard error.

@@ -70,6 +70,10 @@ describe('core logs: what is kept (planLogAppend)', () => {
     assert.equal(planLogAppend(first.state, 1, 9, [chunk(1, 'late')]), undefined, 'an older lease appends nothing');
     const next = planLogAppend(first.state, 3, 1, [chunk(1, 'b')]);
     assert.deepEqual(next?.create.map(c => [c.seq, c.epoch]), [[2, 3]], 'seq goes on across leases');
+    // A worker restarted under the same lease writes as a new writer, counting from 1.
+    const restarted = planLogAppend(next?.state, 3, 1, [chunk(1, 'c')], LOG_LIMITS, 'new-writer');
+    assert.deepEqual(restarted?.create.map(c => c.seq), [3]);
+    assert.equal(planLogAppend(restarted?.state, 3, 1, [chunk(1, 'c')], LOG_LIMITS, 'new-writer'), undefined);
   });
 
   it('measures in UTF-8 bytes', () => {
