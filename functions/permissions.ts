@@ -1,9 +1,11 @@
 /**
  * The `authorize` step of RPCs scoped to a project in their path: the project id must be
- * well formed, and the caller must hold `permission` on it (src/core/access.ts).
+ * well formed, and the caller must hold `permission` on it (src/core/access.ts), or, for
+ * what workers send, be a worker of that project (src/core/workerAccess.ts).
  */
 import type {Permission} from '../src/core/access';
 import {checkProjectId} from '../src/core/names';
+import type {WorkerRef} from '../src/core/worker';
 import type {RequestHead} from '../src/http/rpc';
 import type {Services} from '../src/http/services';
 
@@ -20,4 +22,12 @@ export function onEveryProject(permission: Permission) {
     await access.check(caller, permission, '*');
     return undefined;
   };
+}
+
+/** Dataflow's WorkerMessages: the caller speaks for workers of the path's projectId. */
+export function workerOfPathProject(
+  {params, caller}: RequestHead<`${string}{projectId}${string}`>,
+  {workerAuth}: Services,
+): Promise<WorkerRef | undefined> {
+  return workerAuth.speaker(caller, params.projectId);
 }

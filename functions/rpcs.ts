@@ -14,6 +14,13 @@ import {getOperation} from './getOperation';
 import {listOperations} from './listOperations';
 import {runPipeline} from './runPipeline';
 import {waitOperation} from './waitOperation';
+import {cancelOperationV2beta} from './cancelOperationV2beta';
+import {getLocation} from './getLocation';
+import {getOperationV2beta} from './getOperationV2beta';
+import {listLocations} from './listLocations';
+import {listOperationsV2beta} from './listOperationsV2beta';
+import {runPipelineV2beta} from './runPipelineV2beta';
+import {waitOperationV2beta} from './waitOperationV2beta';
 
 export const RPCS: readonly AnyRpc[] = [
   runPipeline,
@@ -30,4 +37,12 @@ export const RPCS: readonly AnyRpc[] = [
   listWorkerSamples,
   appendLogs,
   listLogs,
+  // Cloud Life Sciences v2beta, from the same operations.
+  runPipelineV2beta,
+  getOperationV2beta,
+  listOperationsV2beta,
+  cancelOperationV2beta,
+  waitOperationV2beta,
+  listLocations,
+  getLocation,
 ];

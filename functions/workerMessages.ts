@@ -1,11 +1,12 @@
 /** dataflow projects.workerMessages: POST /v1b3/projects/{projectId}/WorkerMessages */
 import {rpc} from '../src/http/rpc';
+import {workerOfPathProject} from './permissions';
 
 export const workerMessages = rpc({
   name: 'workerMessages',
   method: 'POST',
   path: '/v1b3/projects/{projectId}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
-  authorize: ({params, caller}, {workerAuth}) => workerAuth.speaker(caller, params.projectId),
+  authorize: workerOfPathProject,
   handle: ({params, body, principal}, {workerMessages}) => workerMessages.send(principal, params.projectId, undefined, body),
 });

@@ -14,15 +14,14 @@ import {writeFileSync} from 'fs';
 import {loadavg} from 'os';
 import {join} from 'path';
 import {performance} from 'perf_hooks';
-import {parseConfig} from '../src/config';
-import type {RunPipelineRequestJson} from '../src/wire/genomics';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 import {LocalServer, startLocalServer} from '../src/server';
-import {CheckInBench, OffsetClock, StoreProbe} from './bench/checkIns';
+import {CheckInBench, CheckInBenchOptions, OffsetClock, StoreProbe} from './bench/checkIns';
 import {benchEndToEnd, endToEndTable} from './bench/endToEnd';
+import {benchConfig, log, pipelineRequest, runMain} from './bench/harness';
 import {benchPubSub, pubsubTable} from './bench/pubsub';
 import {benchWorkerMessages, workerMessagesTable} from './bench/workerMessages';
-import {BenchClient, LoadOptions, runLoad} from './bench/http';
+import {BenchClient, LoadOptions, LoadResult, runCountedLoad, runLoad} from './bench/http';
 import {
   BenchResults,
   ListCostRow,
@@ -37,56 +36,61 @@ import {
   ThroughputRow,
   describeMachine,
   listCostTable,
+  loadRow,
   perRequestTable,
   populateTable,
   renderMarkdown,
   throughputTable,
 } from './bench/report';
-import {median, percentile} from './bench/stats';
+import {median} from './bench/stats';
 
-const CONCURRENCY = 16;
-const WARMUP = 50;
-const MAX_MS_PER_SCENARIO = 45_000;
+const COLORS = ['red', 'green', 'blue', 'yellow'] as const;
+
+/** How the bench loads Gaffer and lists (BENCHMARKS.md's Method section says the same). */
+const METHOD: Method = {
+  concurrency: 16,
+  warmup: 50,
+  maxMsPerScenario: 45_000,
+  listSamples: 15,
+  listWarmCalls: 3,
+  /** Project size at which list throughput (16 in flight) is measured: at 10,000 the
+   *  emulator's scans make it take minutes, and that measures the emulator, not Gaffer. */
+  listLoadSize: 1_000,
+  populateBatch: 200,
+  filter: 'labels.color = red AND done = false',
+  labels: COLORS,
+};
 const RUN_COUNT = 2_000;
 const GET_COUNT = 4_000;
 const LIST_COUNT = 600;
 /** Project sizes at which list is measured, filled in this order. */
 const LIST_SIZES = [1_000, 10_000] as const;
 const PAGE_SIZES = [10, 50, 256] as const;
-/** Project size at which list throughput (16 in flight) is measured: at 10,000 the
- *  emulator's scans make it take minutes, and that measures the emulator, not Gaffer. */
-const LIST_LOAD_SIZE = 1_000;
-const LIST_SAMPLES = 15;
-const LIST_WARM_CALLS = 3;
-const POPULATE_BATCH = 200;
-const COLORS = ['red', 'green', 'blue', 'yellow'] as const;
-const FILTER = 'labels.color = red AND done = false';
 
-/** workers.checkIn: sequential check-ins per row of the documents-per-check-in table. */
-const CHECKIN_COST_SAMPLES = 10;
-const HEARTBEAT_COUNT = 3_000;
-/** Unmeasured calls before each heartbeat and plain-Firestore row (the emulator's JIT warms up). */
-const COMPARISON_WARMUP = 500;
-const HEARTBEAT_STATUS_COUNT = 1_500;
-/** Plain Firestore calls per comparison row. */
-const BASELINE_COUNT = 3_000;
-const ASSIGN_QUEUE = 1_000;
-const ASSIGN_MAX_MS = 60_000;
-const SWEEP_LEASES = 200;
+/** workers.checkIn: the same load, and its own counts. */
+const CHECK_INS: CheckInBenchOptions = {
+  concurrency: METHOD.concurrency,
+  warmup: METHOD.warmup,
+  maxMs: METHOD.maxMsPerScenario,
+  /** Sequential check-ins per row of the documents-per-check-in table. */
+  costSamples: 10,
+  /** Unmeasured calls before each heartbeat and plain-Firestore row (the emulator's JIT warms up). */
+  comparisonWarmup: 500,
+  heartbeatCount: 3_000,
+  heartbeatStatusCount: 1_500,
+  /** Plain Firestore calls per comparison row. */
+  baselineCount: 3_000,
+  assignQueue: 1_000,
+  assignMaxMs: 60_000,
+  sweepLeases: 200,
+  populateBatch: METHOD.populateBatch,
+};
 
 const RUN_PROJECT = 'bench-run';
 const LIST_PROJECT = 'bench-list';
 
-function log(message: string): void {
-  console.error(`[bench] ${message}`);
-}
-
-function runRequest(projectId: string, i: number): RunPipelineRequestJson {
-  const resources = {projectId, regions: ['us-central1']};
-  return {
-    pipeline: {actions: [{imageUri: 'alpine', commands: ['echo', 'hello']}], resources},
-    labels: {color: COLORS[((i % COLORS.length) + COLORS.length) % COLORS.length]!},
-  };
+function runRequest(projectId: string, i: number) {
+  return pipelineRequest(projectId, ['echo', 'hello'], {color: COLORS[((i % COLORS.length) + COLORS.length) % COLORS.length]!});
 }
 
 function listPath(projectId: string, params: Record<string, string>): string {
@@ -120,20 +124,11 @@ class Bench {
   }
 
   private load(count: number): LoadOptions {
-    return {count, concurrency: CONCURRENCY, maxMs: MAX_MS_PER_SCENARIO, warmup: WARMUP};
+    return {count, concurrency: METHOD.concurrency, maxMs: METHOD.maxMsPerScenario, warmup: METHOD.warmup};
   }
 
-  private record(scenario: string, planned: number, result: Awaited<ReturnType<typeof runLoad>>, projectSize?: number): void {
-    const row: ThroughputRow = {
-      scenario,
-      projectSize,
-      completed: result.completed,
-      planned,
-      elapsedMs: result.elapsedMs,
-      p50Ms: percentile(result.latenciesMs, 50),
-      p99Ms: percentile(result.latenciesMs, 99),
-      truncated: result.truncated,
-    };
+  private record(scenario: string, planned: number, result: LoadResult, projectSize?: number): void {
+    const row: ThroughputRow = {scenario, projectSize, ...loadRow(planned, result)};
     this.throughput.push(row);
     log(
       `${scenario}: ${row.completed} requests in ${(row.elapsedMs / 1000).toFixed(2)} s, ` +
@@ -141,52 +136,35 @@ class Bench {
     );
   }
 
+  /** `count` requests of one RPC under load: its throughput row and the documents per request. */
+  private async measure(what: string, count: number, send: (i: number) => Promise<number>): Promise<void> {
+    log(`${what}: ${count} requests, ${METHOD.concurrency} in flight`);
+    const result = await runCountedLoad(this.load(count), () => this.stats(), send);
+    this.record(what, count, result);
+    this.perRequest.push({
+      what,
+      requests: result.completed,
+      documentsRead: result.documentsRead,
+      documentsWritten: result.documentsWritten,
+    });
+  }
+
   /** pipelines.run over HTTP; returns the names of the operations the measured requests created. */
   async runScenario(): Promise<string[]> {
-    log(`pipelines.run: ${RUN_COUNT} requests, ${CONCURRENCY} in flight`);
     const names: string[] = [];
-    let before = this.stats();
-    let measuredFrom: number | undefined;
-    const result = await runLoad(this.load(RUN_COUNT), async i => {
-      if (i >= 0 && measuredFrom === undefined) {
-        measuredFrom = i;
-        before = this.stats(); // warm-up is over and fully answered: count from here
-      }
+    await this.measure('pipelines.run', RUN_COUNT, async i => {
       const res = await this.client.ok('POST', '/v2alpha1/pipelines:run', JSON.stringify(runRequest(RUN_PROJECT, i)));
       if (i >= 0) names.push((JSON.parse(res.body) as {name: string}).name);
       return res.latencyMs;
-    });
-    const after = this.stats();
-    this.record('pipelines.run', RUN_COUNT, result);
-    this.perRequest.push({
-      what: 'pipelines.run',
-      requests: result.completed,
-      documentsRead: after.documentsRead - before.documentsRead,
-      documentsWritten: after.documentsWritten - before.documentsWritten,
     });
     return names;
   }
 
   async getScenario(names: readonly string[]): Promise<void> {
     if (names.length === 0) throw new Error('pipelines.run created no operations to get');
-    log(`operations.get: ${GET_COUNT} requests, ${CONCURRENCY} in flight`);
-    let before = this.stats();
-    let started = false;
-    const result = await runLoad(this.load(GET_COUNT), async i => {
-      if (i >= 0 && !started) {
-        started = true;
-        before = this.stats();
-      }
+    await this.measure('operations.get', GET_COUNT, async i => {
       const name = names[((i % names.length) + names.length) % names.length]!;
       return (await this.client.ok('GET', `/v2alpha1/${name}`)).latencyMs;
-    });
-    const after = this.stats();
-    this.record('operations.get', GET_COUNT, result);
-    this.perRequest.push({
-      what: 'operations.get',
-      requests: result.completed,
-      documentsRead: after.documentsRead - before.documentsRead,
-      documentsWritten: after.documentsWritten - before.documentsWritten,
     });
   }
 
@@ -196,8 +174,8 @@ class Bench {
     log(`filling ${LIST_PROJECT} from ${from} to ${target} operations (in-process operations.run)`);
     const before = this.stats();
     const started = performance.now();
-    for (let start = from; start < target; start += POPULATE_BATCH) {
-      const end = Math.min(start + POPULATE_BATCH, target);
+    for (let start = from; start < target; start += METHOD.populateBatch) {
+      const end = Math.min(start + METHOD.populateBatch, target);
       await Promise.all(
         Array.from({length: end - start}, (_, k) => this.server.app.services.operations.run(runRequest(LIST_PROJECT, start + k))),
       );
@@ -225,17 +203,17 @@ class Bench {
 
   /** Documents read and unloaded latency of single list calls at the current size. */
   async measureListCosts(): Promise<void> {
-    for (const filter of ['', FILTER]) {
+    for (const filter of ['', METHOD.filter]) {
       for (const pageSize of PAGE_SIZES) {
         const params: Record<string, string> = {pageSize: String(pageSize), ...(filter ? {filter} : {})};
         const path = listPath(LIST_PROJECT, params);
         // Warm: page-token secret, JIT, the emulator's caches.
-        for (let w = 0; w < LIST_WARM_CALLS; w++) await this.client.ok('GET', path);
+        for (let w = 0; w < METHOD.listWarmCalls; w++) await this.client.ok('GET', path);
         const reads: number[] = [];
         const returned: number[] = [];
         const latencies: number[] = [];
         let token: string | undefined;
-        for (let s = 0; s < LIST_SAMPLES; s++) {
+        for (let s = 0; s < METHOD.listSamples; s++) {
           const before = this.stats().documentsRead;
           const res = await this.client.ok('GET', path);
           reads.push(this.stats().documentsRead - before);
@@ -258,7 +236,7 @@ class Bench {
           returned,
           secondPageRead,
           p50Ms: median(latencies),
-          calls: LIST_SAMPLES,
+          calls: METHOD.listSamples,
         };
         this.listCosts.push(row);
         log(
@@ -286,13 +264,13 @@ async function main(): Promise<void> {
   let partial: boolean;
   try {
     emulator = await startEmulator('firestore');
-    const config = parseConfig({FIRESTORE_EMULATOR_HOST: emulator.host, GAFFER_STATE_PROJECT: 'gaffer-bench', PORT: '0'});
+    const config = benchConfig({firestoreHost: emulator.host, stateProject: 'gaffer-bench'});
     const clock = new OffsetClock();
     // No background sweep: it would add reads to the counts, and the bench runs its own.
     server = await startLocalServer(config, {clock}, {sweep: false});
     const probe = new StoreProbe(server.app.stores);
     log(`Gaffer on ${server.url}, Firestore emulator on ${emulator.host}`);
-    client = new BenchClient(server.url, CONCURRENCY);
+    client = new BenchClient(server.url, METHOD.concurrency);
     const machine = await describeMachine(emulator.host, loadAtStart);
     const bench = new Bench(server, client);
 
@@ -301,27 +279,7 @@ async function main(): Promise<void> {
       const names = await bench.runScenario();
       await bench.getScenario(names);
     }
-    const checkIns = new CheckInBench(
-      server,
-      client,
-      clock,
-      probe,
-      {
-        concurrency: CONCURRENCY,
-        warmup: WARMUP,
-        maxMs: MAX_MS_PER_SCENARIO,
-        costSamples: CHECKIN_COST_SAMPLES,
-        comparisonWarmup: COMPARISON_WARMUP,
-        heartbeatCount: HEARTBEAT_COUNT,
-        heartbeatStatusCount: HEARTBEAT_STATUS_COUNT,
-        baselineCount: BASELINE_COUNT,
-        assignQueue: ASSIGN_QUEUE,
-        assignMaxMs: ASSIGN_MAX_MS,
-        sweepLeases: SWEEP_LEASES,
-        populateBatch: POPULATE_BATCH,
-      },
-      log,
-    );
+    const checkIns = new CheckInBench(server, client, clock, probe, CHECK_INS, log);
     // Before the list projects are filled: the emulator's queries scan every document,
     // and assignment queries the queue.
     await checkIns.costs();
@@ -331,9 +289,9 @@ async function main(): Promise<void> {
     if (!onlyCheckIns) {
       for (const size of LIST_SIZES) {
         await bench.populateTo(size);
-        if (size === LIST_LOAD_SIZE) {
+        if (size === METHOD.listLoadSize) {
           await bench.listScenario('');
-          await bench.listScenario(FILTER);
+          await bench.listScenario(METHOD.filter);
         }
         await bench.measureListCosts();
       }
@@ -353,23 +311,12 @@ async function main(): Promise<void> {
       extraSections.push(`${END_TO_END_HEADING}\n\n${endToEndTable(await benchEndToEnd(hosts))}`);
     }
 
-    const method: Method = {
-      concurrency: CONCURRENCY,
-      warmup: WARMUP,
-      maxMsPerScenario: MAX_MS_PER_SCENARIO,
-      listSamples: LIST_SAMPLES,
-      listWarmCalls: LIST_WARM_CALLS,
-      listLoadSize: LIST_LOAD_SIZE,
-      populateBatch: POPULATE_BATCH,
-      filter: FILTER,
-      labels: COLORS,
-    };
     results = {
       startedAt,
       durationMs: 0,
       loadAtEnd: 0,
       machine,
-      method,
+      method: METHOD,
       throughput: bench.throughput,
       perRequest: bench.perRequest,
       populate: bench.populate,
@@ -388,7 +335,7 @@ async function main(): Promise<void> {
 
   const out = join(__dirname, '..', '..', 'BENCHMARKS.md');
   if (!partial) writeFileSync(out, renderMarkdown(results));
-  console.log(`\nThroughput and latency (HTTP, ${CONCURRENCY} in flight)\n`);
+  console.log(`\nThroughput and latency (HTTP, ${METHOD.concurrency} in flight)\n`);
   console.log(throughputTable(results.throughput));
   console.log('\nFirestore documents per request\n');
   console.log(perRequestTable(results.perRequest));
@@ -399,7 +346,7 @@ async function main(): Promise<void> {
   const c = results.checkIns;
   console.log('\nworkers.checkIn: Firestore documents per check-in\n');
   console.log(checkInCostTable(c.costs));
-  console.log(`\nworkers.checkIn under load (HTTP, ${CONCURRENCY} in flight)\n`);
+  console.log(`\nworkers.checkIn under load (HTTP, ${METHOD.concurrency} in flight)\n`);
   console.log(checkInLoadTable(c.load));
   console.log('\nHeartbeat check-ins beside plain Firestore calls (same emulator)\n');
   console.log(baselineTable(c.load, c.baselines));
@@ -411,14 +358,4 @@ async function main(): Promise<void> {
   console.log(`\nbench took ${(results.durationMs / 1000).toFixed(0)} s; ${partial ? 'BENCHMARKS.md left alone (partial run)' : `wrote ${out}`}`);
 }
 
-// Ctrl-C / kill: exit normally so that the emulator module's exit hook kills the JVM.
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-main().then(
-  () => process.exit(0),
-  err => {
-    console.error('[bench] failed:', err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -6,19 +6,14 @@
  *   node build/scripts/benchExtra.js [workerMessages] [pubsub] [endToEnd]   (default: all three)
  */
 import {performance} from 'perf_hooks';
-import {parseConfig} from '../src/config';
 import {RunningEmulator, startEmulator} from '../src/dev/emulators';
-import {LocalServer, startLocalServer} from '../src/server';
 import {benchEndToEnd, endToEndTable} from './bench/endToEnd';
+import {log, runMain, withServer} from './bench/harness';
 import {benchPubSub, pubsubTable} from './bench/pubsub';
 import {benchWorkerMessages, workerMessagesTable} from './bench/workerMessages';
 
 const MODULES = ['workerMessages', 'pubsub', 'endToEnd'] as const;
 type Module = (typeof MODULES)[number];
-
-function log(message: string): void {
-  console.error(`[bench] ${message}`);
-}
 
 function selected(argv: readonly string[]): Module[] {
   if (argv.length === 0) return [...MODULES];
@@ -48,17 +43,10 @@ async function main(): Promise<void> {
     emulators.push(firestore, pubsub);
 
     if (modules.includes('workerMessages')) {
-      const config = parseConfig({FIRESTORE_EMULATOR_HOST: firestore.host, GAFFER_STATE_PROJECT: 'gaffer-bench', PORT: '0'});
-      let server: LocalServer | undefined;
-      try {
-        // No background sweeps: they would add reads to the counts.
-        server = await startLocalServer(config, {}, {sweep: false});
-        const running = server;
-        const result = await timed('workerMessages', () => benchWorkerMessages({server: running, log}));
-        sections.push(`## WorkerMessages (HTTP, ${result.concurrency} in flight, ${result.workers} distinct workers)\n\n${workerMessagesTable(result)}`);
-      } finally {
-        await server?.close();
-      }
+      // No background sweeps: they would add reads to the counts.
+      const setup = {firestoreHost: firestore.host, stateProject: 'gaffer-bench', options: {sweep: false}};
+      const result = await withServer(setup, server => timed('workerMessages', () => benchWorkerMessages({server, log})));
+      sections.push(`## WorkerMessages (HTTP, ${result.concurrency} in flight, ${result.workers} distinct workers)\n\n${workerMessagesTable(result)}`);
     }
     if (modules.includes('pubsub')) {
       const result = await timed('pubsub', () => benchPubSub({firestoreHost: firestore.host, pubsubHost: pubsub.host, log}));
@@ -75,14 +63,4 @@ async function main(): Promise<void> {
   console.log(`\nbenchExtra took ${((performance.now() - t0) / 1000).toFixed(0)} s (${timings.join(', ')}).`);
 }
 
-// Ctrl-C / kill: exit normally so that the exit hooks kill the emulators' JVMs and the workers.
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
-
-main().then(
-  () => process.exit(0),
-  err => {
-    console.error('[bench] failed:', err);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -13,6 +13,7 @@ import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
 import {LogsService} from './core/logs';
+import {LocationsService} from './core/locations';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -65,6 +66,7 @@ export type ServicePolicy = Pick<
   | 'workerHistoryTtlMs'
   | 'logTtlMs'
   | 'pageTokenSecret'
+  | 'locations'
 >;
 
 export interface ServiceDeps {
@@ -122,6 +124,7 @@ export function createServices(deps: ServiceDeps): Services {
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
+    locations: new LocationsService(policy.locations),
     workerMessages: new WorkerMessagesService({
       samples: stores.samples,
       checkIns,

@@ -61,6 +61,8 @@ export interface Config {
   localStateDir?: string;
   /** How often `npm start` snapshots that state (a crash loses at most this much, plus one snapshot's time). */
   localStateIntervalMs: number;
+  /** The v2beta locations projects.locations.list answers. */
+  locations: string[];
 }
 
 /** The completion topic's full name. */
@@ -157,6 +159,11 @@ export const OPTIONS = {
   healthReportMaxIntervalMs: option('GAFFER_HEALTH_REPORT_MAX_INTERVAL', 600_000, 'longest health report interval', durationMs),
   workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
   logTtlMs: option('GAFFER_LOG_TTL', 30 * 24 * 3600_000, 'how long what actions printed is kept', durationMs),
+  locations: option('GAFFER_LOCATIONS', ['us-central1', 'europe-west2', 'europe-west4', 'asia-southeast1'], 'v2beta locations listed (comma-separated)', text => {
+    const locations = text.split(',').map(l => l.trim());
+    if (locations.some(l => !/^[a-z][a-z0-9-]{0,62}$/.test(l))) throw new Error('must be comma-separated locations such as us-central1,europe-west2');
+    return locations;
+  }),
   localStateDir: option<string | undefined>(
     'GAFFER_LOCAL_STATE',
     '.gaffer',
@@ -209,6 +216,7 @@ export function parseConfig(env: Env = process.env): Config {
     healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
     workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
     logTtlMs: read(OPTIONS.logTtlMs),
+    locations: read(OPTIONS.locations),
     localStateDir: read(OPTIONS.localStateDir),
     localStateIntervalMs: read(OPTIONS.localStateIntervalMs),
   };

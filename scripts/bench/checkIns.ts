@@ -12,9 +12,9 @@ import type {Clock, Stores} from '../../src/core/ports';
 import {systemClock} from '../../src/core/time';
 import type {LocalServer} from '../../src/server';
 import {connectFirestore} from '../../src/store/firestore';
-import type {RunPipelineRequestJson} from '../../src/wire/genomics';
-import {BenchClient, LoadResult, runLoad} from './http';
-import type {AssignmentResult, BaselineRow, CheckInCostRow, CheckInLoadRow, SweepResult} from './report';
+import {pipelineRequest} from './harness';
+import {BenchClient, LoadResult, documentsBetween, runLoad} from './http';
+import {AssignmentResult, BaselineRow, CheckInCostRow, CheckInLoadRow, SweepResult, loadRow} from './report';
 import {median, percentile} from './stats';
 
 /** The system clock plus an offset the bench can move forward (lease expiry without waiting). */
@@ -123,14 +123,6 @@ function checkInPath(projectId: string, workerId: string): string {
   return `/v2alpha1/projects/${projectId}/workers/${workerId}:checkIn`;
 }
 
-function request(projectId: string): RunPipelineRequestJson {
-  const resources = {projectId, regions: ['us-central1']};
-  return {
-    pipeline: {actions: [{imageUri: 'alpine', commands: ['echo', 'hello']}], resources},
-    labels: {bench: 'checkin'},
-  };
-}
-
 interface CheckInAnswer {
   deadline?: string;
   features?: {operation?: string; leaseEpoch?: string};
@@ -185,7 +177,7 @@ export class CheckInBench {
     for (let start = 0; start < count; start += this.options.populateBatch) {
       const end = Math.min(start + this.options.populateBatch, count);
       const created = await Promise.all(
-        Array.from({length: end - start}, () => this.server.app.services.operations.run(request(projectId))),
+        Array.from({length: end - start}, () => this.server.app.services.operations.run(pipelineRequest(projectId, ['echo', 'hello'], {bench: 'checkin'}))),
       );
       names.push(...created.map(op => op.name));
     }
@@ -302,14 +294,8 @@ export class CheckInBench {
     const probeAfter = this.probe.snapshot();
     const row: CheckInLoadRow = {
       scenario,
-      planned,
-      completed: result.completed,
-      elapsedMs: result.elapsedMs,
-      p50Ms: percentile(result.latenciesMs, 50),
-      p99Ms: percentile(result.latenciesMs, 99),
-      truncated: result.truncated,
-      documentsRead: after.documentsRead - before.documentsRead,
-      documentsWritten: after.documentsWritten - before.documentsWritten,
+      ...loadRow(planned, result),
+      ...documentsBetween(before, after),
       commits: probeAfter.commits - probeBefore.commits,
       conflicts: probeAfter.conflicts - probeBefore.conflicts,
     };
@@ -381,15 +367,7 @@ export class CheckInBench {
         }
       },
     );
-    const row: BaselineRow = {
-      what,
-      planned: count,
-      completed: result.completed,
-      elapsedMs: result.elapsedMs,
-      p50Ms: percentile(result.latenciesMs, 50),
-      p99Ms: percentile(result.latenciesMs, 99),
-      truncated: result.truncated,
-    };
+    const row: BaselineRow = {what, ...loadRow(count, result)};
     this.results.baselines.push(row);
     this.log(
       `${what}: ${(row.completed / (row.elapsedMs / 1000)).toFixed(0)}/s, p50 ${row.p50Ms.toFixed(1)} ms, p99 ${row.p99Ms.toFixed(1)} ms`,
@@ -501,8 +479,7 @@ export class CheckInBench {
       resultP99Ms: percentile(results, 99),
       emptyAnswers,
       emptyWhileQueued,
-      documentsRead: after.documentsRead - before.documentsRead,
-      documentsWritten: after.documentsWritten - before.documentsWritten,
+      ...documentsBetween(before, after),
       commits: probeAfter.commits - probeBefore.commits,
       conflicts: probeAfter.conflicts - probeBefore.conflicts,
       windowQueries: probeAfter.windowQueries - probeBefore.windowQueries,
@@ -569,8 +546,7 @@ export class CheckInBench {
       operationsInStore,
       elapsedMs,
       report,
-      documentsRead: after.documentsRead - before.documentsRead,
-      documentsWritten: after.documentsWritten - before.documentsWritten,
+      ...documentsBetween(before, after),
     };
     this.results.sweeps.push(row);
     this.log(

@@ -14,21 +14,14 @@
 import {ChildProcess, spawn} from 'child_process';
 import {randomBytes} from 'crypto';
 import {join} from 'path';
-import {performance} from 'perf_hooks';
-import {parseConfig} from '../../src/config';
+import {sleep} from '../../src/lib/sleep';
 import type {OperationJson} from '../../src/wire/genomics';
-import {LocalServer, startLocalServer} from '../../src/server';
-import {BenchClient} from './http';
+import {ModuleContext, nowMs, pipelineRequest, withGaffer} from './harness';
+import {runAll} from './http';
 import {fmt, fmtInt, percentile, table} from './stats';
 
-export interface EndToEndContext {
-  firestoreHost: string;
-  /** When given, completions are also published (as in a real deployment). */
-  pubsubHost?: string;
-  /** Gaffer's state project for this module's server (default: gaffer-bench-e2e). */
-  stateProject?: string;
-  log?: (message: string) => void;
-}
+/** The state project defaults to gaffer-bench-e2e. */
+export type EndToEndContext = ModuleContext;
 
 export interface EndToEndLatency {
   runs: number;
@@ -79,12 +72,6 @@ const READY_TIMEOUT_MS = 20_000;
 const DONE_TIMEOUT_MS = 45_000;
 /** build/scripts/bench -> the repository. */
 const ROOT = join(__dirname, '../../..');
-
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
 /** Every worker process this module started and has not seen exit: killed on exit, whatever happens. */
 const live = new Set<ChildProcess>();
@@ -144,165 +131,143 @@ class WorkerProcess {
 
 export async function benchEndToEnd(ctx: EndToEndContext): Promise<EndToEndResult> {
   const log = ctx.log ?? (() => undefined);
-  const config = parseConfig({
-    FIRESTORE_EMULATOR_HOST: ctx.firestoreHost,
-    PUBSUB_EMULATOR_HOST: ctx.pubsubHost,
-    GAFFER_STATE_PROJECT: ctx.stateProject ?? 'gaffer-bench-e2e',
-    PORT: '0',
-    GAFFER_IDLE_CHECK_IN_INTERVAL: '0.2s',
-    GAFFER_CHECK_IN_INTERVAL: '1s',
-    GAFFER_LEASE_DURATION: '10s',
-  });
-  let server: LocalServer | undefined;
-  let client: BenchClient | undefined;
-  const workers: WorkerProcess[] = [];
-  try {
-    server = await startLocalServer(config);
-    const http = (client = new BenchClient(server.url, SUBMIT_CONCURRENCY + 2));
-    const url = server.url;
-
-    const start = async (project: string, ids: readonly string[]): Promise<WorkerProcess[]> => {
-      const started = ids.map(id => new WorkerProcess(id, url, project));
-      workers.push(...started);
-      // Ready once the server knows it (its first health report or check-in).
-      const deadline = Date.now() + READY_TIMEOUT_MS;
-      for (const w of started) {
-        for (;;) {
-          if (!w.running) throw new Error(`gaffer-worker ${w.workerId} exited (${w.child.exitCode}):\n${w.log}`);
-          const res = await http.send('GET', `/v2alpha1/projects/${project}/workers/${w.workerId}`);
-          if (res.status === 200) break;
-          if (Date.now() > deadline) throw new Error(`gaffer-worker ${w.workerId} did not check in within ${READY_TIMEOUT_MS} ms:\n${w.log}`);
-          await sleep(50);
-        }
-      }
-      return started;
-    };
-    const submit = async (project: string): Promise<OperationJson> => {
-      const body = {
-        pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1']}},
+  const env = {GAFFER_IDLE_CHECK_IN_INTERVAL: '0.2s', GAFFER_CHECK_IN_INTERVAL: '1s', GAFFER_LEASE_DURATION: '10s'};
+  const setup = {...ctx, stateProject: ctx.stateProject ?? 'gaffer-bench-e2e', env};
+  return withGaffer(setup, SUBMIT_CONCURRENCY + 2, async (server, http) => {
+    const {config} = server.app;
+    const workers: WorkerProcess[] = [];
+    try {
+      /** Fails fast when one of the given workers died. */
+      const checkWorkers = (these: readonly WorkerProcess[]) => {
+        for (const w of these) if (!w.running) throw new Error(`gaffer-worker ${w.workerId} exited (${w.child.exitCode}):\n${w.log}`);
       };
-      return JSON.parse((await http.ok('POST', '/v2alpha1/pipelines:run', JSON.stringify(body))).body) as OperationJson;
-    };
-    /** Fails fast when one of the given workers died. */
-    const checkWorkers = (these: readonly WorkerProcess[]) => {
-      for (const w of these) if (!w.running) throw new Error(`gaffer-worker ${w.workerId} exited (${w.child.exitCode}):\n${w.log}`);
-    };
+      const start = async (project: string, ids: readonly string[]): Promise<WorkerProcess[]> => {
+        const started = ids.map(id => new WorkerProcess(id, server.url, project));
+        workers.push(...started);
+        // Ready once the server knows it (its first health report or check-in).
+        const deadline = Date.now() + READY_TIMEOUT_MS;
+        for (const w of started) {
+          for (;;) {
+            checkWorkers([w]);
+            const res = await http.send('GET', `/v2alpha1/projects/${project}/workers/${w.workerId}`);
+            if (res.status === 200) break;
+            if (Date.now() > deadline) throw new Error(`gaffer-worker ${w.workerId} did not check in within ${READY_TIMEOUT_MS} ms:\n${w.log}`);
+            await sleep(50);
+          }
+        }
+        return started;
+      };
+      const submit = async (project: string): Promise<OperationJson> => {
+        const body = JSON.stringify(pipelineRequest(project, ['true']));
+        return JSON.parse((await http.ok('POST', '/v2alpha1/pipelines:run', body)).body) as OperationJson;
+      };
 
-    // (a) submit -> done, one idle worker, sequential.
-    const soloProject = `bench-e2e-${randomBytes(4).toString('hex')}`;
-    const [solo] = await start(soloProject, ['solo']);
-    log(`end to end: ${LATENCY_RUNS} sequential no-op pipelines through one gaffer-worker (${solo!.executor ?? '?'} executor)`);
-    const latencies: number[] = [];
-    const queued: number[] = [];
-    const serverSide: number[] = [];
-    for (let i = -LATENCY_WARMUP; i < LATENCY_RUNS; i++) {
+      // (a) submit -> done, one idle worker, sequential.
+      const soloProject = `bench-e2e-${randomBytes(4).toString('hex')}`;
+      const [solo] = await start(soloProject, ['solo']);
+      log(`end to end: ${LATENCY_RUNS} sequential no-op pipelines through one gaffer-worker (${solo!.executor ?? '?'} executor)`);
+      const latencies: number[] = [];
+      const queued: number[] = [];
+      const serverSide: number[] = [];
+      for (let i = -LATENCY_WARMUP; i < LATENCY_RUNS; i++) {
+        const t0 = nowMs();
+        let op = await submit(soloProject);
+        const deadline = Date.now() + 30_000;
+        while (!op.done) {
+          checkWorkers([solo!]);
+          if (Date.now() > deadline) throw new Error(`${op.name} not done after 30 s:\n${solo!.log}`);
+          op = JSON.parse((await http.ok('POST', `/v2alpha1/${op.name}:wait`, JSON.stringify({timeout: '10s'}))).body) as OperationJson;
+        }
+        const elapsed = nowMs() - t0;
+        if (op.error) throw new Error(`${op.name} failed: ${JSON.stringify(op.error)}`);
+        if (i < 0) continue;
+        latencies.push(elapsed);
+        const created = Date.parse(op.metadata.createTime);
+        queued.push(Date.parse(op.metadata.startTime ?? '') - created);
+        serverSide.push(Date.parse(op.metadata.endTime ?? '') - created);
+      }
+      const executor = solo!.executor ?? 'unknown';
+      await solo!.stop();
+      const latency: EndToEndLatency = {
+        runs: latencies.length,
+        p50Ms: percentile(latencies, 50),
+        p99Ms: percentile(latencies, 99),
+        maxMs: Math.max(...latencies),
+        queuedP50Ms: percentile(queued, 50),
+        queuedP99Ms: percentile(queued, 99),
+        serverP50Ms: percentile(serverSide, 50),
+        serverP99Ms: percentile(serverSide, 99),
+      };
+      log(`end to end: submit -> done p50 ${fmt(latency.p50Ms)} ms, p99 ${fmt(latency.p99Ms)} ms`);
+
+      // (b) a queue of pipelines through 4 workers.
+      const project = `bench-e2e-${randomBytes(4).toString('hex')}`;
+      const ids = Array.from({length: THROUGHPUT_WORKERS}, (_, i) => `w${i + 1}`);
+      const fleet = await start(project, ids);
+      log(`end to end: ${THROUGHPUT_PIPELINES} no-op pipelines through ${THROUGHPUT_WORKERS} gaffer-worker processes`);
       const t0 = nowMs();
-      let op = await submit(soloProject);
-      const deadline = Date.now() + 30_000;
-      while (!op.done) {
-        checkWorkers([solo!]);
-        if (Date.now() > deadline) throw new Error(`${op.name} not done after 30 s:\n${solo!.log}`);
-        op = JSON.parse((await http.ok('POST', `/v2alpha1/${op.name}:wait`, JSON.stringify({timeout: '10s'}))).body) as OperationJson;
+      await runAll(THROUGHPUT_PIPELINES, SUBMIT_CONCURRENCY, () => submit(project));
+      const submitMs = nowMs() - t0;
+      const undone = `/v2alpha1/projects/${project}/operations?${new URLSearchParams({filter: 'done = false', pageSize: '1'})}`;
+      const deadline = Date.now() + DONE_TIMEOUT_MS;
+      for (;;) {
+        const page = JSON.parse((await http.ok('GET', undone)).body) as {operations?: unknown[]};
+        if (!page.operations?.length) break;
+        checkWorkers(fleet);
+        if (Date.now() > deadline) throw new Error(`pipelines still not done after ${DONE_TIMEOUT_MS} ms`);
+        await sleep(POLL_MS);
       }
-      const elapsed = nowMs() - t0;
-      if (op.error) throw new Error(`${op.name} failed: ${JSON.stringify(op.error)}`);
-      if (i < 0) continue;
-      latencies.push(elapsed);
-      const created = Date.parse(op.metadata.createTime);
-      queued.push(Date.parse(op.metadata.startTime ?? '') - created);
-      serverSide.push(Date.parse(op.metadata.endTime ?? '') - created);
-    }
-    const executor = solo!.executor ?? 'unknown';
-    await solo!.stop();
-    const latency: EndToEndLatency = {
-      runs: latencies.length,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      maxMs: Math.max(...latencies),
-      queuedP50Ms: percentile(queued, 50),
-      queuedP99Ms: percentile(queued, 99),
-      serverP50Ms: percentile(serverSide, 50),
-      serverP99Ms: percentile(serverSide, 99),
-    };
-    log(`end to end: submit -> done p50 ${fmt(latency.p50Ms)} ms, p99 ${fmt(latency.p99Ms)} ms`);
+      const elapsedMs = nowMs() - t0;
 
-    // (b) a queue of pipelines through 4 workers.
-    const project = `bench-e2e-${randomBytes(4).toString('hex')}`;
-    const ids = Array.from({length: THROUGHPUT_WORKERS}, (_, i) => `w${i + 1}`);
-    const fleet = await start(project, ids);
-    log(`end to end: ${THROUGHPUT_PIPELINES} no-op pipelines through ${THROUGHPUT_WORKERS} gaffer-worker processes`);
-    const t0 = nowMs();
-    let next = 0;
-    await Promise.all(
-      Array.from({length: SUBMIT_CONCURRENCY}, async () => {
-        while (next < THROUGHPUT_PIPELINES) {
-          next++;
-          await submit(project);
-        }
-      }),
-    );
-    const submitMs = nowMs() - t0;
-    const undone = `/v2alpha1/projects/${project}/operations?${new URLSearchParams({filter: 'done = false', pageSize: '1'})}`;
-    const deadline = Date.now() + DONE_TIMEOUT_MS;
-    for (;;) {
-      const page = JSON.parse((await http.ok('GET', undone)).body) as {operations?: unknown[]};
-      if (!page.operations?.length) break;
-      checkWorkers(fleet);
-      if (Date.now() > deadline) throw new Error(`pipelines still not done after ${DONE_TIMEOUT_MS} ms`);
-      await sleep(POLL_MS);
-    }
-    const elapsedMs = nowMs() - t0;
-
-    // Every operation, for server-side times, outcomes and who ran what.
-    const all: OperationJson[] = [];
-    let pageToken = '';
-    do {
-      const params = new URLSearchParams({pageSize: '256', ...(pageToken ? {pageToken} : {})});
-      const page = JSON.parse((await http.ok('GET', `/v2alpha1/projects/${project}/operations?${params}`)).body) as {
-        operations?: OperationJson[];
-        nextPageToken?: string;
+      // Every operation, for server-side times, outcomes and who ran what.
+      const all: OperationJson[] = [];
+      let pageToken = '';
+      do {
+        const params = new URLSearchParams({pageSize: '256', ...(pageToken ? {pageToken} : {})});
+        const page = JSON.parse((await http.ok('GET', `/v2alpha1/projects/${project}/operations?${params}`)).body) as {
+          operations?: OperationJson[];
+          nextPageToken?: string;
+        };
+        all.push(...(page.operations ?? []));
+        pageToken = page.nextPageToken ?? '';
+      } while (pageToken);
+      if (all.length !== THROUGHPUT_PIPELINES) throw new Error(`listed ${all.length} operations, not ${THROUGHPUT_PIPELINES}`);
+      const perWorker: Record<string, number> = {};
+      for (const op of all) {
+        const assigned = op.metadata.events.find(e => e.details['@type'].endsWith('WorkerAssignedEvent'));
+        const instance = String(assigned?.details.instance ?? 'none');
+        perWorker[instance] = (perWorker[instance] ?? 0) + 1;
+      }
+      const firstCreate = Math.min(...all.map(op => Date.parse(op.metadata.createTime)));
+      const lastEnd = Math.max(...all.map(op => Date.parse(op.metadata.endTime ?? '')));
+      const serverElapsedMs = lastEnd - firstCreate;
+      const throughput: EndToEndThroughput = {
+        workers: THROUGHPUT_WORKERS,
+        pipelines: THROUGHPUT_PIPELINES,
+        elapsedMs,
+        pipelinesPerSecond: THROUGHPUT_PIPELINES / (elapsedMs / 1000),
+        serverElapsedMs,
+        serverPipelinesPerSecond: THROUGHPUT_PIPELINES / (serverElapsedMs / 1000),
+        submitMs,
+        failed: all.filter(op => op.error).length,
+        perWorker,
       };
-      all.push(...(page.operations ?? []));
-      pageToken = page.nextPageToken ?? '';
-    } while (pageToken);
-    if (all.length !== THROUGHPUT_PIPELINES) throw new Error(`listed ${all.length} operations, not ${THROUGHPUT_PIPELINES}`);
-    const perWorker: Record<string, number> = {};
-    for (const op of all) {
-      const assigned = op.metadata.events.find(e => e.details['@type'].endsWith('WorkerAssignedEvent'));
-      const instance = String(assigned?.details.instance ?? 'none');
-      perWorker[instance] = (perWorker[instance] ?? 0) + 1;
+      log(
+        `end to end: ${THROUGHPUT_PIPELINES} pipelines in ${fmt(elapsedMs / 1000, 2)} s ` +
+          `(${fmt(throughput.pipelinesPerSecond)}/s), ${throughput.failed} failed`,
+      );
+      return {
+        executor,
+        idleCheckInIntervalMs: config.idleCheckInIntervalMs,
+        checkInIntervalMs: config.checkInIntervalMs,
+        leaseDurationMs: config.leaseDurationMs,
+        latency,
+        throughput,
+      };
+    } finally {
+      await Promise.all(workers.map(w => w.stop()));
     }
-    const firstCreate = Math.min(...all.map(op => Date.parse(op.metadata.createTime)));
-    const lastEnd = Math.max(...all.map(op => Date.parse(op.metadata.endTime ?? '')));
-    const serverElapsedMs = lastEnd - firstCreate;
-    const throughput: EndToEndThroughput = {
-      workers: THROUGHPUT_WORKERS,
-      pipelines: THROUGHPUT_PIPELINES,
-      elapsedMs,
-      pipelinesPerSecond: THROUGHPUT_PIPELINES / (elapsedMs / 1000),
-      serverElapsedMs,
-      serverPipelinesPerSecond: THROUGHPUT_PIPELINES / (serverElapsedMs / 1000),
-      submitMs,
-      failed: all.filter(op => op.error).length,
-      perWorker,
-    };
-    log(
-      `end to end: ${THROUGHPUT_PIPELINES} pipelines in ${fmt(elapsedMs / 1000, 2)} s ` +
-        `(${fmt(throughput.pipelinesPerSecond)}/s), ${throughput.failed} failed`,
-    );
-    return {
-      executor,
-      idleCheckInIntervalMs: config.idleCheckInIntervalMs,
-      checkInIntervalMs: config.checkInIntervalMs,
-      leaseDurationMs: config.leaseDurationMs,
-      latency,
-      throughput,
-    };
-  } finally {
-    await Promise.all(workers.map(w => w.stop()));
-    client?.close();
-    await server?.close();
-  }
+  });
 }
 
 export function endToEndTable(result: EndToEndResult): string {

@@ -80,6 +80,38 @@ export interface LoadResult {
   truncated: boolean;
 }
 
+/** Documents read and written, from the store's stats(). */
+export interface DocumentCounts {
+  documentsRead: number;
+  documentsWritten: number;
+}
+
+/** What the store read and wrote between two stats() readings. */
+export function documentsBetween(before: DocumentCounts, after: DocumentCounts): DocumentCounts {
+  return {documentsRead: after.documentsRead - before.documentsRead, documentsWritten: after.documentsWritten - before.documentsWritten};
+}
+
+/**
+ * runLoad, and the documents the store read and wrote for the measured requests alone:
+ * counting starts once the warm-up is over and answered.
+ */
+export async function runCountedLoad(
+  options: LoadOptions,
+  stats: () => DocumentCounts,
+  send: (i: number) => Promise<number>,
+): Promise<LoadResult & DocumentCounts> {
+  let before = stats();
+  let measuring = false;
+  const result = await runLoad(options, i => {
+    if (i >= 0 && !measuring) {
+      measuring = true;
+      before = stats();
+    }
+    return send(i);
+  });
+  return {...result, ...documentsBetween(before, stats())};
+}
+
 /**
  * Keeps `concurrency` requests in flight until `count` have been sent or `maxMs` has
  * passed. `send(i)` sends request number i and returns its latency in milliseconds.
@@ -112,4 +144,18 @@ async function drive(
   };
   await Promise.all(Array.from({length: Math.min(concurrency, count)}, worker));
   return {completed: latenciesMs.length, elapsedMs: performance.now() - started, latenciesMs, truncated};
+}
+
+/** Runs `each(i)` for i in 0..count-1, `concurrency` at a time; the results in order of i. */
+export async function runAll<T>(count: number, concurrency: number, each: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await each(i);
+    }
+  };
+  await Promise.all(Array.from({length: Math.min(concurrency, count)}, lane));
+  return results;
 }

@@ -16,19 +16,16 @@
  */
 import {Message, PubSub, Subscription} from '@google-cloud/pubsub';
 import {randomBytes} from 'crypto';
-import {performance} from 'perf_hooks';
-import {completionTopicName, parseConfig} from '../../src/config';
+import {completionTopicName} from '../../src/config';
+import {sleep} from '../../src/lib/sleep';
 import type {OperationJson} from '../../src/wire/genomics';
-import {LocalServer, startLocalServer} from '../../src/server';
-import {BenchClient} from './http';
+import {ModuleContext, nowMs, pipelineRequest, withGaffer} from './harness';
+import {runAll} from './http';
 import {fmt, percentile, table} from './stats';
 
-export interface PubSubContext {
-  firestoreHost: string;
+/** The state project defaults to gaffer-bench-pubsub. */
+export interface PubSubContext extends ModuleContext {
   pubsubHost: string;
-  /** Gaffer's state project for this module's server (default: gaffer-bench-pubsub). */
-  stateProject?: string;
-  log?: (message: string) => void;
 }
 
 export interface LatencySummary {
@@ -75,20 +72,20 @@ export interface PubSubResult {
   note: string;
 }
 
-const COMPLETIONS = 300;
-const SEQUENTIAL = 50;
-const WARMUP = 20;
-const CONCURRENCY = 8;
+/**
+ * The series, in the order they run: completions, and cancels in flight. The warm-up opens
+ * the subscriber's stream, warms the JIT and the publisher's topic, and is not reported.
+ */
+const SERIES = {
+  warm: {count: 20, concurrency: 8},
+  seq: {count: 50, concurrency: 1},
+  load: {count: 300, concurrency: 8},
+} as const;
 const CREATE_CONCURRENCY = 16;
 const RECEIVE_TIMEOUT_MS = 30_000;
 const NOTE =
   'Gaffer publishes right after the commit, in the same process (the commit kicks the outbox dispatcher); ' +
   'the outbox sweep is only the safety net for messages a crash left behind, and was off here.';
-
-/** Milliseconds since the epoch, with sub-millisecond resolution. */
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 function summarize(samples: readonly number[]): LatencySummary {
   return {
@@ -155,145 +152,123 @@ class Receiver {
       if (Date.now() > deadline) {
         throw new Error(`only ${this.arrivals.size} of ${count} completion messages arrived within ${timeoutMs} ms`);
       }
-      await new Promise(r => setTimeout(r, pollMs));
+      await sleep(pollMs);
     }
   }
-}
-
-async function runAll<T>(count: number, concurrency: number, each: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array<T>(count);
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await each(i);
-    }
-  };
-  await Promise.all(Array.from({length: Math.min(concurrency, count)}, lane));
-  return results;
 }
 
 export async function benchPubSub(ctx: PubSubContext): Promise<PubSubResult> {
   const log = ctx.log ?? (() => undefined);
-  const config = parseConfig({
-    FIRESTORE_EMULATOR_HOST: ctx.firestoreHost,
-    PUBSUB_EMULATOR_HOST: ctx.pubsubHost,
-    GAFFER_STATE_PROJECT: ctx.stateProject ?? 'gaffer-bench-pubsub',
-    PORT: '0',
-  });
-  let server: LocalServer | undefined;
-  let client: BenchClient | undefined;
-  let pubsub: PubSub | undefined;
-  let subscription: Subscription | undefined;
-  try {
-    server = await startLocalServer(config, {}, {sweep: false}); // creates the completion topic
-    const running = server;
-    const outbox = running.app.services.outbox;
+  const setup = {...ctx, stateProject: ctx.stateProject ?? 'gaffer-bench-pubsub', options: {sweep: false}};
+  // The server creates the completion topic.
+  return withGaffer(setup, CREATE_CONCURRENCY, async (server, http) => {
+    const {config} = server.app;
+    const outbox = server.app.services.outbox;
     if (!outbox) throw new Error('the server has no Pub/Sub publisher');
-    client = new BenchClient(running.url, CREATE_CONCURRENCY);
-    const http = client;
-    pubsub = new PubSub({
-      projectId: config.stateProjectId,
-      apiEndpoint: ctx.pubsubHost,
-      emulatorMode: true,
-      credentials: {client_email: 'bench@gaffer.invalid', private_key: 'unused'},
-    });
-    const topic = completionTopicName(config);
-    [subscription] = await pubsub.topic(topic).createSubscription(`bench-${randomBytes(6).toString('hex')}`, {ackDeadlineSeconds: 60});
-    const receiver = new Receiver(subscription, '');
-
-    const create = async (project: string, count: number): Promise<Array<{name: string; events: number}>> =>
-      runAll(count, CREATE_CONCURRENCY, async () => {
-        const body = {
-          pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1']}},
-        };
-        const res = await http.ok('POST', '/v2alpha1/pipelines:run', JSON.stringify(body));
-        const op = JSON.parse(res.body) as OperationJson;
-        return {name: op.name, events: op.metadata.events.length};
+    let pubsub: PubSub | undefined;
+    let subscription: Subscription | undefined;
+    try {
+      pubsub = new PubSub({
+        projectId: config.stateProjectId,
+        apiEndpoint: ctx.pubsubHost,
+        emulatorMode: true,
+        credentials: {client_email: 'bench@gaffer.invalid', private_key: 'unused'},
       });
-    const cancel = async (name: string): Promise<number> => {
-      await http.ok('POST', `/v2alpha1/${name}:cancel`, '{}');
-      return nowMs();
-    };
+      const topic = completionTopicName(config);
+      [subscription] = await pubsub.topic(topic).createSubscription(`bench-${randomBytes(6).toString('hex')}`, {ackDeadlineSeconds: 60});
+      const receiver = new Receiver(subscription, '');
 
-    /** Creates `count` queued operations, then completes them by cancels, `concurrency` in flight. */
-    const series = async (label: string, count: number, concurrency: number): Promise<PubSubSeries> => {
-      const project = `bench-ps-${label}-${randomBytes(4).toString('hex')}`;
-      const created = await create(project, count);
-      receiver.expect(project);
-      const before = running.app.stores.stats();
-      const started = nowMs();
-      const answered =
-        concurrency === 1
-          ? await runAll(count, 1, async i => {
-              const at = await cancel(created[i]!.name);
-              await receiver.waitFor(i + 1, RECEIVE_TIMEOUT_MS, 1);
-              await outbox.idle(); // nothing of this completion still running when the next starts
-              return at;
-            })
-          : await runAll(count, concurrency, i => cancel(created[i]!.name));
-      await receiver.waitFor(count, RECEIVE_TIMEOUT_MS);
-      const lastArrival = Math.max(...[...receiver.arrivals.values()].map(a => a.arrivedMs));
-      await outbox.idle();
-      // The publisher's answer and the outbox entry's delete can trail the arrival slightly.
-      await new Promise(r => setTimeout(r, 200));
-      await outbox.idle();
-      const after = running.app.stores.stats();
-
-      const endToArrival: number[] = [];
-      const answerToArrival: number[] = [];
-      const endToPublish: number[] = [];
-      const publishToArrival: number[] = [];
-      let cancelWrites = 0;
-      created.forEach((c, i) => {
-        const a = receiver.arrivals.get(c.name);
-        if (!a) throw new Error(`no completion message for ${c.name}`);
-        endToArrival.push(a.arrivedMs - a.endTimeMs);
-        answerToArrival.push(a.arrivedMs - answered[i]!);
-        endToPublish.push(a.publishMs - a.endTimeMs);
-        publishToArrival.push(a.arrivedMs - a.publishMs);
-        cancelWrites += 1 + (a.events - c.events); // the operation document + each new event's
-      });
-      const writes = (after.documentsWritten - before.documentsWritten) / count;
-      const cancelWritesPer = cancelWrites / count;
-      const result: PubSubSeries = {
-        completions: count,
-        concurrency,
-        received: receiver.arrivals.size,
-        duplicates: receiver.duplicates,
-        elapsedMs: lastArrival - started,
-        endTimeToArrival: summarize(endToArrival),
-        answerToArrival: summarize(answerToArrival),
-        endTimeToPublish: summarize(endToPublish),
-        publishToArrival: summarize(publishToArrival),
-        writesPerCompletion: writes,
-        cancelWritesPerCompletion: cancelWritesPer,
-        outboxWritesPerCompletion: writes - cancelWritesPer,
-        readsPerCompletion: (after.documentsRead - before.documentsRead) / count,
+      const create = async (project: string, count: number): Promise<Array<{name: string; events: number}>> =>
+        runAll(count, CREATE_CONCURRENCY, async () => {
+          const res = await http.ok('POST', '/v2alpha1/pipelines:run', JSON.stringify(pipelineRequest(project, ['true'])));
+          const op = JSON.parse(res.body) as OperationJson;
+          return {name: op.name, events: op.metadata.events.length};
+        });
+      const cancel = async (name: string): Promise<number> => {
+        await http.ok('POST', `/v2alpha1/${name}:cancel`, '{}');
+        return nowMs();
       };
-      if (label !== 'warm') log(
-        `Pub/Sub, ${concurrency} in flight: endTime -> subscriber p50 ${fmt(result.endTimeToArrival.p50Ms)} ms, ` +
-          `p99 ${fmt(result.endTimeToArrival.p99Ms)} ms; ${fmt(writes, 2)} writes per completion ` +
-          `(${fmt(result.outboxWritesPerCompletion, 2)} for the outbox)`,
-      );
-      return result;
-    };
 
-    // Warm-up: opens the subscriber's stream, JIT, the publisher's topic.
-    await series('warm', WARMUP, CONCURRENCY);
-    log(`Pub/Sub: ${SEQUENTIAL} completions one at a time, then ${COMPLETIONS} with ${CONCURRENCY} cancels in flight, to ${topic}`);
-    const sequential = await series('seq', SEQUENTIAL, 1);
-    const loaded = await series('load', COMPLETIONS, CONCURRENCY);
-    return {loaded, sequential, note: NOTE};
-  } finally {
-    if (subscription) {
-      await subscription.close().catch(() => undefined);
-      await subscription.delete().catch(() => undefined);
+      /** Creates `count` queued operations, then completes them by cancels, `concurrency` in flight. */
+      const series = async (label: keyof typeof SERIES): Promise<PubSubSeries> => {
+        const {count, concurrency} = SERIES[label];
+        const project = `bench-ps-${label}-${randomBytes(4).toString('hex')}`;
+        const created = await create(project, count);
+        receiver.expect(project);
+        const before = server.app.stores.stats();
+        const started = nowMs();
+        const answered =
+          concurrency === 1
+            ? await runAll(count, 1, async i => {
+                const at = await cancel(created[i]!.name);
+                await receiver.waitFor(i + 1, RECEIVE_TIMEOUT_MS, 1);
+                await outbox.idle(); // nothing of this completion still running when the next starts
+                return at;
+              })
+            : await runAll(count, concurrency, i => cancel(created[i]!.name));
+        await receiver.waitFor(count, RECEIVE_TIMEOUT_MS);
+        const lastArrival = Math.max(...[...receiver.arrivals.values()].map(a => a.arrivedMs));
+        await outbox.idle();
+        // The publisher's answer and the outbox entry's delete can trail the arrival slightly.
+        await sleep(200);
+        await outbox.idle();
+        const after = server.app.stores.stats();
+
+        const endToArrival: number[] = [];
+        const answerToArrival: number[] = [];
+        const endToPublish: number[] = [];
+        const publishToArrival: number[] = [];
+        let cancelWrites = 0;
+        created.forEach((c, i) => {
+          const a = receiver.arrivals.get(c.name);
+          if (!a) throw new Error(`no completion message for ${c.name}`);
+          endToArrival.push(a.arrivedMs - a.endTimeMs);
+          answerToArrival.push(a.arrivedMs - answered[i]!);
+          endToPublish.push(a.publishMs - a.endTimeMs);
+          publishToArrival.push(a.arrivedMs - a.publishMs);
+          cancelWrites += 1 + (a.events - c.events); // the operation document + each new event's
+        });
+        const writes = (after.documentsWritten - before.documentsWritten) / count;
+        const cancelWritesPer = cancelWrites / count;
+        const result: PubSubSeries = {
+          completions: count,
+          concurrency,
+          received: receiver.arrivals.size,
+          duplicates: receiver.duplicates,
+          elapsedMs: lastArrival - started,
+          endTimeToArrival: summarize(endToArrival),
+          answerToArrival: summarize(answerToArrival),
+          endTimeToPublish: summarize(endToPublish),
+          publishToArrival: summarize(publishToArrival),
+          writesPerCompletion: writes,
+          cancelWritesPerCompletion: cancelWritesPer,
+          outboxWritesPerCompletion: writes - cancelWritesPer,
+          readsPerCompletion: (after.documentsRead - before.documentsRead) / count,
+        };
+        if (label !== 'warm') log(
+          `Pub/Sub, ${concurrency} in flight: endTime -> subscriber p50 ${fmt(result.endTimeToArrival.p50Ms)} ms, ` +
+            `p99 ${fmt(result.endTimeToArrival.p99Ms)} ms; ${fmt(writes, 2)} writes per completion ` +
+            `(${fmt(result.outboxWritesPerCompletion, 2)} for the outbox)`,
+        );
+        return result;
+      };
+
+      await series('warm');
+      log(
+        `Pub/Sub: ${SERIES.seq.count} completions one at a time, then ${SERIES.load.count} with ` +
+          `${SERIES.load.concurrency} cancels in flight, to ${topic}`,
+      );
+      const sequential = await series('seq');
+      const loaded = await series('load');
+      return {loaded, sequential, note: NOTE};
+    } finally {
+      if (subscription) {
+        await subscription.close().catch(() => undefined);
+        await subscription.delete().catch(() => undefined);
+      }
+      await pubsub?.close().catch(() => undefined);
     }
-    await pubsub?.close().catch(() => undefined);
-    client?.close();
-    await server?.close();
-  }
+  });
 }
 
 export function pubsubTable(result: PubSubResult): string {

@@ -4,18 +4,35 @@ import {cpus, release, totalmem, type} from 'os';
 import {join} from 'path';
 import type {SweepReport} from '../../src/core/leaseSweep';
 import type {CheckInResults} from './checkIns';
-import {fmt, fmtInt, table} from './stats';
+import type {LoadResult} from './http';
+import {fmt, fmtInt, percentile, table} from './stats';
 
-export interface ThroughputRow {
-  scenario: string;
-  /** Operations in the project the requests go to, when that matters (list). */
-  projectSize?: number;
-  completed: number;
+/** A scenario run under load (runLoad): requests planned and completed, how long they took. */
+export interface LoadRow {
   planned: number;
+  completed: number;
   elapsedMs: number;
   p50Ms: number;
   p99Ms: number;
+  /** True if the time cap stopped the run before `planned` requests were sent. */
   truncated: boolean;
+}
+
+export function loadRow(planned: number, result: LoadResult): LoadRow {
+  return {
+    planned,
+    completed: result.completed,
+    elapsedMs: result.elapsedMs,
+    p50Ms: percentile(result.latenciesMs, 50),
+    p99Ms: percentile(result.latenciesMs, 99),
+    truncated: result.truncated,
+  };
+}
+
+export interface ThroughputRow extends LoadRow {
+  scenario: string;
+  /** Operations in the project the requests go to, when that matters (list). */
+  projectSize?: number;
 }
 
 export interface ListCostRow {
@@ -48,14 +65,8 @@ export interface PopulateStep {
 }
 
 /** Check-ins under load: totals over the measured phase. */
-export interface CheckInLoadRow {
+export interface CheckInLoadRow extends LoadRow {
   scenario: string;
-  planned: number;
-  completed: number;
-  elapsedMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  truncated: boolean;
   documentsRead: number;
   documentsWritten: number;
   /** Store commits attempted, and those refused because another writer got there first. */
@@ -73,14 +84,8 @@ export interface CheckInCostRow {
 }
 
 /** Plain Firestore calls against the same emulator, no Gaffer. */
-export interface BaselineRow {
+export interface BaselineRow extends LoadRow {
   what: string;
-  planned: number;
-  completed: number;
-  elapsedMs: number;
-  p50Ms: number;
-  p99Ms: number;
-  truncated: boolean;
 }
 
 export interface AssignmentResult {
@@ -222,18 +227,23 @@ function range(values: readonly number[]): string {
   return min === max ? fmtInt(min) : `${fmtInt(min)}–${fmtInt(max)}`;
 }
 
+const perSecond = (count: number, elapsedMs: number) => count / (elapsedMs / 1000);
+
+/** A load row's cells: completed (of planned, if capped), seconds, per second, p50 ms, p99 ms. */
+function loadCells(r: LoadRow): string[] {
+  return [
+    `${fmtInt(r.completed)}${r.truncated ? ` of ${fmtInt(r.planned)} (time cap)` : ''}`,
+    fmt(r.elapsedMs / 1000, 2),
+    fmt(perSecond(r.completed, r.elapsedMs), 0),
+    fmt(r.p50Ms, 1),
+    fmt(r.p99Ms, 1),
+  ];
+}
+
 export function throughputTable(rows: readonly ThroughputRow[]): string {
   return table(
     ['scenario', 'ops in project', 'requests', 'seconds', 'requests/s', 'p50 ms', 'p99 ms'],
-    rows.map(r => [
-      r.scenario,
-      r.projectSize === undefined ? '–' : fmtInt(r.projectSize),
-      `${fmtInt(r.completed)}${r.truncated ? ` of ${fmtInt(r.planned)} (time cap)` : ''}`,
-      fmt(r.elapsedMs / 1000, 2),
-      fmt(r.completed / (r.elapsedMs / 1000), 0),
-      fmt(r.p50Ms, 1),
-      fmt(r.p99Ms, 1),
-    ]),
+    rows.map(r => [r.scenario, r.projectSize === undefined ? '–' : fmtInt(r.projectSize), ...loadCells(r)]),
   );
 }
 
@@ -278,22 +288,12 @@ export function populateTable(rows: readonly PopulateStep[]): string {
   );
 }
 
-const perSecond = (count: number, elapsedMs: number) => count / (elapsedMs / 1000);
-
-function capped(completed: number, planned: number, truncated: boolean): string {
-  return `${fmtInt(completed)}${truncated ? ` of ${fmtInt(planned)} (time cap)` : ''}`;
-}
-
 export function checkInLoadTable(rows: readonly CheckInLoadRow[]): string {
   return table(
     ['scenario', 'check-ins', 'seconds', 'check-ins/s', 'p50 ms', 'p99 ms', 'documents read / check-in', 'documents written / check-in', 'refused commits'],
     rows.map(r => [
       r.scenario,
-      capped(r.completed, r.planned, r.truncated),
-      fmt(r.elapsedMs / 1000, 2),
-      fmt(perSecond(r.completed, r.elapsedMs), 0),
-      fmt(r.p50Ms, 1),
-      fmt(r.p99Ms, 1),
+      ...loadCells(r),
       fmt(r.documentsRead / r.completed, 2),
       fmt(r.documentsWritten / r.completed, 2),
       `${fmtInt(r.conflicts)} of ${fmtInt(r.commits)}`,
@@ -326,11 +326,7 @@ export function baselineTable(heartbeats: readonly CheckInLoadRow[], rows: reado
     ],
     all.map(r => [
       r.what,
-      capped(r.completed, r.planned, r.truncated),
-      fmt(r.elapsedMs / 1000, 2),
-      fmt(perSecond(r.completed, r.elapsedMs), 0),
-      fmt(r.p50Ms, 1),
-      fmt(r.p99Ms, 1),
+      ...loadCells(r),
       ...heartbeats.map(h => fmt(perSecond(h.completed, h.elapsedMs) / perSecond(r.completed, r.elapsedMs), 2)),
     ]),
   );

@@ -10,7 +10,7 @@
  */
 import {randomBytes} from 'crypto';
 import type {LocalServer} from '../../src/server';
-import {BenchClient, runLoad} from './http';
+import {BenchClient, runCountedLoad} from './http';
 import {fmt, fmtInt, percentile, table} from './stats';
 
 export interface WorkerMessagesContext {
@@ -104,13 +104,7 @@ export async function benchWorkerMessages(ctx: WorkerMessagesContext): Promise<W
     for (const [batchSize, count, warmup] of SCENARIOS) {
       log(`WorkerMessages: ${count} requests of ${batchSize} message(s), ${CONCURRENCY} in flight`);
       const pool = new WorkerPool(`wm${batchSize}`, CONCURRENCY);
-      let before = stats();
-      let measuring = false;
-      const result = await runLoad({count, concurrency: CONCURRENCY, maxMs: MAX_MS, warmup}, async i => {
-        if (i >= 0 && !measuring) {
-          measuring = true;
-          before = stats(); // the warm-up is over and answered: count from here
-        }
+      const result = await runCountedLoad({count, concurrency: CONCURRENCY, maxMs: MAX_MS, warmup}, stats, async i => {
         const workerId = pool.take();
         try {
           const now = new Date();
@@ -123,7 +117,6 @@ export async function benchWorkerMessages(ctx: WorkerMessagesContext): Promise<W
           pool.give(workerId);
         }
       });
-      const after = stats();
       const messages = result.completed * batchSize;
       const seconds = result.elapsedMs / 1000;
       const row: WorkerMessagesRow = {
@@ -137,8 +130,8 @@ export async function benchWorkerMessages(ctx: WorkerMessagesContext): Promise<W
         requestsPerSecond: result.completed / seconds,
         p50Ms: percentile(result.latenciesMs, 50),
         p99Ms: percentile(result.latenciesMs, 99),
-        documentsWrittenPerMessage: (after.documentsWritten - before.documentsWritten) / messages,
-        documentsReadPerMessage: (after.documentsRead - before.documentsRead) / messages,
+        documentsWrittenPerMessage: result.documentsWritten / messages,
+        documentsReadPerMessage: result.documentsRead / messages,
         truncated: result.truncated,
       };
       rows.push(row);

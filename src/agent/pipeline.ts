@@ -196,8 +196,9 @@ function planDisks(pipeline: AgentPipeline, profile: WorkerProfile, refuse: (cod
     const disk = plan(name);
     if (disk) planned.push(disk);
   };
-  const scratch = (at: string, name: string, sizeGb: number | undefined, sourceImage: string | undefined): DiskPlan | undefined => {
-    if (!sourceImage) return {name, kind: 'scratch', sizeBytes: Math.max(0, sizeGb ?? 0) * GIB};
+  // sizeGb: an int32, which dsub sometimes sends as a string.
+  const scratch = (at: string, name: string, sizeGb: number | string | undefined, sourceImage: string | undefined): DiskPlan | undefined => {
+    if (!sourceImage) return {name, kind: 'scratch', sizeBytes: Math.max(0, Number(sizeGb ?? 0) || 0) * GIB};
     const hostPath = configured(sourceImage);
     if (hostPath) return {name, kind: 'host', hostPath};
     refuse('UNIMPLEMENTED', `${at}.sourceImage: this worker can't make a disk from the image ${sourceImage}; it can mount a directory its operator configured with --disk ${sourceImage.slice(sourceImage.lastIndexOf('/') + 1)}=PATH`);

@@ -15,15 +15,14 @@ export class ApiError extends CliError {
   }
 }
 
-export interface ListOperationsResponse {
-  operations?: OperationJson[];
-  nextPageToken?: string;
+/** What each of a project's collections lists (operations.list, workers.list). */
+export interface Listed {
+  operations: OperationJson;
+  workers: WorkerJson;
 }
 
-export interface ListWorkersResponse {
-  workers?: WorkerJson[];
-  nextPageToken?: string;
-}
+/** A page of a collection: its items in the field named after it, and the next page's token. */
+export type ListPage<Collection extends keyof Listed> = {[field in Collection]?: Listed[Collection][]} & {nextPageToken?: string};
 
 export interface PageRequest {
   filter?: string;
@@ -61,8 +60,9 @@ export class GafferClient {
     return this.send('GET', operationPath(ref));
   }
 
-  listOperations(project: string, page: PageRequest): Promise<ListOperationsResponse> {
-    return this.send('GET', `/v2alpha1/projects/${segment(project)}/operations`, {query: pageQuery(page)});
+  /** One page of the project's `collection`. */
+  list<Collection extends keyof Listed>(project: string, collection: Collection, page: PageRequest): Promise<ListPage<Collection>> {
+    return this.send('GET', `/v2alpha1/projects/${segment(project)}/${collection}`, {query: pageQuery(page)});
   }
 
   cancelOperation(ref: OperationRef): Promise<Record<string, unknown>> {
@@ -78,10 +78,6 @@ export class GafferClient {
   /** What the operation's actions printed (one action's, or every action's), a page at a time. */
   listLogs(ref: OperationRef, actionId: number | undefined, pageToken: string | undefined): Promise<ListLogsResponseJson> {
     return this.send('GET', `${operationPath(ref)}/logs`, {query: {action: actionId === undefined ? undefined : String(actionId), pageToken}});
-  }
-
-  listWorkers(project: string, page: PageRequest): Promise<ListWorkersResponse> {
-    return this.send('GET', `/v2alpha1/projects/${segment(project)}/workers`, {query: pageQuery(page)});
   }
 
   private async send<T>(

@@ -1,6 +1,6 @@
 /** Page options shared by `list` and `workers`, and following nextPageToken for --all. */
 import {booleanOption, pageSizeOption, stringOption} from './args';
-import type {PageRequest} from './client';
+import type {ListPage, Listed, PageRequest} from './client';
 import {Command, Context, err, out, printLines, requireProject} from './command';
 import {table, toJson} from './format';
 import {UsageError} from './io';
@@ -37,19 +37,21 @@ export async function allPages<Page extends {nextPageToken?: string}, Item>(
 }
 
 /** What differs between paged listing commands (`list`, `workers`). */
-export interface PagedListSpec<Item> {
+export interface PagedListSpec<Collection extends keyof Listed> {
   name: string;
   summary: string;
-  /** Plural noun for messages: "operations", "workers". */
-  noun: string;
+  /** The collection listed (its plural noun, also for messages): "operations", "workers". */
+  noun: Collection;
   filterHelp: string;
-  fetch(ctx: Context, project: string, page: PageRequest): Promise<{items?: Item[]; nextPageToken?: string; raw: unknown}>;
   headers: string[];
-  row(item: Item): string[];
+  row(item: Listed[Collection]): string[];
 }
 
-/** A command listing one page (or, with --all, every page) as a table or JSON. */
-export function pagedListCommand<Item>(spec: PagedListSpec<Item>): Command {
+/** A command listing one page (or, with --all, every page) of a collection as a table or JSON. */
+export function pagedListCommand<Collection extends keyof Listed>(spec: PagedListSpec<Collection>): Command {
+  type Item = Listed[Collection];
+  const itemsOf = (page: ListPage<Collection>): Item[] | undefined => page[spec.noun];
+  const list = (ctx: Context, project: string, page: PageRequest) => ctx.client.list(project, spec.noun, page);
   return {
     name: spec.name,
     summary: spec.summary,
@@ -69,16 +71,13 @@ export function pagedListCommand<Item>(spec: PagedListSpec<Item>): Command {
       let nextPageToken: string | undefined;
       let raw: unknown;
       if (booleanOption(ctx.values, 'all')) {
-        items = await allPages(
-          pageToken => spec.fetch(ctx, project, {...page, pageToken}),
-          fetched => fetched.items,
-        );
+        items = await allPages(pageToken => list(ctx, project, {...page, pageToken}), itemsOf);
         raw = {[spec.noun]: items};
       } else {
-        const fetched = await spec.fetch(ctx, project, page);
-        items = fetched.items ?? [];
+        const fetched = await list(ctx, project, page);
+        items = itemsOf(fetched) ?? [];
         nextPageToken = fetched.nextPageToken;
-        raw = fetched.raw;
+        raw = fetched;
       }
       if (ctx.json) {
         out(ctx, toJson(raw));

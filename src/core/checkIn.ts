@@ -11,7 +11,7 @@
 import type {AnyJson, CheckInFeatures, CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
 import {Change, ChangeCommitter} from './changes';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
-import {describeEvent, eventKey} from './events';
+import {describeEvent, eventKey, explainsFailure, genomicsEvent} from './events';
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
@@ -24,7 +24,6 @@ import {
   Transition,
   assign,
   finish,
-  genomicsEvent,
   releaseLease,
 } from './stateMachine';
 import {formatDuration, formatTimestamp} from './time';
@@ -135,10 +134,7 @@ export class CheckInService {
     const sosReport = request.sosReport;
     if (!request.result) return {transition: {next: renewed, newEvents: events, sosReport}, released: false};
 
-    const releasedEvent = genomicsEvent('WorkerReleasedEvent', now, `Worker "${lease.workerId}" released`, {
-      instance: lease.workerId,
-      zone: '',
-    });
+    const actions = op.request.pipeline.actions;
     const code = request.result.code ?? RpcCode.OK;
     // A cancel that was waiting decides the outcome, whatever the worker reports.
     const error = renewed.cancelRequested
@@ -146,7 +142,14 @@ export class CheckInService {
       : code === RpcCode.OK
         ? undefined
         : {code, message: request.result.message || `The pipeline failed with ${codeName(code) ?? code}`};
-    const finished = finish(renewed, now, error, [...events, releasedEvent]);
+    const ending = [...events];
+    // Clients explain a failure from its events (dsub fails without one): a worker that
+    // reported only a failing result gets a FailedEvent that says what it said.
+    if (error && !ending.some(explainsFailure) && !op.events.some(explainsFailure)) {
+      ending.push(genomicsEvent('FailedEvent', now, {code: codeName(error.code) ?? 'UNKNOWN', cause: error.message}, actions));
+    }
+    ending.push(genomicsEvent('WorkerReleasedEvent', now, {instance: lease.workerId}, actions));
+    const finished = finish(renewed, now, error, ending);
     return {transition: {...finished, sosReport}, released: true};
   }
 
@@ -159,7 +162,8 @@ export class CheckInService {
     const known = new Set(op.recentEventKeys);
     const events: OperationEvent[] = [];
     const keys: string[] = [];
-    const actionCount = op.request.pipeline.actions.length;
+    const actions = op.request.pipeline.actions;
+    const actionCount = actions.length;
     reported.forEach(({timestamp, data, keyed}, i) => {
       checkActionId(data, actionCount, i);
       // A lone `event` has no timestamp of its own: key it by content only.
@@ -167,7 +171,7 @@ export class CheckInService {
       if (known.has(key)) return;
       known.add(key);
       keys.push(key);
-      events.push({timestamp: new Date(timestamp), description: describeEvent(data), details: data});
+      events.push({timestamp: new Date(timestamp), description: describeEvent(data, actions), details: data});
     });
     return {events, keys};
   }
@@ -187,7 +191,7 @@ export class CheckInService {
     const candidate = window[Math.floor(Math.random() * window.length)];
     if (candidate) {
       const {zone, machineType} = worker.capabilities ?? {};
-      const transition = assign(candidate.value, worker.workerId, now, policy.leaseDurationMs, {zone, machineType});
+      const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
       // Conflict (taken by another worker, or this worker's document moved on): re-read.
       const [committed] = await this.deps.changes.commit([

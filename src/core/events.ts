@@ -1,6 +1,16 @@
-/** Events a worker reports: their descriptions, in the words clients parse, and their dedup keys. */
+/**
+ * Events: their descriptions in the words Google's service used, because clients parse
+ * them (dsub matches `^Worker ".*" assigned in ".*"`, `^Started running "user-command"$`,
+ * `^Worker released$`, `^Unexpected exit status N while running "NAME"$` and a cancel's
+ * `The operation was cancelled` prefix; Cromwell looks for "A resource limit has delayed
+ * the operation" in delays), and the keys that drop events a retried check-in repeats.
+ * Templates: docs/clients.md, section 4.
+ */
 import {createHash} from 'crypto';
-import {AnyJson, EventType, GENOMICS_TYPE_PREFIX} from '../wire/genomics';
+import {AnyJson, ActionJson, EventType, GENOMICS_TYPE_PREFIX} from '../wire/genomics';
+import type {OperationEvent} from './model';
+
+export const CANCELLED_MESSAGE = 'The operation was cancelled';
 
 /** A key per reported event, so a retried check-in adds no duplicates. */
 export function eventKey(timestamp: string, data: AnyJson): string {
@@ -21,37 +31,63 @@ function text(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Descriptions in the words Google's service used for each event type. */
-export function describeEvent(data: AnyJson): string {
+/**
+ * How Google named an action in descriptions: its name, else its command line
+ * (entrypoint and commands, space-joined), else its image.
+ */
+export function actionLabel(actions: readonly ActionJson[], actionId: unknown): string {
+  const action = typeof actionId === 'number' ? actions[actionId - 1] : undefined;
+  if (!action) return `action ${text(actionId)}`;
+  const commandLine = [action.entrypoint ?? '', ...(action.commands ?? [])].filter(part => part !== '').join(' ');
+  return action.name || commandLine || action.imageUri;
+}
+
+/** The description of an event, from its details and the pipeline's actions. */
+export function describeEvent(data: AnyJson, actions: readonly ActionJson[]): string {
   const type = eventTypeName(data) as EventType;
-  const action = `action ${text(data.actionId)}`;
+  const name = () => `"${actionLabel(actions, data.actionId)}"`;
   switch (type) {
     case 'WorkerAssignedEvent':
-      return `Worker "${text(data.instance)}" assigned`;
+      return `Worker "${text(data.instance)}" assigned in "${text(data.zone) || 'unknown'}" on a "${text(data.machineType) || 'unknown'}" machine`;
     case 'WorkerReleasedEvent':
-      return `Worker "${text(data.instance)}" released`;
+      return 'Worker released';
     case 'PullStartedEvent':
       return `Started pulling "${text(data.imageUri)}"`;
     case 'PullStoppedEvent':
       return `Stopped pulling "${text(data.imageUri)}"`;
     case 'ContainerStartedEvent':
-      return `Started running ${action}`;
+      return `Started running ${name()}`;
     case 'ContainerStoppedEvent': {
       const tail = typeof data.stderr === 'string' ? data.stderr.trim().slice(-512) : '';
-      const stderr = tail ? `: ${tail}` : '';
-      return `Stopped running ${action}: exit status ${Number(data.exitStatus ?? 0)}${stderr}`;
+      return `Stopped running ${name()}: exit status ${Number(data.exitStatus ?? 0)}${tail ? `: ${tail}` : ''}`;
     }
     case 'ContainerKilledEvent':
-      return `Killed ${action}`;
+      return `Killed ${name()}`;
     case 'UnexpectedExitStatusEvent':
-      return `Unexpected exit status ${Number(data.exitStatus ?? 0)} while running ${action}`;
+      return `Unexpected exit status ${Number(data.exitStatus ?? 0)} while running ${name()}`;
     case 'RunStoppedEvent':
       return 'The run was stopped';
-    case 'FailedEvent':
-      return `Execution failed: ${text(data.cause ?? data.code)}`;
+    case 'FailedEvent': {
+      const cause = text(data.cause) || text(data.code);
+      // dsub recognises a cancellation by this prefix.
+      return cause.startsWith(CANCELLED_MESSAGE) ? cause : `Execution failed: ${cause}`;
+    }
     case 'DelayedEvent':
-      return `Delayed: ${text(data.cause)}`;
+      return `A resource limit has delayed the operation: ${text(data.cause)}`;
     default:
       return type;
   }
+}
+
+/** A v2alpha1 event of `type` with these detail fields, described in Google's words. */
+export function genomicsEvent(type: EventType, timestamp: Date, fields: Record<string, unknown>, actions: readonly ActionJson[]): OperationEvent {
+  const details: AnyJson = {'@type': `${GENOMICS_TYPE_PREFIX}${type}`, ...fields};
+  return {timestamp, description: describeEvent(details, actions), details};
+}
+
+/** Whether an event tells why an operation failed (what dsub looks for on a failure). */
+export function explainsFailure(event: Pick<OperationEvent, 'details'>): boolean {
+  const type = eventTypeName(event.details);
+  if (type === 'FailedEvent' || type === 'UnexpectedExitStatusEvent') return true;
+  return type === 'ContainerStoppedEvent' && Number(event.details.exitStatus ?? 0) !== 0;
 }

@@ -52,10 +52,16 @@ export interface OperationEvent {
   details: AnyJson;
 }
 
+/** The API an operation was submitted through (and is rendered in on Pub/Sub). */
+export type ApiVersion = 'v2alpha1' | 'v2beta';
+
 /** An operation as Gaffer keeps it. `events` may be only the newest ones (see eventCount). */
 export interface OperationRecord {
   projectId: string;
   id: string;
+  /** v2beta's location (projects/P/locations/L); see lifesciences.ts locationOfRequest. */
+  location: string;
+  apiVersion: ApiVersion;
   state: OperationState;
   createTime: Date;
   startTime?: Date;
@@ -83,6 +89,12 @@ export interface OperationRecord {
   recentEventKeys: string[];
 }
 
+/** Where an operation is and which API submitted it. */
+export interface Placement {
+  location: string;
+  apiVersion: ApiVersion;
+}
+
 /** A newly submitted operation: queued, no events, never assigned; it times out at `timeoutTime`. */
 export function newOperation(
   projectId: string,
@@ -90,10 +102,12 @@ export function newOperation(
   request: RunPipelineRequestJson,
   createTime: Date,
   timeoutTime?: Date,
+  placement: Placement = {location: 'global', apiVersion: 'v2alpha1'},
 ): OperationRecord {
   return {
     projectId,
     id,
+    ...placement,
     state: 'QUEUED',
     createTime,
     request,

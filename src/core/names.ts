@@ -44,3 +44,13 @@ export function operationName(projectId: string, id: string): string {
 export function workerName(projectId: string, workerId: string): string {
   return `projects/${projectId}/workers/${workerId}`;
 }
+
+/** A v2beta location: a region's form ("us-central1"), "global", or "-" (every location, AIP-159). */
+export const LOCATION_ID = /^(?:-|[a-z][a-z0-9-]{0,62})$/;
+
+export function checkLocationId(value: string): string {
+  if (!LOCATION_ID.test(value)) {
+    throw invalidArgument('name', 'projects/{project}/locations/{location} with a location such as us-central1', value, 'INVALID_RESOURCE_NAME');
+  }
+  return value;
+}

@@ -7,7 +7,7 @@
 import {createHash} from 'crypto';
 import {OperationRecord, errorCodeOf, isDone} from './model';
 import {operationName} from './names';
-import {operationToJson} from './operationJson';
+import {operationToOwnJson} from './operationJson';
 
 export interface OutboxMessage {
   /** Stable per (operation, change, topic): the message's `eventId`, and the outbox key. */
@@ -50,7 +50,7 @@ export function notificationsFor(
   const name = operationName(after.projectId, after.id);
   // eventCount grows with every status change (each one appends an event).
   const sequence = after.eventCount;
-  const data = JSON.stringify(operationToJson(after));
+  const data = JSON.stringify(operationToOwnJson(after));
   const errorCode = errorCodeOf(after);
   return topics.map(topic => {
     const id = eventIdOf(name, sequence, topic);

@@ -9,7 +9,8 @@
  * Terminal states accept nothing.
  */
 import {GafferError, RpcCode} from './errors';
-import {GENOMICS_TYPE_PREFIX} from '../wire/genomics';
+import type {EventType} from '../wire/genomics';
+import {CANCELLED_MESSAGE, genomicsEvent} from './events';
 import {OperationError, OperationEvent, OperationRecord, OperationState, isDone} from './model';
 import {operationName} from './names';
 
@@ -40,13 +41,17 @@ export interface Transition {
   sosReport?: string;
 }
 
-export function genomicsEvent(
-  type: string,
-  timestamp: Date,
-  description: string,
-  fields: Record<string, unknown>,
-): OperationEvent {
-  return {timestamp, description, details: {'@type': `${GENOMICS_TYPE_PREFIX}${type}`, ...fields}};
+/** An event of the operation, described in Google's words (events.ts). */
+function event(op: OperationRecord, type: EventType, now: Date, fields: Record<string, unknown>): OperationEvent {
+  return genomicsEvent(type, now, fields, op.request.pipeline.actions);
+}
+
+/** Who takes an operation, as its WorkerAssignedEvent tells it. */
+export interface AssignedWorker {
+  workerId: string;
+  /** The worker's zone and machine type, when it reported them. */
+  zone?: string;
+  machineType?: string;
 }
 
 function assertTransition(op: OperationRecord, to: OperationState): void {
@@ -58,6 +63,8 @@ function assertTransition(op: OperationRecord, to: OperationState): void {
     );
   }
 }
+
+export {CANCELLED_MESSAGE};
 
 /** Ends an operation with a final status (code 0 = success). */
 export function finish(
@@ -82,15 +89,10 @@ export function finish(
   };
 }
 
-/** Where the worker that takes an operation runs, as it said in its check-in (WorkerAssignedEvent's fields). */
-export interface WorkerPlacement {
-  zone?: string;
-  machineType?: string;
-}
-
 /** Grants `workerId` a new lease on a queued operation, with the next epoch. */
-export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs: number, placement: WorkerPlacement = {}): Transition {
+export function assign(op: OperationRecord, worker: AssignedWorker, now: Date, leaseMs: number): Transition {
   assertTransition(op, 'RUNNING');
+  const {workerId} = worker;
   const epoch = op.leaseEpoch + 1;
   return {
     next: {
@@ -101,13 +103,7 @@ export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs
       leaseEpoch: epoch,
       attempts: op.attempts + 1,
     },
-    newEvents: [
-      genomicsEvent('WorkerAssignedEvent', now, `Worker "${workerId}" assigned`, {
-        instance: workerId,
-        zone: placement.zone ?? '',
-        machineType: placement.machineType ?? '',
-      }),
-    ],
+    newEvents: [event(op, 'WorkerAssignedEvent', now, {instance: workerId, zone: worker.zone ?? '', machineType: worker.machineType ?? ''})],
   };
 }
 
@@ -135,27 +131,26 @@ export interface RetryPolicy {
  * preemption from failure.
  */
 export function releaseLease(op: OperationRecord, now: Date, cause: ReleaseCause, policy: RetryPolicy): Transition {
-  const workerId = op.lease?.workerId ?? 'unknown';
-  const released = genomicsEvent('WorkerReleasedEvent', now, `Worker "${workerId}" released: ${RELEASE_CAUSES[cause]}`, {
-    instance: workerId,
-    zone: '',
-  });
+  const released = event(op, 'WorkerReleasedEvent', now, {instance: op.lease?.workerId ?? 'unknown'});
   if (op.cancelRequested) {
-    const failed = genomicsEvent('FailedEvent', now, CANCELLED_MESSAGE, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
     return finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [released, failed]);
   }
   const preemptible = isPreemptible(op);
   if (preemptible && op.attempts < policy.maxPreemptibleAttempts) {
     assertTransition(op, 'QUEUED');
-    return {next: {...op, state: 'QUEUED', lease: undefined}, newEvents: [released]};
+    // Queued again: say why it waits, and which attempt comes next.
+    const delayed = event(op, 'DelayedEvent', now, {
+      cause: `the assigned worker was lost (${RELEASE_CAUSES[cause]}); queued again for attempt ${op.attempts + 1} of ${policy.maxPreemptibleAttempts}`,
+      metrics: [],
+    });
+    return {next: {...op, state: 'QUEUED', lease: undefined}, newEvents: [released, delayed]};
   }
   const [code, message] = preemptible
     ? ([RpcCode.UNAVAILABLE, `The assigned worker was lost (${RELEASE_CAUSES[cause]}) and all ${policy.maxPreemptibleAttempts} attempts are used`] as const)
-    : ([RpcCode.ABORTED, WORKER_FAILED_MESSAGE] as const);
-  const failed = genomicsEvent('FailedEvent', now, `Execution failed: ${message}`, {
-    code: preemptible ? 'UNAVAILABLE' : 'ABORTED',
-    cause: message,
-  });
+    : // Cromwell recognises a lost worker by this message; what follows says why.
+      ([RpcCode.ABORTED, `${WORKER_FAILED_MESSAGE}: ${RELEASE_CAUSES[cause]}`] as const);
+  const failed = event(op, 'FailedEvent', now, {code: preemptible ? 'UNAVAILABLE' : 'ABORTED', cause: message});
   return finish(op, now, {code, message}, [released, failed]);
 }
 
@@ -164,23 +159,14 @@ export const TIMEOUT_MESSAGE = 'The pipeline ran past its timeout';
 /** The pipeline's timeout (queue time included) ran out. */
 export function timeOut(op: OperationRecord, now: Date): Transition {
   const events = [];
-  if (op.lease) {
-    events.push(
-      genomicsEvent('WorkerReleasedEvent', now, `Worker "${op.lease.workerId}" released: the pipeline timed out`, {
-        instance: op.lease.workerId,
-        zone: '',
-      }),
-    );
-  }
-  events.push(genomicsEvent('FailedEvent', now, `Execution failed: ${TIMEOUT_MESSAGE}`, {code: 'DEADLINE_EXCEEDED', cause: TIMEOUT_MESSAGE}));
+  if (op.lease) events.push(event(op, 'WorkerReleasedEvent', now, {instance: op.lease.workerId}));
+  events.push(event(op, 'FailedEvent', now, {code: 'DEADLINE_EXCEEDED', cause: TIMEOUT_MESSAGE}));
   return finish(op, now, {code: RpcCode.DEADLINE_EXCEEDED, message: TIMEOUT_MESSAGE}, events);
 }
 
 export function isPreemptible(op: OperationRecord): boolean {
   return op.request.pipeline.resources.virtualMachine?.preemptible === true;
 }
-
-export const CANCELLED_MESSAGE = 'The operation was cancelled';
 
 /** The outcome of a cancel request, as google.longrunning CancelOperation defines it. */
 export type CancelOutcome =
@@ -202,13 +188,10 @@ export function cancel(op: OperationRecord, now: Date): CancelOutcome {
     );
   }
   if (op.state === 'QUEUED') {
-    const event = genomicsEvent('FailedEvent', now, 'Cancelled before a worker took the operation', {
-      code: 'CANCELLED',
-      cause: CANCELLED_MESSAGE,
-    });
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
     return {
       kind: 'cancelled',
-      transition: finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [event]),
+      transition: finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [failed]),
     };
   }
   if (op.cancelRequested) return {kind: 'alreadyRequested'};

@@ -18,6 +18,7 @@
  */
 import {closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync} from 'fs';
 import {join} from 'path';
+import {pidAlive} from '../lib/pid';
 import type {RunningEmulator} from './emulators';
 
 export interface LocalStateLog {
@@ -47,15 +48,6 @@ export interface SnapshotReport {
   firestoreMs: number;
   pubsubMs: number;
   snapshot: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** On Linux, whether pid still runs an emulator (a recycled pid must not be killed); elsewhere, trust the record. */
@@ -121,7 +113,7 @@ export class LocalState {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
         const holder = Number(readFileSync(lock, 'utf8').trim());
-        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
           throw new LocalStateError(
             `${dir} is in use by another npm start (pid ${holder}): stop it, or set GAFFER_LOCAL_STATE to another directory (or "none")`,
           );
@@ -144,7 +136,7 @@ export class LocalState {
       // unreadable: nothing we can act on
     }
     for (const emulator of recorded) {
-      if (!isAlive(emulator.pid) || !looksLikeEmulator(emulator.pid)) continue;
+      if (!pidAlive(emulator.pid) || !looksLikeEmulator(emulator.pid)) continue;
       try {
         process.kill(-emulator.pid, 'SIGKILL');
         this.log(`stopped the ${emulator.kind} emulator (${emulator.host}, process group ${emulator.pid}) a previous run left behind`);

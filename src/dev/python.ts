@@ -13,6 +13,7 @@ import {execFile} from 'child_process';
 import {existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'fs';
 import {delimiter, dirname, join, resolve} from 'path';
 import {promisify} from 'util';
+import {pidAlive} from '../lib/pid';
 
 const execFileAsync = promisify(execFile);
 
@@ -174,15 +175,6 @@ function lockAbandoned(lockDir: string): boolean {
   } catch {
     const stat = statSync(lockDir, {throwIfNoEntry: false});
     return stat !== undefined && Date.now() - stat.mtimeMs > 10_000;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

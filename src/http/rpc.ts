@@ -10,7 +10,8 @@ import {readBody} from './body';
 import {applyFields, parseFields} from './partialResponse';
 import type {Services} from './services';
 import {ErrorFormat, asGafferError, toStatusBody} from './status';
-import type {RequestValidator, SchemaBodies, SchemaName} from './validation';
+import {TooDeeplyNested, withoutNulls} from '../wire/proto3';
+import {RequestValidator, SchemaBodies, SchemaName, nullIsUnset} from './validation';
 
 /** The parts of an HTTP request Gaffer reads (express's and the functions framework's fit). */
 export interface HttpRequest {
@@ -167,14 +168,23 @@ export function requestTooLarge(maxBytes: number): GafferError {
   );
 }
 
-function parseJsonBody(raw: Buffer): unknown {
+/** The body as JSON; with `nullIsUnset`, nulls read as unset, as proto3 JSON reads a message field's null. */
+function parseJsonBody(raw: Buffer, nullIsUnset: boolean): unknown {
   if (raw.length === 0) return {};
+  let parsed: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    parsed = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (err) {
     throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. ${(err as Error).message}`, {
       reason: 'MALFORMED_JSON',
     });
+  }
+  if (!nullIsUnset) return parsed;
+  try {
+    return withoutNulls(parsed);
+  } catch (err) {
+    if (!(err instanceof TooDeeplyNested)) throw err;
+    throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received: ${err.message}.`, {reason: 'MALFORMED_JSON'});
   }
 }
 
@@ -210,8 +220,9 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
       const {services, validator, maxRequestBytes} = await context();
       const head: RequestHead<string> = {params: {...route.pattern.exec(path)?.groups}, query, caller: callerOf(req)};
       const principal = route.rpc.authorize ? await route.rpc.authorize(head, services) : undefined;
-      const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge)) : {};
-      const body = route.rpc.bodySchema ? validator.validate(route.rpc.bodySchema, parsed) : (parsed as Record<string, never>);
+      const schema = route.rpc.bodySchema;
+      const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge), !schema || nullIsUnset(schema)) : {};
+      const body = schema ? validator.validate(schema, parsed) : (parsed as Record<string, never>);
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, services);

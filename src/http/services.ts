@@ -3,6 +3,7 @@ import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
 import type {LeaseSweeper} from '../core/leaseSweep';
 import type {LogsService} from '../core/logs';
+import type {LocationsService} from '../core/locations';
 import type {OperationsService} from '../core/operations';
 import type {OutboxDispatcher} from '../core/outboxDispatcher';
 import type {WorkerAuthenticator} from '../core/workerAccess';
@@ -14,6 +15,7 @@ export interface Services {
   checkIns: CheckInService;
   leases: LeaseSweeper;
   workers: WorkersService;
+  locations: LocationsService;
   workerMessages: WorkerMessagesService;
   /** What actions printed (appended by workers, read by anyone who may read the operation). */
   logs: LogsService;

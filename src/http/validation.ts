@@ -11,6 +11,7 @@ import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
 import type {AppendLogsRequestJson} from '../wire/logs';
+import type {V2betaRunPipelineRequestJson} from '../wire/lifesciences';
 import type {
   CancelOperationRequestJson,
   CheckInRequestJson,
@@ -38,6 +39,7 @@ export function schemasDir(): string {
  */
 export interface SchemaBodies {
   runPipelineRequest: RunPipelineRequestJson;
+  lifesciencesRunPipelineRequest: V2betaRunPipelineRequestJson;
   cancelOperationRequest: CancelOperationRequestJson;
   waitOperationRequest: WaitOperationRequestJson;
   checkInRequest: CheckInRequestJson;
@@ -47,8 +49,26 @@ export interface SchemaBodies {
 
 export type SchemaName = keyof SchemaBodies;
 
+/**
+ * Bodies whose JSON nulls are read as unset before validating, as Google's Pipelines
+ * service did (dsub sends None for whatever it leaves out). Not Dataflow's WorkerMessages:
+ * their google.protobuf.Struct fields (pods, parameters) hold nulls that mean null.
+ */
+const NULL_IS_UNSET: ReadonlySet<SchemaName> = new Set([
+  'runPipelineRequest',
+  'lifesciencesRunPipelineRequest',
+  'cancelOperationRequest',
+  'waitOperationRequest',
+  'checkInRequest',
+]);
+
+export function nullIsUnset(schema: SchemaName): boolean {
+  return NULL_IS_UNSET.has(schema);
+}
+
 const SCHEMA_NAMES: readonly SchemaName[] = [
   'runPipelineRequest',
+  'lifesciencesRunPipelineRequest',
   'cancelOperationRequest',
   'waitOperationRequest',
   'checkInRequest',

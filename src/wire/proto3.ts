@@ -55,3 +55,30 @@ const NAME_BY_NUMBER = new Map<number, RpcCodeName>((Object.keys(RpcCode) as Rpc
 export function codeName(code: number): RpcCodeName | undefined {
   return NAME_BY_NUMBER.get(code);
 }
+
+/** How deeply a JSON body may nest (Google's proto parsers stop at 100 levels too). */
+export const MAX_JSON_DEPTH = 100;
+
+export class TooDeeplyNested extends Error {
+  constructor() {
+    super(`JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
+    this.name = 'TooDeeplyNested';
+  }
+}
+
+/**
+ * The value with every JSON null removed, as proto3 JSON reads null: "unset" (dsub's
+ * request builders send None for what they leave out). A null inside an array is kept:
+ * no field of the APIs is an array of nullable values, so schema validation refuses it.
+ * @throws TooDeeplyNested past MAX_JSON_DEPTH levels.
+ */
+export function withoutNulls(value: unknown, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw new TooDeeplyNested();
+  if (Array.isArray(value)) return value.map(item => withoutNulls(item, depth + 1));
+  if (value === null || typeof value !== 'object') return value;
+  const kept: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (field !== null) kept[key] = withoutNulls(field, depth + 1);
+  }
+  return kept;
+}

@@ -46,6 +46,19 @@ const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 const LIVE_TIMEOUT_MS = 20_000;
 /** n GiB, as an int64 JSON string. */
 const gib = (n: number) => String(n * 2 ** 30);
+/** [free, total] GiB of a disk, as a DiskStatus. */
+const disk = ([free, total]: [number, number]) => ({freeSpaceBytes: gib(free), totalSpaceBytes: gib(total)});
+
+/** A v2alpha1 WorkerStatus: RAM and disks as [free, total] GiB, uptime in seconds. */
+function workerStatus(ram: [number, number], uptimeSeconds: number, bootDisk?: [number, number], attachedDisks?: Record<string, [number, number]>): Json {
+  return {
+    freeRamBytes: gib(ram[0]),
+    totalRamBytes: gib(ram[1]),
+    uptimeSeconds: String(uptimeSeconds),
+    ...(bootDisk ? {bootDisk: disk(bootDisk)} : {}),
+    ...(attachedDisks ? {attachedDisks: Object.fromEntries(Object.entries(attachedDisks).map(([name, d]) => [name, disk(d)]))} : {}),
+  };
+}
 
 describe('dashboard (browser)', function () {
   this.timeout(120_000);
@@ -89,6 +102,13 @@ describe('dashboard (browser)', function () {
     assert.equal(res.status, 200, JSON.stringify(res.json));
     return res.json;
   }
+  /** A health report from `worker` (WorkerMessages), sent now. */
+  async function reportHealth(project: string, worker: string, report: Json): Promise<void> {
+    const res = await call(server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {
+      workerMessages: [{labels: {WORKER_ID: worker}, time: new Date().toISOString(), workerHealthReport: report}],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.json));
+  }
   const rows = (p: Page) => p.locator('table.operations tbody tr');
   async function listed(p: Page): Promise<string[]> {
     await p.locator('table.operations[data-state="ready"]').waitFor();
@@ -111,14 +131,7 @@ describe('dashboard (browser)', function () {
 
   /** A worker takes one of the oldest queued operations (FIFO within a small window): its name. */
   async function assign(project: string, worker: string): Promise<string> {
-    const res = await checkIn(project, worker, {
-      workerStatus: {
-        freeRamBytes: gib(3),
-        totalRamBytes: gib(8),
-        uptimeSeconds: '3600',
-        bootDisk: {freeSpaceBytes: gib(20), totalSpaceBytes: gib(50)},
-      },
-    });
+    const res = await checkIn(project, worker, {workerStatus: workerStatus([3, 8], 3600, [20, 50])});
     const assigned = (res.features as {operation?: string} | undefined)?.operation;
     assert.ok(assigned, `worker ${worker} got no operation: ${JSON.stringify(res)}`);
     return assigned;
@@ -405,25 +418,9 @@ describe('dashboard (browser)', function () {
   it('shows workers: health, what each holds, last check-in and capacity, and the history of their health reports', async () => {
     const project = randomProject('dash');
     const op = await run(helloRequest(project, {suite: 'workers'}));
-    await checkIn(project, 'busy-1', {
-      workerStatus: {
-        freeRamBytes: gib(2),
-        totalRamBytes: gib(16),
-        uptimeSeconds: '7200',
-        bootDisk: {freeSpaceBytes: gib(40), totalSpaceBytes: gib(100)},
-      },
-    });
-    await checkIn(project, 'idle-2', {workerStatus: {freeRamBytes: gib(15), totalRamBytes: gib(16), uptimeSeconds: '60'}});
-    const sick = await call(server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {
-      workerMessages: [
-        {
-          labels: {WORKER_ID: 'idle-2'},
-          time: new Date().toISOString(),
-          workerHealthReport: {vmIsHealthy: false, msg: 'disk errors on /dev/sdb'},
-        },
-      ],
-    });
-    assert.equal(sick.status, 200, JSON.stringify(sick.json));
+    await checkIn(project, 'busy-1', {workerStatus: workerStatus([2, 16], 7200, [40, 100])});
+    await checkIn(project, 'idle-2', {workerStatus: workerStatus([15, 16], 60)});
+    await reportHealth(project, 'idle-2', {vmIsHealthy: false, msg: 'disk errors on /dev/sdb'});
 
     await page.goto(dashboard('workers', {project}));
     await page.locator('table.workers[data-state="ready"][data-count="2"]').waitFor();
@@ -456,29 +453,12 @@ describe('dashboard (browser)', function () {
     // network layer with the shapes the dashboard assumes (web/src/wire.ts).
     const project = randomProject('dash');
     const op = await run(twoActions(project, {suite: 'stubbed'}));
-    await checkIn(project, 'w-stub', {
-      workerStatus: {
-        freeRamBytes: gib(5),
-        totalRamBytes: gib(8),
-        uptimeSeconds: '5400',
-        bootDisk: {freeSpaceBytes: gib(31), totalSpaceBytes: gib(50)},
-        attachedDisks: {scratch: {freeSpaceBytes: gib(180), totalSpaceBytes: gib(375)}},
-      },
+    await checkIn(project, 'w-stub', {workerStatus: workerStatus([5, 8], 5400, [31, 50], {scratch: [180, 375]})});
+    await reportHealth(project, 'w-stub', {
+      vmIsHealthy: true,
+      msg: 'all containers ready',
+      vmStartupTime: new Date(Date.now() - 5_400_000).toISOString(),
     });
-    const report = await call(server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {
-      workerMessages: [
-        {
-          labels: {WORKER_ID: 'w-stub'},
-          time: new Date().toISOString(),
-          workerHealthReport: {
-            vmIsHealthy: true,
-            msg: 'all containers ready',
-            vmStartupTime: new Date(Date.now() - 5_400_000).toISOString(),
-          },
-        },
-      ],
-    });
-    assert.equal(report.status, 200, JSON.stringify(report.json));
     const id = op.name.split('/').pop()!;
     const now = Date.now();
     const iso = (ago: number) => new Date(now - ago * 1000).toISOString();

@@ -8,8 +8,8 @@ import {mkdtempSync, rmSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
 import {Config} from '../../src/config';
-import {LocalServer} from '../../src/server';
-import {call} from './gaffer';
+import {LocalServer, startLocalServer} from '../../src/server';
+import {call, testConfig} from './gaffer';
 
 type Json = Record<string, unknown>;
 
@@ -86,4 +86,45 @@ export async function waitDone(server: LocalServer, name: string, timeoutMs = 60
     if (op.done) return op;
   }
   throw new Error(`${name} not done after ${timeoutMs} ms`);
+}
+
+/** What the tests of a suite of gaffer-worker processes use (see agentSuite). */
+export interface AgentSuite {
+  /** The suite's server (there once its before hook has run). */
+  readonly server: LocalServer;
+  /** A gaffer-worker process for `project` on the server, with more `args`. */
+  start(project: string, args: string[]): ChildProcess;
+  /** pipelines.run: the new operation's name. */
+  run(request: Json): Promise<string>;
+  waitDone(name: string, timeoutMs?: number): Promise<OperationJson>;
+}
+
+/**
+ * In the describe block it is called in: a server with SHORT_LEASES, started before the
+ * tests and closed after them; the gaffer-worker processes a test started are killed
+ * after it, their log printed first when it failed.
+ */
+export function agentSuite(): AgentSuite {
+  let server: LocalServer | undefined;
+  const current = (): LocalServer => {
+    if (!server) throw new Error('the suite has not started its server yet (in a before hook)');
+    return server;
+  };
+  const agents = new AgentProcesses(current);
+  before(async () => {
+    server = await startLocalServer(testConfig(SHORT_LEASES));
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.error(`gaffer-worker's log:\n${agents.log}`);
+    agents.killAll();
+  });
+  after(() => server?.close());
+  return {
+    get server() {
+      return current();
+    },
+    start: (project, args) => agents.start(project, args),
+    run: request => submit(current(), request),
+    waitDone: (name, timeoutMs) => waitDone(current(), name, timeoutMs),
+  };
 }

@@ -38,6 +38,13 @@ export interface SchemaUnderTest {
   schema: Json;
   /** The example `name` (a fresh copy, free to change). */
   example(name: string): Json;
+  /** The example full.json, which sets every field (a fresh copy). */
+  full(): Json;
+  /**
+   * Asserts the schema document's header: the $id its file name gives, draft-07 $schema,
+   * `title`, and a $comment that matches `api` and states each of `limits`.
+   */
+  assertHeader(expected: {title: string; api: RegExp; limits?: string[]}): void;
   assertValid(doc: Json): void;
   /**
    * Asserts the document is invalid and that at least one error sits at
@@ -70,6 +77,17 @@ export function schemaUnderTest(
   return {
     schema,
     example,
+    full: () => example('full.json'),
+
+    assertHeader({title, api, limits = []}: {title: string; api: RegExp; limits?: string[]}): void {
+      assert.equal(schema.$id, `https://gaffer.dev/schemas/${path.basename(file)}`);
+      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+      assert.equal(schema.title, title);
+      assert.match(schema.$comment, api);
+      for (const limit of limits) {
+        assert.ok(schema.$comment.includes(limit), `$comment should state the limit ${limit}`);
+      }
+    },
 
     assertValid(doc: Json): void {
       const ok = validate(doc);
@@ -105,6 +123,11 @@ export function schemaUnderTest(
       }
     },
   };
+}
+
+/** The node of `doc` at a JSON pointer such as ajv's instancePath ("/pipeline/actions/0"; "" is the root). */
+export function valueAt(doc: Json, pointer: string): Json {
+  return pointer === '' ? doc : pointer.split('/').slice(1).reduce((node: Json, key) => node[key], doc);
 }
 
 /**

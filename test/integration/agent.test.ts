@@ -4,9 +4,8 @@
  * within seconds.
  */
 import {strict as assert} from 'assert';
-import {startLocalServer, LocalServer} from '../../src/server';
-import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
-import {call, randomProject, testConfig} from '../helpers/gaffer';
+import {OperationJson, agentSuite} from '../helpers/agents';
+import {call, randomProject} from '../helpers/gaffer';
 import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
@@ -14,24 +13,15 @@ const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 
 describe('gaffer-worker end to end', function () {
   this.timeout(180_000);
-  let server: LocalServer;
-  const agents = new AgentProcesses(() => server);
-
-  before(async () => {
-    server = await startLocalServer(testConfig(SHORT_LEASES));
-  });
-  afterEach(() => agents.killAll());
-  after(() => server.close());
-
-  const startAgent = (project: string, workerId: string) => agents.start(project, ['--worker-id', workerId]);
+  const suite = agentSuite();
+  const startAgent = (project: string, workerId: string) => suite.start(project, ['--worker-id', workerId]);
 
   function pipeline(project: string, actions: Json[], extra: Json = {}): Json {
     return {pipeline: {actions, resources: {projectId: project, ...extra}}};
   }
 
-  const run = (request: Json) => submit(server, request);
-  const waitDone = (name: string, timeoutMs?: number) => waitDoneOn(server, name, timeoutMs);
-  const get = async (name: string) => (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+  const {run, waitDone} = suite;
+  const get = async (name: string) => (await call(suite.server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
 
   const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length)).reverse();
 
@@ -69,7 +59,7 @@ describe('gaffer-worker end to end', function () {
 
     // Cancel once the worker has started it; the worker stops it and reports back.
     await until('the worker to start the action', async () => types(await get(cancelled)).includes('ContainerStartedEvent'), 30_000);
-    await call(server, 'POST', `/v2alpha1/${cancelled}:cancel`, {});
+    await call(suite.server, 'POST', `/v2alpha1/${cancelled}:cancel`, {});
     const cancelledOp = await waitDone(cancelled, 20_000);
     assert.equal(cancelledOp.error?.code, 1);
     assert.ok(types(cancelledOp).includes('ContainerStoppedEvent'), 'the worker stopped the action and reported back');
@@ -100,7 +90,7 @@ describe('gaffer-worker end to end', function () {
         assert.equal(op.error, undefined, JSON.stringify(op.error));
         assert.deepEqual(assigned.reverse(), ['victim', 'survivor']);
       } else {
-        assert.deepEqual(op.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
+        assert.deepEqual(op.error, {code: 10, message: 'The assigned worker has failed to complete the operation: its lease expired (it stopped checking in)'});
         assert.deepEqual(assigned, ['victim']);
       }
     });
@@ -117,6 +107,7 @@ describe('gaffer-worker end to end', function () {
     await new Promise(r => agent.once('exit', r));
     const op = await get(name);
     assert.equal(op.done, false);
-    assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, /shutting down/);
+    assert.equal(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, 'Worker released');
+    assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('DelayedEvent'))!.description, /the assigned worker was lost \(it is shutting down\)/);
   });
 });

@@ -5,9 +5,8 @@
  * reports its host's status on check-in and sends health reports.
  */
 import {strict as assert} from 'assert';
-import {LocalServer, startLocalServer} from '../../src/server';
-import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone as waitDoneOn} from '../helpers/agents';
-import {call, randomProject, testConfig} from '../helpers/gaffer';
+import {OperationJson, agentSuite} from '../helpers/agents';
+import {call, randomProject} from '../helpers/gaffer';
 import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
@@ -15,21 +14,9 @@ const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 
 describe('gaffer-worker --slots', function () {
   this.timeout(120_000);
-  let server: LocalServer;
-  const agents = new AgentProcesses(() => server);
-
-  before(async () => {
-    server = await startLocalServer(testConfig(SHORT_LEASES));
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.error(`gaffer-worker's log:\n${agents.log}`);
-    agents.killAll();
-  });
-  after(() => server.close());
-
-  const startAgent = (project: string, args: string[]) => agents.start(project, args);
-  const run = (project: string, actions: Json[]) => submit(server, {pipeline: {actions, resources: {projectId: project}}});
-  const waitDone = (name: string) => waitDoneOn(server, name);
+  const suite = agentSuite();
+  const run = (project: string, actions: Json[]) => suite.run({pipeline: {actions, resources: {projectId: project}}});
+  const waitDone = (name: string) => suite.waitDone(name);
 
   const eventOf = (op: OperationJson, type: string) => {
     const event = op.metadata.events.find(e => e.details['@type'] === `${T}${type}`);
@@ -39,7 +26,7 @@ describe('gaffer-worker --slots', function () {
 
   it('runs three pipelines at once on slots multi-1, multi-2 and multi-3 of one process', async () => {
     const project = randomProject();
-    const agent = startAgent(project, ['--slots', '3', '--worker-id', 'multi']);
+    const agent = suite.start(project, ['--slots', '3', '--worker-id', 'multi']);
     const names = await Promise.all([1, 2, 3].map(i => run(project, [{imageUri: 'alpine', commands: ['sh', '-c', `sleep 2; echo run ${i}`]}])));
     const ops = await Promise.all(names.map(name => waitDone(name)));
     assert.equal(agent.exitCode, null, 'the agent is still running');
@@ -67,9 +54,9 @@ describe('gaffer-worker --slots', function () {
 
   it('each slot reports its host status on check-in and sends health reports; there is no un-numbered worker', async () => {
     const project = randomProject();
-    startAgent(project, ['--slots', '3', '--worker-id', 'multi']);
+    suite.start(project, ['--slots', '3', '--worker-id', 'multi']);
     const slots = ['multi-1', 'multi-2', 'multi-3'];
-    const read = async (worker: string) => call(server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
+    const read = async (worker: string) => call(suite.server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
 
     const workers = await until(
       'every slot to report its status and health',

@@ -75,7 +75,7 @@ describe('workers.checkIn', function () {
     assert.equal(got.done, false);
     assert.ok(got.metadata.startTime);
     assert.deepEqual(types(got), ['WorkerAssignedEvent']);
-    assert.equal(got.metadata.events[0]!.description, 'Worker "w1" assigned');
+    assert.equal(got.metadata.events[0]!.description, 'Worker "w1" assigned in "unknown" on a "unknown" machine');
     const worker = await server.app.stores.workers.read(project, 'w1');
     assert.equal(worker.value?.operationId, op.name.split('/').pop());
     assert.deepEqual(worker.value?.status, {freeRamBytes: '1024', totalRamBytes: '4096', uptimeSeconds: '30'});
@@ -102,7 +102,8 @@ describe('workers.checkIn', function () {
     let got = await get(op.name);
     assert.deepEqual(types(got), ['ContainerStoppedEvent', 'ContainerStartedEvent', 'PullStoppedEvent', 'PullStartedEvent', 'WorkerAssignedEvent']);
     assert.equal(got.metadata.events[3]!.description, 'Started pulling "alpine"');
-    assert.equal(got.metadata.events[0]!.description, 'Stopped running action 1: exit status 0');
+    // Named as Google named an action without a name: by its command line.
+    assert.equal(got.metadata.events[0]!.description, 'Stopped running "echo hello": exit status 0');
 
     const done = await checkIn(project, 'w1', {result: {code: 0}});
     assert.equal(done.status, 200);
@@ -276,7 +277,7 @@ describe('workers.checkIn', function () {
       assert.ok(report.ended >= 1);
       const got = await get(op.name);
       assert.equal(got.done, true);
-      assert.deepEqual(got.error, {code: 10, message: 'The assigned worker has failed to complete the operation'});
+      assert.deepEqual(got.error, {code: 10, message: 'The assigned worker has failed to complete the operation: its lease expired (it stopped checking in)'});
       assert.deepEqual(types(got).slice(0, 2), ['FailedEvent', 'WorkerReleasedEvent']);
       const silent = await server.app.stores.workers.read(project, 'silent');
       assert.equal(silent.value?.operationId, undefined, 'the dead worker is no longer listed as holding it');
@@ -294,7 +295,8 @@ describe('workers.checkIn', function () {
       await sweep();
       let got = await get(op.name);
       assert.equal(got.done, false);
-      assert.deepEqual(types(got), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      assert.deepEqual(types(got), ['DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      assert.match(got.metadata.events[0]!.description, /^A resource limit has delayed the operation: the assigned worker was lost \(its lease expired/);
       const second = await checkIn(project, 'vm-2');
       assert.equal((second.json.features as Json).leaseEpoch, '2');
       clock.advance(LEASE_MS + GRACE_MS + 1);

@@ -9,11 +9,10 @@
  * The App's verifier uses the real clock, so tokens are signed around Date.now().
  */
 import {strict as assert} from 'assert';
-import {rmSync} from 'fs';
-import {LocalServer} from '../../src/server';
-import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {call, helloRequest, randomProject} from '../helpers/gaffer';
 import {assertRefused} from '../helpers/refusals';
-import {badTokens, gceClaims, k8sClaims, makeTestIssuers, sign, type BadToken, type KeyPair, type TestIssuers} from '../helpers/tokens';
+import {badTokens, gceClaims, k8sClaims, sign, type BadToken} from '../helpers/tokens';
+import {describeDevelopmentMode, trustingGaffer} from '../helpers/workerAuth';
 
 type Json = Record<string, unknown>;
 interface OperationJson {
@@ -33,36 +32,20 @@ const namedPath = (project: string, worker: string) => `/v2alpha1/projects/${pro
 
 describe('workers.checkIn authentication', function () {
   this.timeout(60_000);
-  let issuers: TestIssuers;
-  let dir: string;
-  let gceKey: KeyPair;
-  let k8sKey: KeyPair;
-  let server: LocalServer;
+  const auth = trustingGaffer('gaffer-checkin-auth-', K8S_PROJECT, {checkInIntervalMs: 30_000});
   /** Operations a test queued in the shared K8S_PROJECT: cancelled after it, so later tests get only their own. */
   let k8sQueued: string[] = [];
-
-  before(async () => {
-    issuers = await makeTestIssuers('gaffer-checkin-auth-', K8S_PROJECT);
-    ({dir, gceKey, k8sKey} = issuers);
-    server = await startGaffer({workerIssuers: issuers.workerIssuers, checkInIntervalMs: 30_000});
-    assert.equal(server.app.services.workerAuth.developmentMode, false);
-  });
-
-  after(async () => {
-    await server?.close();
-    rmSync(dir, {recursive: true, force: true});
-  });
 
   afterEach(async () => {
     for (const name of k8sQueued) {
       const op = await get(name);
-      if (!op.done && op.metadata.events.length === 0) await call(server, 'POST', `/v2alpha1/${name}:cancel`, {});
+      if (!op.done && op.metadata.events.length === 0) await call(auth.server, 'POST', `/v2alpha1/${name}:cancel`, {});
     }
     k8sQueued = [];
   });
 
   async function run(project: string): Promise<OperationJson> {
-    const res = await call(server, 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
+    const res = await call(auth.server, 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
     assert.equal(res.status, 200, JSON.stringify(res.json));
     const op = res.json as unknown as OperationJson;
     if (project === K8S_PROJECT) k8sQueued.push(op.name);
@@ -70,7 +53,7 @@ describe('workers.checkIn authentication', function () {
   }
 
   async function get(name: string): Promise<OperationJson> {
-    const res = await call(server, 'GET', `/v2alpha1/${name}`);
+    const res = await call(auth.server, 'GET', `/v2alpha1/${name}`);
     assert.equal(res.status, 200, JSON.stringify(res.json));
     return res.json as unknown as OperationJson;
   }
@@ -85,13 +68,13 @@ describe('workers.checkIn authentication', function () {
   }
 
   async function assertNoWorker(project: string, worker: string): Promise<void> {
-    const read = await server.app.stores.workers.read(project, worker);
+    const read = await auth.server.app.stores.workers.read(project, worker);
     assert.equal(read.value, undefined, `worker projects/${project}/workers/${worker} must not exist`);
   }
 
-  const byToken = (token: string, body: Json = {}) => call(server, 'POST', tokenPath(token), body);
+  const byToken = (token: string, body: Json = {}) => call(auth.server, 'POST', tokenPath(token), body);
   const named = (project: string, worker: string, authorization: string | undefined, body: Json = {}) =>
-    call(server, 'POST', namedPath(project, worker), body, authorization === undefined ? {} : {Authorization: authorization});
+    call(auth.server, 'POST', namedPath(project, worker), body, authorization === undefined ? {} : {Authorization: authorization});
 
   /** Both forms with one token: `form` decides where the token goes. */
   type Form = 'token' | 'named';
@@ -107,7 +90,7 @@ describe('workers.checkIn authentication', function () {
         const elsewhere = await run(other); // queued in another project: never given to this worker
         const op = await run(project);
         const worker = `gce-vm-${form}`;
-        const token = await sign(gceKey, gceClaims(project, worker));
+        const token = await sign(auth.gceKey, gceClaims(project, worker));
         const res = await checkInWith(form, token, project, worker, {workerStatus: {uptimeSeconds: '12'}});
         assert.equal(res.status, 200, JSON.stringify(res.json));
         const features = res.json.features as Json;
@@ -121,8 +104,8 @@ describe('workers.checkIn authentication', function () {
           got.metadata.events.map(e => e.details['@type']),
           [`${T}WorkerAssignedEvent`],
         );
-        assert.equal(got.metadata.events[0]!.description, `Worker "${worker}" assigned`);
-        const doc = await server.app.stores.workers.read(project, worker);
+        assert.equal(got.metadata.events[0]!.description, `Worker "${worker}" assigned in "unknown" on a "unknown" machine`);
+        const doc = await auth.server.app.stores.workers.read(project, worker);
         assert.equal(doc.value?.operationId, op.name.split('/').pop());
         assert.deepEqual(doc.value?.status, {uptimeSeconds: '12'});
         await assertStillQueued(elsewhere);
@@ -140,15 +123,15 @@ describe('workers.checkIn authentication', function () {
       it(`${form} form: a Kubernetes service-account token gets an operation of the issuer's project`, async () => {
         const op = await run(K8S_PROJECT);
         const pod = `worker-${form}-${Math.random().toString(36).slice(2, 8)}`;
-        const token = await sign(k8sKey, k8sClaims(pod));
+        const token = await sign(auth.k8sKey, k8sClaims(pod));
         const res = await checkInWith(form, token, K8S_PROJECT, pod);
         assert.equal(res.status, 200, JSON.stringify(res.json));
         assert.equal((res.json.features as Json).operation, op.name);
         assert.equal((res.json.features as Json).leaseEpoch, '1');
         const got = await get(op.name);
         assert.equal(got.metadata.events.length, 1);
-        assert.equal(got.metadata.events[0]!.description, `Worker "${pod}" assigned`);
-        assert.equal((await server.app.stores.workers.read(K8S_PROJECT, pod)).value?.operationId, op.name.split('/').pop());
+        assert.equal(got.metadata.events[0]!.description, `Worker "${pod}" assigned in "unknown" on a "unknown" machine`);
+        assert.equal((await auth.server.app.stores.workers.read(K8S_PROJECT, pod)).value?.operationId, op.name.split('/').pop());
         const done = await checkInWith(form, token, K8S_PROJECT, pod, {result: {code: 0}});
         assert.equal(done.status, 200, JSON.stringify(done.json));
         assert.equal((await get(op.name)).done, true);
@@ -158,7 +141,7 @@ describe('workers.checkIn authentication', function () {
     it('both forms name the same worker: a lease taken by token is reported on by name', async () => {
       const project = randomProject();
       const op = await run(project);
-      const token = await sign(gceKey, gceClaims(project, 'vm-both'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'vm-both'));
       const first = await byToken(token);
       assert.equal((first.json.features as Json).operation, op.name);
       const report = await named(project, 'vm-both', `Bearer ${token}`, {
@@ -175,7 +158,7 @@ describe('workers.checkIn authentication', function () {
   });
 
   describe('refuses bad tokens and changes nothing', () => {
-    const cases: BadToken[] = Object.values(badTokens(() => issuers));
+    const cases: BadToken[] = Object.values(badTokens(() => auth.issuers));
 
     for (const bad of cases) {
       for (const form of FORMS) {
@@ -213,7 +196,7 @@ describe('workers.checkIn authentication', function () {
     it('named form: a valid token sent as Basic credentials, not Bearer -> 401', async () => {
       const project = randomProject();
       const queued = await run(project);
-      const token = await sign(gceKey, gceClaims(project, 'w-basic2'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'w-basic2'));
       assertRefused(await named(project, 'w-basic2', `Basic ${token}`), 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_MALFORMED', token);
       await assertStillQueued(queued);
       await assertNoWorker(project, 'w-basic2');
@@ -231,7 +214,7 @@ describe('workers.checkIn authentication', function () {
     it('named form: worker A\'s valid token on worker B\'s path -> 403 PERMISSION_DENIED', async () => {
       const project = randomProject();
       const queued = await run(project);
-      const token = await sign(gceKey, gceClaims(project, 'worker-a'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'worker-a'));
       const res = await named(project, 'worker-b', `Bearer ${token}`);
       const error = assertRefused(res, 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       assert.equal(error.details[0]!.metadata?.tokenWorker, `projects/${project}/workers/worker-a`);
@@ -242,7 +225,7 @@ describe('workers.checkIn authentication', function () {
 
     it('named form: a Kubernetes pod\'s token on another pod\'s path -> 403', async () => {
       const queued = await run(K8S_PROJECT);
-      const token = await sign(k8sKey, k8sClaims('pod-a'));
+      const token = await sign(auth.k8sKey, k8sClaims('pod-a'));
       assertRefused(await named(K8S_PROJECT, 'pod-b', `Bearer ${token}`), 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       await assertStillQueued(queued);
       await assertNoWorker(K8S_PROJECT, 'pod-a');
@@ -254,7 +237,7 @@ describe('workers.checkIn authentication', function () {
       const q = randomProject();
       const inP = await run(p);
       const inQ = await run(q);
-      const token = await sign(gceKey, gceClaims(p, 'vm-1'));
+      const token = await sign(auth.gceKey, gceClaims(p, 'vm-1'));
       const res = await named(q, 'vm-1', `Bearer ${token}`);
       assertRefused(res, 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       await assertStillQueued(inP);
@@ -266,7 +249,7 @@ describe('workers.checkIn authentication', function () {
     it('named form: a Kubernetes token on a path of a project other than the issuer\'s -> 403', async () => {
       const q = randomProject();
       const inQ = await run(q);
-      const token = await sign(k8sKey, k8sClaims('pod-x'));
+      const token = await sign(auth.k8sKey, k8sClaims('pod-x'));
       assertRefused(await named(q, 'pod-x', `Bearer ${token}`), 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       await assertStillQueued(inQ);
       await assertNoWorker(q, 'pod-x');
@@ -276,12 +259,12 @@ describe('workers.checkIn authentication', function () {
       it(`${form} form: worker B can't report for the operation worker A holds -> 409 ABORTED`, async () => {
         const project = randomProject();
         const op = await run(project);
-        const tokenA = await sign(gceKey, gceClaims(project, 'worker-a'));
-        const tokenB = await sign(gceKey, gceClaims(project, 'worker-b'));
+        const tokenA = await sign(auth.gceKey, gceClaims(project, 'worker-a'));
+        const tokenB = await sign(auth.gceKey, gceClaims(project, 'worker-b'));
         const taken = await checkInWith(form, tokenA, project, 'worker-a');
         assert.equal((taken.json.features as Json).operation, op.name);
         const held = await get(op.name);
-        const workerA = (await server.app.stores.workers.read(project, 'worker-a')).value;
+        const workerA = (await auth.server.app.stores.workers.read(project, 'worker-a')).value;
 
         const result = await checkInWith(form, tokenB, project, 'worker-b', {result: {code: 0}});
         const error = assertRefused(result, 409, 'ABORTED', 'LEASE_NOT_HELD', tokenB);
@@ -292,7 +275,7 @@ describe('workers.checkIn authentication', function () {
         });
         assertRefused(withLease, 409, 'ABORTED', 'LEASE_NOT_HELD', tokenB);
         const epoch = await call(
-          server,
+          auth.server,
           'POST',
           `${form === 'token' ? tokenPath(tokenB) : namedPath(project, 'worker-b')}?lease=${op.name.split('/').pop()}:1`,
           {result: {code: 0}},
@@ -301,7 +284,7 @@ describe('workers.checkIn authentication', function () {
         assertRefused(epoch, 409, 'ABORTED', 'LEASE_NOT_HELD', tokenB);
 
         assert.deepEqual(await get(op.name), held, 'the operation is unchanged');
-        assert.deepEqual((await server.app.stores.workers.read(project, 'worker-a')).value, workerA, 'worker A still holds it');
+        assert.deepEqual((await auth.server.app.stores.workers.read(project, 'worker-a')).value, workerA, 'worker A still holds it');
         await assertNoWorker(project, 'worker-b');
         // A still can finish it.
         const done = await checkInWith(form, tokenA, project, 'worker-a', {result: {code: 0}});
@@ -315,51 +298,40 @@ describe('workers.checkIn authentication', function () {
     it('answers an unauthenticated check-in with a malformed body 401, not 400', async () => {
       const project = randomProject();
       for (const body of ['{"events": ', {colour: 'red'}]) {
-        const named = await call(server, 'POST', `/v2alpha1/projects/${project}/workers/w1:checkIn`, body);
+        const named = await call(auth.server, 'POST', `/v2alpha1/projects/${project}/workers/w1:checkIn`, body);
         assert.equal(named.status, 401, JSON.stringify(named.json));
-        const token = await call(server, 'POST', '/v2alpha1/workers/not-a-jwt:checkIn', body);
+        const token = await call(auth.server, 'POST', '/v2alpha1/workers/not-a-jwt:checkIn', body);
         assert.equal(token.status, 401, JSON.stringify(token.json));
       }
-      const messages = await call(server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {colour: 'red'});
+      const messages = await call(auth.server, 'POST', `/v1b3/projects/${project}/WorkerMessages`, {colour: 'red'});
       assert.equal(messages.status, 401, JSON.stringify(messages.json));
     });
   });
 
-  describe('development mode (no issuers, loopback)', () => {
-    let dev: LocalServer;
-    before(async () => {
-      dev = await startGaffer({});
-    });
-    after(async () => {
-      await dev?.close();
-    });
-
-    it('is on only because no issuer is configured', () => {
-      assert.equal(dev.app.services.workerAuth.developmentMode, true);
-    });
+  describeDevelopmentMode(dev => {
 
     it('takes an unauthenticated named worker at its word', async () => {
       const project = randomProject();
-      const ran = await call(dev, 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
+      const ran = await call(dev(), 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
       const name = (ran.json as {name: string}).name;
-      const res = await call(dev, 'POST', namedPath(project, 'dev-worker'), {});
+      const res = await call(dev(), 'POST', namedPath(project, 'dev-worker'), {});
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.equal((res.json.features as Json).operation, name);
-      assert.equal((await dev.app.stores.workers.read(project, 'dev-worker')).value?.operationId, name.split('/').pop());
+      assert.equal((await dev().app.stores.workers.read(project, 'dev-worker')).value?.operationId, name.split('/').pop());
     });
 
     it('refuses the token form: 401, no issuer trusted, nothing changed', async () => {
       const project = randomProject();
-      const ran = await call(dev, 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
+      const ran = await call(dev(), 'POST', '/v2alpha1/pipelines:run', helloRequest(project));
       assert.equal(ran.status, 200);
       const queued = ran.json as unknown as OperationJson;
-      const token = await sign(gceKey, gceClaims(project, 'dev-vm'));
-      const res = await call(dev, 'POST', tokenPath(token), {});
+      const token = await sign(auth.gceKey, gceClaims(project, 'dev-vm'));
+      const res = await call(dev(), 'POST', tokenPath(token), {});
       const error = assertRefused(res, 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_UNKNOWN_ISSUER', token);
       assert.match(error.message, /GAFFER_WORKER_ISSUERS/);
-      const after = await call(dev, 'GET', `/v2alpha1/${queued.name}`);
+      const after = await call(dev(), 'GET', `/v2alpha1/${queued.name}`);
       assert.deepEqual(after.json, queued);
-      assert.equal((await dev.app.stores.workers.read(project, 'dev-vm')).value, undefined);
+      assert.equal((await dev().app.stores.workers.read(project, 'dev-vm')).value, undefined);
     });
   });
 });

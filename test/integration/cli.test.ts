@@ -247,7 +247,7 @@ describe('gaffer CLI', function () {
       assert.match(out, /Error: +FAILED_PRECONDITION \(9\): Execution failed: action 1: unexpected exit status 3\n/);
       assert.ok(out.includes(`1. alpine: sh -c 'echo boom >&2; exit 3'  [name=fail]`), out);
       assert.ok(out.includes('2. alpine: sh -c \'echo "last exit status: $GOOGLE_LAST_EXIT_STATUS"\'  [name=report, ALWAYS_RUN]'), out);
-      const timeline = ['Worker "w1" assigned', 'Started pulling "alpine"', 'Stopped pulling "alpine"', 'Stopped running action 1: exit status 3'];
+      const timeline = ['Worker "w1" assigned in', 'Started pulling "alpine"', 'Stopped pulling "alpine"', 'Stopped running "fail": exit status 3'];
       const positions = timeline.map(text => out.indexOf(text));
       assert.ok(positions.every(p => p > out.indexOf('Events (oldest first):')), out);
       assert.deepEqual([...positions].sort((a, b) => a - b), positions, `events out of order:\n${out}`);
@@ -284,7 +284,7 @@ describe('gaffer CLI', function () {
       // Plain progress lines (stderr is not a TTY): the queued state, then the outcome.
       const progress = result.stderr.trim().split('\n');
       assert.match(progress[0]!, /^QUEUED {2}\d+s$/);
-      assert.match(progress.at(-1)!, /^SUCCESS {2}\d+s {2}Worker "w1" released/);
+      assert.match(progress.at(-1)!, /^SUCCESS {2}\d+s {2}Worker released/);
     });
 
     it('exits 1 with the error on failure', async () => {

@@ -101,7 +101,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
       }
     }
     const waiting = deploys.filter(c => flag(c, 'timeout') === '310s').map(c => c.args[2]).sort();
-    assert.deepEqual(waiting, [ROOT_FUNCTION, 'waitOperation'].sort());
+    assert.deepEqual(waiting, [ROOT_FUNCTION, 'waitOperation', 'waitOperationV2beta'].sort());
 
     // Scheduler jobs: exactly the scheduled functions, each calling its own URL as the scheduler's account.
     const jobs = gcloud(calls, 'scheduler', 'jobs', 'create', 'http');

@@ -107,12 +107,12 @@ async function fullFlow(
   assert.equal(got.data.error, undefined);
   assert.deepEqual(types(got.data), ['WorkerReleasedEvent', 'ContainerStoppedEvent', 'ContainerStartedEvent', 'WorkerAssignedEvent']);
   const [released, stop, start, assign] = events(got.data);
-  assert.equal(released!.description, `Worker "${worker}" released`);
-  assert.equal(stop!.description, 'Stopped running action 1: exit status 0');
+  assert.equal(released!.description, 'Worker released');
+  assert.equal(stop!.description, 'Stopped running "echo hello": exit status 0');
   assert.equal(Date.parse(stop!.timestamp), Date.parse(stopped));
-  assert.equal(start!.description, 'Started running action 1');
+  assert.equal(start!.description, 'Started running "echo hello"');
   assert.equal(Date.parse(start!.timestamp), Date.parse(started));
-  assert.equal(assign!.description, `Worker "${worker}" assigned`);
+  assert.equal(assign!.description, `Worker "${worker}" assigned in "unknown" on a "unknown" machine`);
   const meta = got.data.metadata as Json;
   assert.ok(meta.startTime && meta.endTime, JSON.stringify(meta));
 

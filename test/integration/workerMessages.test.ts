@@ -139,7 +139,7 @@ describe('worker messages', function () {
       assert.deepEqual(notice.json.workerMessageResponses, [{workerShutdownNoticeResponse: {}}]);
       const requeued = await get(name);
       assert.equal(requeued.done, false);
-      assert.equal(requeued.metadata.events[0]!.details['@type'], `${T}WorkerReleasedEvent`);
+      assert.deepEqual(requeued.metadata.events.slice(0, 2).map(e => e.details['@type']), [`${T}DelayedEvent`, `${T}WorkerReleasedEvent`]);
       assert.match(requeued.metadata.events[0]!.description, /preempted/);
       const late = await call(server, 'POST', `/v2alpha1/projects/${project}/workers/vm-1:checkIn`, {result: {code: 0}});
       assert.equal(late.status, 409, 'the preempted worker no longer holds it');
@@ -156,8 +156,9 @@ describe('worker messages', function () {
       const got = await get(name);
       assert.equal(got.done, true);
       assert.equal((got.error as Json).code, 10);
-      const released = got.metadata.events.find(e => e.details['@type'] === `${T}WorkerReleasedEvent`)!;
-      assert.match(released.description, /broken/);
+      const failed = got.metadata.events.find(e => e.details['@type'] === `${T}FailedEvent`)!;
+      assert.match(failed.description, /broken/);
+      assert.match((got.error as Json).message as string, /^The assigned worker has failed to complete the operation: it reported its VM broken/);
       const worker = await getWorker(project, 'vm-3');
       assert.equal(worker.healthy, false);
       assert.equal(worker.holding, false);

@@ -10,11 +10,10 @@
  * The App's verifier uses the real clock, so tokens are signed around Date.now().
  */
 import {strict as assert} from 'assert';
-import {rmSync} from 'fs';
-import {LocalServer} from '../../src/server';
-import {call, randomProject, startGaffer} from '../helpers/gaffer';
+import {call, randomProject} from '../helpers/gaffer';
 import {assertRefused as assertRefusal, type ErrorJson} from '../helpers/refusals';
-import {badTokens, gceClaims, k8sClaims, makeTestIssuers, nowSeconds, sign, type BadToken, type KeyPair, type TestIssuers} from '../helpers/tokens';
+import {badTokens, gceClaims, k8sClaims, nowSeconds, sign, type BadToken} from '../helpers/tokens';
+import {describeDevelopmentMode, trustingGaffer} from '../helpers/workerAuth';
 import {ALL_SAMPLE_KINDS as ALL_KINDS} from '../helpers/workerSamples';
 
 type Json = Record<string, unknown>;
@@ -58,40 +57,23 @@ function violatedFields(error: ErrorJson): string[] {
 
 describe('WorkerMessages authentication', function () {
   this.timeout(60_000);
-  let issuers: TestIssuers;
-  let dir: string;
-  let gceKey: KeyPair;
-  let k8sKey: KeyPair;
-  let server: LocalServer;
-
-  before(async () => {
-    issuers = await makeTestIssuers('gaffer-worker-messages-auth-', K8S_PROJECT);
-    ({dir, gceKey, k8sKey} = issuers);
-    server = await startGaffer({
-      workerIssuers: issuers.workerIssuers,
-      healthReportIntervalMs: 30_000,
-      healthReportMinIntervalMs: 10_000,
-      healthReportMaxIntervalMs: 120_000,
-    });
-    assert.equal(server.app.services.workerAuth.developmentMode, false);
-  });
-
-  after(async () => {
-    await server?.close();
-    if (dir) rmSync(dir, {recursive: true, force: true});
+  const auth = trustingGaffer('gaffer-worker-messages-auth-', K8S_PROJECT, {
+    healthReportIntervalMs: 30_000,
+    healthReportMinIntervalMs: 10_000,
+    healthReportMaxIntervalMs: 120_000,
   });
 
   const send = (route: Route, project: string, body: Json, authorization?: string, location = LOCATION) =>
-    call(server, 'POST', messagesPath(route, project, location), body, authorization === undefined ? {} : {Authorization: authorization});
+    call(auth.server, 'POST', messagesPath(route, project, location), body, authorization === undefined ? {} : {Authorization: authorization});
   const bearer = (token: string) => `Bearer ${token}`;
-  const getWorker = (project: string, worker: string) => call(server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
+  const getWorker = (project: string, worker: string) => call(auth.server, 'GET', `/v2alpha1/projects/${project}/workers/${worker}`);
 
   /** Everything Gaffer keeps of one worker: its document (with its update time) and its samples of every kind. */
   async function footprint(project: string, worker: string): Promise<Json> {
-    const read = await server.app.stores.workers.read(project, worker);
+    const read = await auth.server.app.stores.workers.read(project, worker);
     const samples: Json = {};
     for (const kind of ALL_KINDS) {
-      samples[kind] = await server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, kind, 100);
+      samples[kind] = await auth.server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, kind, 100);
     }
     return {doc: read.value, version: read.version, samples};
   }
@@ -105,7 +87,7 @@ describe('WorkerMessages authentication', function () {
   }
 
   async function listedWorkers(project: string): Promise<string[]> {
-    const res = await call(server, 'GET', `/v2alpha1/projects/${project}/workers`);
+    const res = await call(auth.server, 'GET', `/v2alpha1/projects/${project}/workers`);
     assert.equal(res.status, 200, JSON.stringify(res.json));
     return (res.json.workers as Json[]).map(w => String(w.name).split('/').pop()!);
   }
@@ -125,7 +107,7 @@ describe('WorkerMessages authentication', function () {
       it(`${route} path: a GCE worker's own messages -> 200, answered in order and recorded`, async () => {
         const project = randomProject();
         const worker = `gce-vm-${route}`;
-        const token = await sign(gceKey, gceClaims(project, worker));
+        const token = await sign(auth.gceKey, gceClaims(project, worker));
         const sentAt = Date.now();
         const healthTime = new Date(sentAt - 1000).toISOString();
         const res = await send(
@@ -158,9 +140,9 @@ describe('WorkerMessages authentication', function () {
         assert.ok(last >= sentAt - 1, `lastMessageTime ${String(got.json.lastMessageTime)} is of this request`);
 
         const ref = {projectId: project, workerId: worker};
-        assert.equal((await server.app.stores.samples.ofWorker(ref, 'health', 10)).length, 1);
-        assert.equal((await server.app.stores.samples.ofWorker(ref, 'metrics', 10)).length, 1);
-        const codes = await server.app.stores.samples.withCode(project, 'HARNESS_STARTED', 10);
+        assert.equal((await auth.server.app.stores.samples.ofWorker(ref, 'health', 10)).length, 1);
+        assert.equal((await auth.server.app.stores.samples.ofWorker(ref, 'metrics', 10)).length, 1);
+        const codes = await auth.server.app.stores.samples.withCode(project, 'HARNESS_STARTED', 10);
         assert.deepEqual(codes.map(c => [c.workerId, c.data.parameters]), [[worker, {pid: 7}]]);
       });
     }
@@ -168,7 +150,7 @@ describe('WorkerMessages authentication', function () {
     it('the same token speaks on both paths: the later report replaces the health', async () => {
       const project = randomProject();
       const worker = 'vm-both';
-      const token = await sign(gceKey, gceClaims(project, worker));
+      const token = await sign(auth.gceKey, gceClaims(project, worker));
       const first = await send('locations', project, {workerMessages: [health(worker, {vmIsHealthy: true, msg: 'one'})]}, bearer(token));
       assert.equal(first.status, 200, JSON.stringify(first.json));
       const firstWorker = (await getWorker(project, worker)).json;
@@ -181,13 +163,13 @@ describe('WorkerMessages authentication', function () {
       assert.deepEqual(secondWorker.health, {vmIsHealthy: false, msg: 'two'});
       assert.equal(secondWorker.healthy, false);
       assert.ok(Date.parse(secondWorker.lastMessageTime as string) >= Date.parse(firstWorker.lastMessageTime as string));
-      assert.equal((await server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, 'health', 10)).length, 2);
+      assert.equal((await auth.server.app.stores.samples.ofWorker({projectId: project, workerId: worker}, 'health', 10)).length, 2);
       assert.deepEqual(await listedWorkers(project), [worker]);
     });
 
     it('a Kubernetes pod\'s token speaks for the pod in the issuer\'s project', async () => {
       const pod = `pod-${Math.random().toString(36).slice(2, 8)}`;
-      const token = await sign(k8sKey, k8sClaims(pod));
+      const token = await sign(auth.k8sKey, k8sClaims(pod));
       const res = await send('global', K8S_PROJECT, {workerMessages: [msg(pod, {workerThreadScalingReport: {currentThreadCount: 3}}), health(pod)]}, bearer(token));
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(res.json.workerMessageResponses, [
@@ -201,7 +183,7 @@ describe('WorkerMessages authentication', function () {
 
     it('an empty batch with a valid token -> 200 with no responses, nothing recorded', async () => {
       const project = randomProject();
-      const token = await sign(gceKey, gceClaims(project, 'vm-quiet'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'vm-quiet'));
       const res = await send('locations', project, {workerMessages: []}, bearer(token));
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(res.json, {workerMessageResponses: []});
@@ -220,7 +202,7 @@ describe('WorkerMessages authentication', function () {
       });
     }
 
-    const tokens = badTokens(() => issuers);
+    const tokens = badTokens(() => auth.issuers);
     const cases: BadToken[] = [
       tokens.expiredGce,
       tokens.expiredK8s,
@@ -247,16 +229,16 @@ describe('WorkerMessages authentication', function () {
 
     it('a valid token sent as Basic credentials, not Bearer -> 401 WORKER_TOKEN_MALFORMED', async () => {
       const project = randomProject();
-      const token = await sign(gceKey, gceClaims(project, 'w-basic'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'w-basic'));
       assertRefused(await send('locations', project, {workerMessages: [health('w-basic')]}, `Basic ${token}`), 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_MALFORMED', token);
       await assertNoWorker(project, 'w-basic');
     });
 
     it('a refused token leaves an existing worker unchanged', async () => {
       const project = randomProject();
-      const good = await sign(gceKey, gceClaims(project, 'vm-kept'));
+      const good = await sign(auth.gceKey, gceClaims(project, 'vm-kept'));
       const before = await existingWorker(project, 'vm-kept', good);
-      const expired = await sign(gceKey, gceClaims(project, 'vm-kept', {iat: nowSeconds() - 7200, exp: nowSeconds() - 3600}));
+      const expired = await sign(auth.gceKey, gceClaims(project, 'vm-kept', {iat: nowSeconds() - 7200, exp: nowSeconds() - 3600}));
       assertRefused(await send('global', project, {workerMessages: [health('vm-kept', {vmIsBroken: true})]}, bearer(expired)), 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_EXPIRED', expired);
       assert.deepEqual(await footprint(project, 'vm-kept'), before);
     });
@@ -266,7 +248,7 @@ describe('WorkerMessages authentication', function () {
     for (const route of ROUTES) {
       it(`${route} path: worker A's token, a message labelled WORKER_ID B -> 403, B never created, A unchanged`, async () => {
         const project = randomProject();
-        const tokenA = await sign(gceKey, gceClaims(project, 'worker-a'));
+        const tokenA = await sign(auth.gceKey, gceClaims(project, 'worker-a'));
         const before = await existingWorker(project, 'worker-a', tokenA);
         const res = await send(route, project, {workerMessages: [health('worker-b', {vmIsHealthy: false, msg: 'framed'})]}, bearer(tokenA));
         const error = assertRefused(res, 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', tokenA);
@@ -296,7 +278,7 @@ describe('WorkerMessages authentication', function () {
       for (const route of ROUTES) {
         it(`${route} path: a batch mixing A and B (${mix.title}) is refused whole -> 403, nothing recorded for either`, async () => {
           const project = randomProject();
-          const tokenA = await sign(gceKey, gceClaims(project, 'worker-a'));
+          const tokenA = await sign(auth.gceKey, gceClaims(project, 'worker-a'));
           const before = await existingWorker(project, 'worker-a', tokenA);
           const res = await send(route, project, {workerMessages: mix.messages('worker-a', 'worker-b')}, bearer(tokenA));
           const error = assertRefused(res, 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', tokenA);
@@ -304,7 +286,7 @@ describe('WorkerMessages authentication', function () {
           await assertNoWorker(project, 'worker-b');
           assert.deepEqual(await footprint(project, 'worker-a'), before, 'A\'s document and samples are unchanged');
           assert.deepEqual((await getWorker(project, 'worker-a')).json.health, {vmIsHealthy: true, msg: 'before'});
-          assert.deepEqual(await server.app.stores.samples.withCode(project, 'MIXED', 10), []);
+          assert.deepEqual(await auth.server.app.stores.samples.withCode(project, 'MIXED', 10), []);
         });
       }
     }
@@ -313,7 +295,7 @@ describe('WorkerMessages authentication', function () {
       it(`${route} path: a token of project P on project Q's path -> 403, nothing recorded in either project`, async () => {
         const p = randomProject();
         const q = randomProject();
-        const token = await sign(gceKey, gceClaims(p, 'vm-1'));
+        const token = await sign(auth.gceKey, gceClaims(p, 'vm-1'));
         const res = await send(route, q, {workerMessages: [health('vm-1')]}, bearer(token));
         const error = assertRefused(res, 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
         assert.match(error.message, new RegExp(q));
@@ -325,7 +307,7 @@ describe('WorkerMessages authentication', function () {
 
     it('a Kubernetes token on a project other than the issuer\'s -> 403', async () => {
       const q = randomProject();
-      const token = await sign(k8sKey, k8sClaims('pod-x'));
+      const token = await sign(auth.k8sKey, k8sClaims('pod-x'));
       assertRefused(await send('locations', q, {workerMessages: [health('pod-x')]}, bearer(token)), 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       await assertNoWorker(q, 'pod-x');
       await assertNoWorker(K8S_PROJECT, 'pod-x');
@@ -334,7 +316,7 @@ describe('WorkerMessages authentication', function () {
     it('a Kubernetes pod\'s token, a message labelled another pod -> 403', async () => {
       const a = `pod-a-${Math.random().toString(36).slice(2, 8)}`;
       const b = `pod-b-${Math.random().toString(36).slice(2, 8)}`;
-      const token = await sign(k8sKey, k8sClaims(a));
+      const token = await sign(auth.k8sKey, k8sClaims(a));
       assertRefused(await send('global', K8S_PROJECT, {workerMessages: [health(a), health(b)]}, bearer(token)), 403, 'PERMISSION_DENIED', 'WORKER_IDENTITY_MISMATCH', token);
       await assertNoWorker(K8S_PROJECT, a);
       await assertNoWorker(K8S_PROJECT, b);
@@ -434,7 +416,7 @@ describe('WorkerMessages authentication', function () {
       it(`${bad.route} path: ${bad.title} -> 400 ${bad.reason}`, async () => {
         const project = randomProject();
         const worker = 'vm-400';
-        const token = await sign(gceKey, gceClaims(project, worker));
+        const token = await sign(auth.gceKey, gceClaims(project, worker));
         const before = await existingWorker(project, worker, token);
         const res = await send(bad.route, project, bad.body(worker), bearer(token), bad.location);
         const error = assertRefused(res, 400, 'INVALID_ARGUMENT', bad.reason, token);
@@ -447,7 +429,7 @@ describe('WorkerMessages authentication', function () {
 
     it('a message without WORKER_ID on a fresh project -> 400, no worker created at all', async () => {
       const project = randomProject();
-      const token = await sign(gceKey, gceClaims(project, 'vm-new'));
+      const token = await sign(auth.gceKey, gceClaims(project, 'vm-new'));
       const res = await send('locations', project, {workerMessages: [health('vm-new'), {labels: {JOB_ID: 'j'}, workerHealthReport: {vmIsHealthy: true}}]}, bearer(token));
       assertRefused(res, 400, 'INVALID_ARGUMENT', 'WORKER_ID_LABEL_MISSING', token);
       await assertNoWorker(project, 'vm-new');
@@ -455,23 +437,12 @@ describe('WorkerMessages authentication', function () {
     });
   });
 
-  describe('development mode (no issuers, loopback)', () => {
-    let dev: LocalServer;
-    before(async () => {
-      dev = await startGaffer({});
-    });
-    after(async () => {
-      await dev?.close();
-    });
-
-    it('is on only because no issuer is configured', () => {
-      assert.equal(dev.app.services.workerAuth.developmentMode, true);
-    });
+  describeDevelopmentMode(dev => {
 
     for (const route of ROUTES) {
       it(`${route} path: unauthenticated messages are accepted, their labels taken at their word`, async () => {
         const project = randomProject();
-        const res = await call(dev, 'POST', messagesPath(route, project), {
+        const res = await call(dev(), 'POST', messagesPath(route, project), {
           workerMessages: [health('dev-a', {vmIsHealthy: true, msg: 'a'}), health('dev-b', {vmIsHealthy: false, msg: 'b'})],
         });
         assert.equal(res.status, 200, JSON.stringify(res.json));
@@ -479,8 +450,8 @@ describe('WorkerMessages authentication', function () {
           {workerHealthReportResponse: {reportInterval: '60s'}},
           {workerHealthReportResponse: {reportInterval: '60s'}},
         ]);
-        const a = await call(dev, 'GET', `/v2alpha1/projects/${project}/workers/dev-a`);
-        const b = await call(dev, 'GET', `/v2alpha1/projects/${project}/workers/dev-b`);
+        const a = await call(dev(), 'GET', `/v2alpha1/projects/${project}/workers/dev-a`);
+        const b = await call(dev(), 'GET', `/v2alpha1/projects/${project}/workers/dev-b`);
         assert.equal(a.status, 200, JSON.stringify(a.json));
         assert.equal(b.status, 200, JSON.stringify(b.json));
         assert.deepEqual([a.json.health, a.json.healthy], [{vmIsHealthy: true, msg: 'a'}, true]);
@@ -491,20 +462,20 @@ describe('WorkerMessages authentication', function () {
 
     it('still refuses a bearer token it cannot verify: 401, nothing recorded', async () => {
       const project = randomProject();
-      const token = await sign(gceKey, gceClaims(project, 'dev-vm'));
-      const res = await call(dev, 'POST', messagesPath('locations', project), {workerMessages: [health('dev-vm')]}, {Authorization: bearer(token)});
+      const token = await sign(auth.gceKey, gceClaims(project, 'dev-vm'));
+      const res = await call(dev(), 'POST', messagesPath('locations', project), {workerMessages: [health('dev-vm')]}, {Authorization: bearer(token)});
       const error = assertRefused(res, 401, 'UNAUTHENTICATED', 'WORKER_TOKEN_UNKNOWN_ISSUER', token);
       assert.match(error.message, /GAFFER_WORKER_ISSUERS/);
-      const got = await call(dev, 'GET', `/v2alpha1/projects/${project}/workers/dev-vm`);
+      const got = await call(dev(), 'GET', `/v2alpha1/projects/${project}/workers/dev-vm`);
       assert.equal(got.status, 404);
-      assert.equal((await dev.app.stores.workers.read(project, 'dev-vm')).value, undefined);
+      assert.equal((await dev().app.stores.workers.read(project, 'dev-vm')).value, undefined);
     });
 
     it('still refuses a message without WORKER_ID: 400, nothing recorded', async () => {
       const project = randomProject();
-      const res = await call(dev, 'POST', messagesPath('global', project), {workerMessages: [health('dev-ok'), {workerHealthReport: {vmIsHealthy: true}}]});
+      const res = await call(dev(), 'POST', messagesPath('global', project), {workerMessages: [health('dev-ok'), {workerHealthReport: {vmIsHealthy: true}}]});
       assertRefused(res, 400, 'INVALID_ARGUMENT', 'WORKER_ID_LABEL_MISSING');
-      const got = await call(dev, 'GET', `/v2alpha1/projects/${project}/workers/dev-ok`);
+      const got = await call(dev(), 'GET', `/v2alpha1/projects/${project}/workers/dev-ok`);
       assert.equal(got.status, 404);
     });
   });

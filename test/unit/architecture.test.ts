@@ -23,7 +23,7 @@ interface Layer {
 }
 
 const LAYERS: readonly Layer[] = [
-  // Small utilities of no layer's own (sleep): they import nothing.
+  // Small utilities of no layer's own (sleep, pidAlive): they import nothing.
   {name: 'lib', covers: p => p.startsWith('src/lib/'), layers: [], packages: []},
   {name: 'wire', covers: p => p.startsWith('src/wire/'), layers: [], packages: []},
   {name: 'core', covers: p => p.startsWith('src/core/'), layers: ['wire', 'lib'], packages: ['jose']},

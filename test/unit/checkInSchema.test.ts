@@ -47,21 +47,11 @@ function ev(name: string, fields: Json = EVENTS[name]): Json {
 }
 
 describe('checkInRequest.schema.json', () => {
-  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
-
-  function full(): Json {
-    return example('full.json');
-  }
+  const {schema, full, assertHeader, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
 
   describe('schema document', () => {
     it('has $id, title, $comment and draft-07 $schema', () => {
-      assert.equal(schema.$id, 'https://gaffer.dev/schemas/checkInRequest.schema.json');
-      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
-      assert.equal(schema.title, 'google.genomics.v2alpha1.CheckInRequest');
-      assert.match(schema.$comment, /v2alpha1/);
-      for (const limit of ['400', '65536', '349528', '8192', '16']) {
-        assert.ok(schema.$comment.includes(limit), `$comment should state the limit ${limit}`);
-      }
+      assertHeader({title: 'google.genomics.v2alpha1.CheckInRequest', api: /v2alpha1/, limits: ['400', '65536', '349528', '8192', '16']});
     });
 
     it('closes every message object and describes every field', () => {

@@ -21,6 +21,13 @@ function show(expr: FilterExpr | undefined): string {
 
 const parse = (filter: string) => show(parseFilter(filter));
 
+/** An `it` asserting what each filter parses to (with show's rendering), one [filter, tree, message?] per case. */
+function itParses(title: string, cases: Array<[filter: string, tree: string, message?: string]>): void {
+  it(title, () => {
+    for (const [filter, tree, message] of cases) assert.equal(parse(filter), tree, message);
+  });
+}
+
 /** Asserts the filter is refused as INVALID_FILTER, with a message matching `message`. */
 function assertRefused(filter: string, message: RegExp, column?: number): GafferError {
   let caught: unknown;
@@ -122,58 +129,52 @@ describe('filter parser', () => {
   });
 
   describe('precedence (AIP-160: OR binds tighter than AND)', () => {
-    it('reads a AND b OR c as a AND (b OR c)', () => {
-      assert.equal(parse('a = 1 AND b = 2 OR c = 3'), 'and(a=1, or(b=2, c=3))');
-    });
+    itParses('reads a AND b OR c as a AND (b OR c)', [['a = 1 AND b = 2 OR c = 3', 'and(a=1, or(b=2, c=3))']]);
 
-    it('reads a OR b AND c as (a OR b) AND c', () => {
-      assert.equal(parse('a = 1 OR b = 2 AND c = 3'), 'and(or(a=1, b=2), c=3)');
-    });
+    itParses('reads a OR b AND c as (a OR b) AND c', [['a = 1 OR b = 2 AND c = 3', 'and(or(a=1, b=2), c=3)']]);
 
-    it('treats juxtaposition as AND, still looser than OR', () => {
-      assert.equal(parse('a = 1 b = 2'), 'and(a=1, b=2)');
-      assert.equal(parse('a = 1 b = 2 OR c = 3'), 'and(a=1, or(b=2, c=3))');
-      assert.equal(parse('a = 1 b = 2 AND c = 3'), 'and(and(a=1, b=2), c=3)');
-    });
+    itParses('treats juxtaposition as AND, still looser than OR', [
+      ['a = 1 b = 2', 'and(a=1, b=2)'],
+      ['a = 1 b = 2 OR c = 3', 'and(a=1, or(b=2, c=3))'],
+      ['a = 1 b = 2 AND c = 3', 'and(and(a=1, b=2), c=3)'],
+    ]);
 
-    it('lets parentheses override it', () => {
-      assert.equal(parse('(a = 1 AND b = 2) OR c = 3'), 'or(and(a=1, b=2), c=3)');
-      assert.equal(parse('((a = 1))'), 'a=1');
-    });
+    itParses('lets parentheses override it', [
+      ['(a = 1 AND b = 2) OR c = 3', 'or(and(a=1, b=2), c=3)'],
+      ['((a = 1))', 'a=1'],
+    ]);
 
-    it('chains ORs and ANDs flat', () => {
-      assert.equal(parse('a = 1 OR b = 2 OR c = 3'), 'or(a=1, b=2, c=3)');
-      assert.equal(parse('a = 1 AND b = 2 AND c = 3'), 'and(a=1, b=2, c=3)');
-    });
+    itParses('chains ORs and ANDs flat', [
+      ['a = 1 OR b = 2 OR c = 3', 'or(a=1, b=2, c=3)'],
+      ['a = 1 AND b = 2 AND c = 3', 'and(a=1, b=2, c=3)'],
+    ]);
   });
 
   describe('negation', () => {
-    it('accepts NOT and a leading -', () => {
-      assert.equal(parse('NOT a = 1'), 'not(a=1)');
-      assert.equal(parse('-a = 1'), 'not(a=1)');
-      assert.equal(parse('NOT (a = 1 OR b = 2)'), 'not(or(a=1, b=2))');
-      assert.equal(parse('NOT(a = 1)'), 'not(a=1)');
-      assert.equal(parse('-(a = 1)'), 'not(a=1)');
-    });
+    itParses('accepts NOT and a leading -', [
+      ['NOT a = 1', 'not(a=1)'],
+      ['-a = 1', 'not(a=1)'],
+      ['NOT (a = 1 OR b = 2)', 'not(or(a=1, b=2))'],
+      ['NOT(a = 1)', 'not(a=1)'],
+      ['-(a = 1)', 'not(a=1)'],
+    ]);
 
-    it('binds NOT to one term', () => {
-      assert.equal(parse('NOT a = 1 OR b = 2'), 'or(not(a=1), b=2)');
-      assert.equal(parse('a = 1 -b = 2'), 'and(a=1, not(b=2))');
-    });
+    itParses('binds NOT to one term', [
+      ['NOT a = 1 OR b = 2', 'or(not(a=1), b=2)'],
+      ['a = 1 -b = 2', 'and(a=1, not(b=2))'],
+    ]);
 
-    it('reads a minus right before a value as part of the value', () => {
-      assert.equal(parse('createTime > -1.5'), 'createTime>-1.5');
-    });
+    itParses('reads a minus right before a value as part of the value', [['createTime > -1.5', 'createTime>-1.5']]);
   });
 
   describe('field paths and values', () => {
-    it('splits dotted paths and accepts quoted segments', () => {
-      assert.equal(parse('labels.color = red'), 'labels/color=red');
-      assert.equal(parse('labels."key with space" = x'), 'labels/key with space=x');
-      assert.equal(parse("labels.'k' = x"), 'labels/k=x');
-      assert.equal(parse('labels."a.b" = x'), 'labels/a.b=x');
-      assert.equal(parse('labels.OR = x'), 'labels/OR=x', 'a keyword after a dot is a name');
-    });
+    itParses('splits dotted paths and accepts quoted segments', [
+      ['labels.color = red', 'labels/color=red'],
+      ['labels."key with space" = x', 'labels/key with space=x'],
+      ["labels.'k' = x", 'labels/k=x'],
+      ['labels."a.b" = x', 'labels/a.b=x'],
+      ['labels.OR = x', 'labels/OR=x', 'a keyword after a dot is a name'],
+    ]);
 
     it('keeps quoted values apart from bare ones, and * apart from "*"', () => {
       assert.equal(parse('labels.a = "x y"'), 'labels/a="x y"');
@@ -184,22 +185,17 @@ describe('filter parser', () => {
       assert.equal(parse('labels.a:*'), 'labels/a:*');
     });
 
-    it('joins numbers, dotted names and type URLs into one bare value', () => {
-      assert.equal(parse('createTime >= 1432140000.25'), 'createTime>=1432140000.25');
-      assert.equal(parse('projectId = my.project-1'), 'projectId=my.project-1');
-      assert.equal(
-        parse('events:type.googleapis.com/google.genomics.v2alpha1.FailedEvent'),
-        'events:type.googleapis.com/google.genomics.v2alpha1.FailedEvent',
-      );
-    });
+    itParses('joins numbers, dotted names and type URLs into one bare value', [
+      ['createTime >= 1432140000.25', 'createTime>=1432140000.25'],
+      ['projectId = my.project-1', 'projectId=my.project-1'],
+      ['events:type.googleapis.com/google.genomics.v2alpha1.FailedEvent', 'events:type.googleapis.com/google.genomics.v2alpha1.FailedEvent'],
+    ]);
 
-    it('takes an unquoted timestamp with an offset as one value', () => {
-      assert.equal(parse('createTime < 2024-01-02T03:04:05.123+01:00 done = true'), 'and(createTime<2024-01-02T03:04:05.123+01:00, done=true)');
-    });
+    itParses('takes an unquoted timestamp with an offset as one value', [
+      ['createTime < 2024-01-02T03:04:05.123+01:00 done = true', 'and(createTime<2024-01-02T03:04:05.123+01:00, done=true)'],
+    ]);
 
-    it('reads a lowercase keyword as a value', () => {
-      assert.equal(parse('labels.x = and'), 'labels/x=and');
-    });
+    itParses('reads a lowercase keyword as a value', [['labels.x = and', 'labels/x=and']]);
 
     it('is insensitive to whitespace', () => {
       assert.equal(parse('a=1 AND(b=2 OR c=3)'), parse('  a = 1   AND  ( b = 2  OR  c = 3 ) '));

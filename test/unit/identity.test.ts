@@ -12,11 +12,14 @@ import {
   GCE_ISSUER,
   GCE_JWKS_URI,
   parseTrustedIssuers,
+  type WorkerIdentity,
   type WorkerIdentityVerifier,
 } from '../../src/core/identity';
 
 const NOW = new Date('2031-05-06T07:08:09Z');
 const NOW_S = Math.floor(NOW.getTime() / 1000);
+/** `seconds` after NOW_S. */
+const at = (seconds: number) => new Date((NOW_S + seconds) * 1000);
 const K8S_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const GCE_AUD = 'https://gaffer.example.com';
 const K8S_AUD = 'gaffer-workers';
@@ -158,33 +161,36 @@ describe('worker identity', () => {
   });
 
   describe('accepts', () => {
-    it('a GCE instance identity token', async () => {
-      const identity = await verifier.verify(await sign(rsa, gceClaims()));
-      assert.deepEqual(identity, {
-        projectId: 'my-project',
-        workerId: 'gaffer-worker-7',
-        issuer: GCE_ISSUER,
-        subject: '112233445566778899',
-        expiresAt: new Date((NOW_S + 3540) * 1000),
+    // The whole identity each kind of token stands for.
+    const identities: Array<{title: string; token: () => Promise<string>; identity: WorkerIdentity}> = [
+      {
+        title: 'a GCE instance identity token',
+        token: () => sign(rsa, gceClaims()),
+        identity: {projectId: 'my-project', workerId: 'gaffer-worker-7', issuer: GCE_ISSUER, subject: '112233445566778899', expiresAt: at(3540)},
+      },
+      {
+        title: 'a Kubernetes service-account token: nested workerClaim, fixed projectId, aud array',
+        token: () => sign(ec, k8sClaims()),
+        identity: {
+          projectId: 'k8s-project',
+          workerId: 'worker-abc12',
+          issuer: K8S_ISSUER,
+          subject: 'system:serviceaccount:batch:gaffer-worker',
+          expiresAt: at(600),
+        },
+      },
+    ];
+    for (const {title, token, identity} of identities) {
+      it(title, async () => {
+        assert.deepEqual(await verifier.verify(await token()), identity);
       });
-    });
+    }
 
     it('a GCE token of a domain-scoped project', async () => {
       const claims = gceClaims();
       (claims.google as {compute_engine: {project_id: string}}).compute_engine.project_id = 'example.com:my-project';
       const identity = await verifier.verify(await sign(rsa, claims));
       assert.equal(identity.projectId, 'example.com:my-project');
-    });
-
-    it('a Kubernetes service-account token: nested workerClaim, fixed projectId, aud array', async () => {
-      const identity = await verifier.verify(await sign(ec, k8sClaims()));
-      assert.deepEqual(identity, {
-        projectId: 'k8s-project',
-        workerId: 'worker-abc12',
-        issuer: K8S_ISSUER,
-        subject: 'system:serviceaccount:batch:gaffer-worker',
-        expiresAt: new Date((NOW_S + 600) * 1000),
-      });
     });
 
     it('an EdDSA token', async () => {

@@ -1,26 +1,22 @@
 import {strict as assert} from 'assert';
 import * as path from 'path';
-import {assertClosedAndDescribed, ROOT, schemaUnderTest, unsetFields, type Json} from '../helpers/schemaAssertions';
+import {assertClosedAndDescribed, ROOT, schemaUnderTest, unsetFields, valueAt, type Json} from '../helpers/schemaAssertions';
 
 const SCHEMA_PATH = path.join(ROOT, 'schemas/runPipelineRequest.schema.json');
 const DATA_DIR = path.join(ROOT, 'test/data/pipelines');
 
 describe('runPipelineRequest.schema.json', () => {
-  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR, {matchErrorFields: true});
+  const {schema, example, full, assertHeader, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR, {
+    matchErrorFields: true,
+  });
 
   function hello(): Json {
     return example('hello.json');
   }
-  function full(): Json {
-    return example('full.json');
-  }
 
   describe('schema document', () => {
     it('has $id, title, $comment and draft-07 $schema', () => {
-      assert.equal(schema.$id, 'https://gaffer.dev/schemas/runPipelineRequest.schema.json');
-      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
-      assert.equal(typeof schema.title, 'string');
-      assert.match(schema.$comment, /v2alpha1/);
+      assertHeader({title: 'google.genomics.v2alpha1.RunPipelineRequest', api: /v2alpha1/});
     });
 
     it('closes every message object and describes every field', () => {
@@ -91,11 +87,20 @@ describe('runPipelineRequest.schema.json', () => {
       assertInvalidAt({labels: {a: 'b'}}, '', 'required', {missingProperty: 'pipeline'});
     });
 
-    it('rejects a pipeline without actions', () => {
-      const doc = hello();
-      delete doc.pipeline.actions;
-      assertInvalidAt(doc, '/pipeline', 'required', {missingProperty: 'actions'});
-    });
+    // [what, the example, the message missing a field, the field]
+    const missing: [string, () => Json, string, string][] = [
+      ['a pipeline without actions', hello, '/pipeline', 'actions'],
+      ['an action without imageUri', full, '/pipeline/actions/2', 'imageUri'],
+      ['a pipeline without resources', hello, '/pipeline', 'resources'],
+      ['resources without projectId', full, '/pipeline/resources', 'projectId'],
+    ];
+    for (const [what, exampleDoc, parent, field] of missing) {
+      it(`rejects ${what}`, () => {
+        const doc = exampleDoc();
+        delete valueAt(doc, parent)[field];
+        assertInvalidAt(doc, parent, 'required', {missingProperty: field});
+      });
+    }
 
     it('rejects empty actions', () => {
       const doc = hello();
@@ -103,28 +108,10 @@ describe('runPipelineRequest.schema.json', () => {
       assertInvalidAt(doc, '/pipeline/actions', 'minItems');
     });
 
-    it('rejects an action without imageUri', () => {
-      const doc = full();
-      delete doc.pipeline.actions[2].imageUri;
-      assertInvalidAt(doc, '/pipeline/actions/2', 'required', {missingProperty: 'imageUri'});
-    });
-
     it('rejects an action with an empty imageUri', () => {
       const doc = hello();
       doc.pipeline.actions[0].imageUri = '';
       assertInvalidAt(doc, '/pipeline/actions/0/imageUri', 'minLength');
-    });
-
-    it('rejects a pipeline without resources', () => {
-      const doc = hello();
-      delete doc.pipeline.resources;
-      assertInvalidAt(doc, '/pipeline', 'required', {missingProperty: 'resources'});
-    });
-
-    it('rejects resources without projectId', () => {
-      const doc = full();
-      delete doc.pipeline.resources.projectId;
-      assertInvalidAt(doc, '/pipeline/resources', 'required', {missingProperty: 'projectId'});
     });
 
     it('rejects bad project ids', () => {
@@ -179,59 +166,67 @@ describe('runPipelineRequest.schema.json', () => {
   });
 
   describe('labels', () => {
-    const where: [string, (doc: Json) => Record<string, string>][] = [
+    // VM labels go to Compute Engine and follow its rules; operation and action labels
+    // were never propagated to any resource, so Google accepted any non-empty key.
+    const vm = '/pipeline/resources/virtualMachine/labels';
+    const vmLabels = (doc: Json): Record<string, string> => (doc.pipeline.resources.virtualMachine.labels = {});
+    const open: [string, (doc: Json) => Record<string, string>][] = [
       ['/labels', (doc) => (doc.labels = {})],
       ['/pipeline/actions/0/labels', (doc) => (doc.pipeline.actions[0].labels = {})],
-      ['/pipeline/resources/virtualMachine/labels', (doc) => (doc.pipeline.resources.virtualMachine.labels = {})],
     ];
 
-    for (const [at, labelsOf] of where) {
+    describe(vm, () => {
+      for (const [key, why] of [['Stage', 'uppercase letters'], ['1stage', 'a leading digit'], ['', 'an empty key'], ['k'.repeat(64), '64 characters']] as const) {
+        it(`rejects a key with ${why}`, () => {
+          const doc = full();
+          vmLabels(doc)[key] = 'x';
+          assertInvalidAt(doc, vm, 'propertyNames', {propertyName: key});
+        });
+      }
+      it('rejects a 64-char value, and a value with uppercase or disallowed characters', () => {
+        const doc = full();
+        vmLabels(doc)['k'] = 'v'.repeat(64);
+        assertInvalidAt(doc, `${vm}/k`, 'maxLength');
+        const doc2 = full();
+        vmLabels(doc2)['k'] = 'Value.1';
+        assertInvalidAt(doc2, `${vm}/k`, 'pattern');
+      });
+    });
+
+    for (const [at, labelsOf] of open) {
       describe(at, () => {
-        it('rejects a key with uppercase letters', () => {
+        it('accepts any non-empty key and any value, as Google did', () => {
           const doc = full();
-          labelsOf(doc)['Stage'] = 'x';
-          assertInvalidAt(doc, at, 'propertyNames', {propertyName: 'Stage'});
+          Object.assign(labelsOf(doc), {'key with space': 'Value.1', Stage: 'x', '1stage': '', ['k'.repeat(256)]: 'v'.repeat(1024)});
+          assertValid(doc);
         });
 
-        it('rejects a key starting with a digit', () => {
-          const doc = full();
-          labelsOf(doc)['1stage'] = 'x';
-          assertInvalidAt(doc, at, 'propertyNames', {propertyName: '1stage'});
-        });
-
-        it('rejects an empty key and a 64-char key', () => {
+        it('rejects an empty key and a 257-char key', () => {
           const doc = full();
           labelsOf(doc)[''] = 'x';
           assertInvalidAt(doc, at, 'propertyNames', {propertyName: ''});
           const doc2 = full();
-          labelsOf(doc2)['k'.repeat(64)] = 'x';
-          assertInvalidAt(doc2, at, 'propertyNames', {propertyName: 'k'.repeat(64)});
+          labelsOf(doc2)['k'.repeat(257)] = 'x';
+          assertInvalidAt(doc2, at, 'propertyNames', {propertyName: 'k'.repeat(257)});
         });
 
-        it('rejects 65 labels', () => {
+        it('rejects a 1025-char value', () => {
           const doc = full();
-          const labels = labelsOf(doc);
-          for (let i = 0; i < 65; i++) labels[`l${i}`] = 'v';
-          assertInvalidAt(doc, at, 'maxProperties');
-        });
-
-        it('rejects a 64-char value', () => {
-          const doc = full();
-          labelsOf(doc)['k'] = 'v'.repeat(64);
+          labelsOf(doc)['k'] = 'v'.repeat(1025);
           assertInvalidAt(doc, `${at}/k`, 'maxLength');
         });
+      });
+    }
 
-        it('rejects a value with uppercase or disallowed characters', () => {
-          const doc = full();
-          labelsOf(doc)['k'] = 'Value.1';
-          assertInvalidAt(doc, `${at}/k`, 'pattern');
-        });
-
-        it('rejects a non-string value', () => {
-          const doc = full();
-          (labelsOf(doc) as Record<string, unknown>)['k'] = 1;
-          assertInvalidAt(doc, `${at}/k`, 'type');
-        });
+    for (const [at, labelsOf] of [...open, [vm, vmLabels] as const]) {
+      it(`${at}: rejects 65 labels and a non-string value`, () => {
+        const doc = full();
+        const labels = labelsOf(doc);
+        for (let i = 0; i < 65; i++) labels[`l${i}`] = 'v';
+        assertInvalidAt(doc, at, 'maxProperties');
+        const doc2 = full();
+        (labelsOf(doc2) as Record<string, unknown>)['k'] = 1;
+        assertInvalidAt(doc2, `${at}/k`, 'type');
       });
     }
   });
@@ -297,14 +292,21 @@ describe('runPipelineRequest.schema.json', () => {
       assertInvalidAt(doc3, '/pipeline/actions/1/portMappings/80', 'type');
     });
 
-    it('rejects non-integer and negative int32 sizes', () => {
+    it('rejects non-integer and negative int32 sizes, as numbers or strings', () => {
       const doc = full();
       doc.pipeline.resources.virtualMachine.bootDiskSizeGb = 10.5;
       doc.pipeline.resources.virtualMachine.disks[0].sizeGb = -1;
-      doc.pipeline.resources.virtualMachine.volumes[0].persistentDisk.sizeGb = '100';
-      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/bootDiskSizeGb', 'type');
-      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0/sizeGb', 'minimum');
-      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/0/persistentDisk/sizeGb', 'type');
+      doc.pipeline.resources.virtualMachine.volumes[0].persistentDisk.sizeGb = '1e2';
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/bootDiskSizeGb', 'anyOf');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0/sizeGb', 'anyOf');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/volumes/0/persistentDisk/sizeGb', 'anyOf');
+    });
+
+    it('accepts int32 sizes as digit strings, as dsub sends them', () => {
+      const doc = full();
+      doc.pipeline.resources.virtualMachine.volumes[0].persistentDisk.sizeGb = '50';
+      doc.pipeline.resources.virtualMachine.bootDiskSizeGb = '10';
+      assertValid(doc);
     });
 
     it('rejects a non-numeric int64 accelerator count', () => {
@@ -333,16 +335,25 @@ describe('runPipelineRequest.schema.json', () => {
       }
     });
 
-    it('rejects a service account email that is not an email', () => {
+    it('rejects a service account email that is neither an email nor "default"', () => {
       const doc = full();
       doc.pipeline.resources.virtualMachine.serviceAccount.email = 'not-an-email';
-      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/serviceAccount/email', 'format');
+      assertInvalidAt(doc, '/pipeline/resources/virtualMachine/serviceAccount/email', 'anyOf');
+      doc.pipeline.resources.virtualMachine.serviceAccount.email = 'default';
+      assertValid(doc);
     });
 
-    it('rejects action/disk/volume names that start with a hyphen', () => {
+    it('accepts action names as real clients send them (final_logging, mount-my.bucket)', () => {
+      const doc = full();
+      doc.pipeline.actions[0].name = 'final_logging';
+      doc.pipeline.resources.virtualMachine.disks[0].name = 'mount-my.bucket_1';
+      assertValid(doc);
+    });
+
+    it('rejects action/disk/volume names that start with a hyphen or hold a space', () => {
       const doc = full();
       doc.pipeline.actions[0].name = '-bad';
-      doc.pipeline.resources.virtualMachine.disks[0].name = 'bad_name';
+      doc.pipeline.resources.virtualMachine.disks[0].name = 'bad name';
       doc.pipeline.resources.virtualMachine.volumes[0].volume = '-x';
       assertInvalidAt(doc, '/pipeline/actions/0/name', 'pattern');
       assertInvalidAt(doc, '/pipeline/resources/virtualMachine/disks/0/name', 'pattern');

@@ -135,6 +135,8 @@ async function runWith(executor: FakeExecutor, pipeline: PipelineJson): Promise<
 const action = (commands: string[], extra: Partial<ActionJson> = {}): ActionJson => ({imageUri: 'alpine', commands, ...extra});
 const ofType = (events: EventData[], type: string) => events.filter(e => short(e) === type);
 const stoppedOf = (events: EventData[]) => ofType(events, 'ContainerStoppedEvent').map(e => [e.actionId, e.exitStatus]);
+/** The log of a foreground action that ran to its exit: started, exited, and its two events. */
+const ranToExit = (id: number) => [`start ${id}`, `exit ${id}`, `ContainerStartedEvent ${id}`, `ContainerStoppedEvent ${id}`];
 
 describe('PipelineRunner with a fake executor', () => {
   it('runs the actions in order, one at a time, with 1-based ids, and succeeds', async () => {
@@ -143,20 +145,7 @@ describe('PipelineRunner with a fake executor', () => {
       actions: [action(['echo', 'one']), {imageUri: 'busybox', entrypoint: 'sh', commands: ['-c', 'two']}, action(['echo', 'three'])],
     });
     assert.deepEqual(result, {code: 0});
-    assert.deepEqual(executor.log, [
-      'start 1',
-      'exit 1',
-      'ContainerStartedEvent 1',
-      'ContainerStoppedEvent 1',
-      'start 2',
-      'exit 2',
-      'ContainerStartedEvent 2',
-      'ContainerStoppedEvent 2',
-      'start 3',
-      'exit 3',
-      'ContainerStartedEvent 3',
-      'ContainerStoppedEvent 3',
-    ]);
+    assert.deepEqual(executor.log, [...ranToExit(1), ...ranToExit(2), ...ranToExit(3)]);
     assert.deepEqual(stoppedOf(events), [
       [1, 0],
       [2, 0],
@@ -318,20 +307,7 @@ describe('PipelineRunner with a fake executor', () => {
       actions: [action(['sidecar'], {flags: ['RUN_IN_BACKGROUND']}), action(['a']), action(['b'])],
     });
     assert.deepEqual(result, {code: 0});
-    assert.deepEqual(executor.log, [
-      'start 1',
-      'ContainerStartedEvent 1',
-      'start 2',
-      'exit 2',
-      'ContainerStartedEvent 2',
-      'ContainerStoppedEvent 2',
-      'start 3',
-      'exit 3',
-      'ContainerStartedEvent 3',
-      'ContainerStoppedEvent 3',
-      'kill 1',
-      'ContainerStoppedEvent 1',
-    ]);
+    assert.deepEqual(executor.log, ['start 1', 'ContainerStartedEvent 1', ...ranToExit(2), ...ranToExit(3), 'kill 1', 'ContainerStoppedEvent 1']);
     assert.equal(executor.actions[0]!.killed, true);
     // Being killed at the end (137) is not a failure.
     assert.deepEqual(stoppedOf(events).at(-1), [1, 137]);

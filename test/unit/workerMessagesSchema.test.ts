@@ -50,21 +50,11 @@ function metricValue(value: Json): Json {
 const MV = '/workerMessages/0/perWorkerMetrics/perStepNamespaceMetrics/0/metricValues/0';
 
 describe('sendWorkerMessagesRequest.schema.json', () => {
-  const {schema, example, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
-
-  function full(): Json {
-    return example('full.json');
-  }
+  const {schema, full, assertHeader, assertValid, assertInvalidAt, assertEveryExampleValid} = schemaUnderTest(SCHEMA_PATH, DATA_DIR);
 
   describe('schema document', () => {
     it('has $id, title, $comment and draft-07 $schema', () => {
-      assert.equal(schema.$id, 'https://gaffer.dev/schemas/sendWorkerMessagesRequest.schema.json');
-      assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
-      assert.equal(schema.title, 'dataflow_v1b3.SendWorkerMessagesRequest');
-      assert.match(schema.$comment, /v1b3/);
-      for (const limit of ['100', '64', '1024', '1000', '8192', '65536']) {
-        assert.ok(schema.$comment.includes(limit), `$comment should state the limit ${limit}`);
-      }
+      assertHeader({title: 'dataflow_v1b3.SendWorkerMessagesRequest', api: /v1b3/, limits: ['100', '64', '1024', '1000', '8192', '65536']});
     });
 
     it('closes every message object and describes every field', () => {

@@ -38,6 +38,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The error if it is the server's 400 (INVALID_ARGUMENT: a bad filter, say). */
+export function badRequest(error: unknown): ApiError | undefined {
+  return error instanceof ApiError && error.httpStatus === 400 ? error : undefined;
+}
+
 interface StatusBody {
   error?: {code?: number; message?: string; status?: string; details?: Array<{'@type'?: string; reason?: string}>};
 }
@@ -98,15 +103,22 @@ const enc = encodeURIComponent;
 const LIST_FIELDS =
   'operations(name,done,error,metadata(labels,createTime,startTime,endTime,events(details(@type)),pipeline(actions(imageUri)))),nextPageToken';
 
-export function listOperations(
-  project: string,
-  request: {filter?: string; pageSize?: number; pageToken?: string},
-  signal?: AbortSignal,
-): Promise<ListOperationsResponse> {
-  return call('GET', `/v2alpha1/projects/${enc(project)}/operations`, {
-    query: {filter: request.filter, pageSize: request.pageSize, pageToken: request.pageToken, fields: LIST_FIELDS},
+export interface ListRequest {
+  filter?: string;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+/** A page of a project's `collection`; with `fields`, only those (a partial response). */
+function list<T>(project: string, collection: string, request: ListRequest, signal?: AbortSignal, fields?: string): Promise<T> {
+  return call('GET', `/v2alpha1/projects/${enc(project)}/${collection}`, {
+    query: {filter: request.filter, pageSize: request.pageSize, pageToken: request.pageToken, fields},
     ...(signal ? {signal} : {}),
   });
+}
+
+export function listOperations(project: string, request: ListRequest, signal?: AbortSignal): Promise<ListOperationsResponse> {
+  return list(project, 'operations', request, signal, LIST_FIELDS);
 }
 
 /** `name`: projects/{project}/operations/{id} */
@@ -123,15 +135,8 @@ export function cancelOperation(name: string): Promise<Record<string, never>> {
   return call('POST', `/v2alpha1/${name}:cancel`, {body: {}});
 }
 
-export function listWorkers(
-  project: string,
-  request: {filter?: string; pageSize?: number; pageToken?: string},
-  signal?: AbortSignal,
-): Promise<ListWorkersResponse> {
-  return call('GET', `/v2alpha1/projects/${enc(project)}/workers`, {
-    query: {filter: request.filter, pageSize: request.pageSize, pageToken: request.pageToken},
-    ...(signal ? {signal} : {}),
-  });
+export function listWorkers(project: string, request: ListRequest, signal?: AbortSignal): Promise<ListWorkersResponse> {
+  return list(project, 'workers', request, signal);
 }
 
 /** `name`: projects/{project}/workers/{worker} */

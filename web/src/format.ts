@@ -1,10 +1,11 @@
 /** Pure formatting and derivations for the pages (no DOM). */
-import type {EventJson, OperationJson} from './wire';
+import {codeName as rpcCodeName} from '../../src/wire/proto3';
+import type {DeepPartial, EventJson, OperationJson} from './wire';
 
 export type OperationStatus = 'QUEUED' | 'RUNNING' | 'SUCCESS' | 'FAILURE' | 'CANCELED';
 
 /** The short type of an event ("ContainerStoppedEvent"). */
-export function eventType(event: Pick<EventJson, 'details'>): string {
+export function eventType(event: DeepPartial<Pick<EventJson, 'details'>>): string {
   const type = String(event.details?.['@type'] ?? '');
   return type.slice(type.lastIndexOf('.') + 1);
 }
@@ -12,9 +13,9 @@ export function eventType(event: Pick<EventJson, 'details'>): string {
 /**
  * The status the `status` filter knows, from the wire form (as the `gaffer` CLI derives
  * it): done ones by their error; a started one is RUNNING unless its newest event
- * released its worker (re-queued after a preemption).
+ * released its worker (re-queued after a preemption). A listed operation (partial) will do.
  */
-export function operationStatus(op: OperationJson): OperationStatus {
+export function operationStatus(op: DeepPartial<OperationJson>): OperationStatus {
   if (op.done) {
     if (!op.error) return 'SUCCESS';
     return op.error.code === 1 ? 'CANCELED' : 'FAILURE';
@@ -24,28 +25,9 @@ export function operationStatus(op: OperationJson): OperationStatus {
   return op.metadata?.startTime && !released ? 'RUNNING' : 'QUEUED';
 }
 
-const CODE_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-
+/** The google.rpc code's name ("NOT_FOUND"), or "code N" for a number that is none. */
 export function codeName(code: number): string {
-  return CODE_NAMES[code] ?? `code ${code}`;
+  return rpcCodeName(code) ?? `code ${code}`;
 }
 
 /** "projects/p/operations/123" -> "123" */

@@ -5,6 +5,7 @@
  */
 import {render} from 'preact';
 import {useEffect, useRef, useState} from 'preact/hooks';
+import {InlineForm} from './components/common';
 import {OperationPage} from './pages/Operation';
 import {OperationsPage} from './pages/Operations';
 import {QueuePage} from './pages/Queue';
@@ -44,11 +45,11 @@ function SignIn() {
     );
   }
   return (
-    <form
+    <InlineForm
       class="sign-in"
-      aria-label="Sign in"
-      onSubmit={event => {
-        event.preventDefault();
+      label="Sign in"
+      submit="Sign in"
+      onSubmit={() => {
         if (text.trim()) signIn(text.trim());
         setText('');
       }}
@@ -64,10 +65,7 @@ function SignIn() {
         placeholder="gcloud auth print-identity-token"
         title="Sent as Authorization: Bearer on every request; kept in this tab only (sessionStorage)."
       />
-      <button type="submit" class="small">
-        Sign in
-      </button>
-    </form>
+    </InlineForm>
   );
 }
 
@@ -75,11 +73,11 @@ function ProjectBox({project, route}: {project: string; route: Route}) {
   const [text, setText] = useState(project);
   useEffect(() => setText(project), [project]);
   return (
-    <form
+    <InlineForm
       class="project"
-      aria-label="Project"
-      onSubmit={event => {
-        event.preventDefault();
+      label="Project"
+      submit="Go"
+      onSubmit={() => {
         const next = text.trim();
         if (!next) return;
         rememberProject(next);
@@ -98,10 +96,7 @@ function ProjectBox({project, route}: {project: string; route: Route}) {
         required
         size={18}
       />
-      <button type="submit" class="small">
-        Go
-      </button>
-    </form>
+    </InlineForm>
   );
 }
 

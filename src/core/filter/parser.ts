@@ -81,18 +81,32 @@ class Parser {
   }
 
   private expression(): FilterExpr {
-    const operands: [FilterExpr, ...FilterExpr[]] = [this.sequence()];
-    while (this.isKeyword(this.peek(), 'AND')) {
-      this.advance();
-      operands.push(this.sequence());
-    }
-    return operands.length === 1 ? operands[0] : {kind: 'and', operands};
+    return this.joined('and', () => this.sequence(), () => this.accept('AND'));
   }
 
   private sequence(): FilterExpr {
-    const operands: [FilterExpr, ...FilterExpr[]] = [this.factor()];
-    while (this.startsImplicitAnd()) operands.push(this.factor());
-    return operands.length === 1 ? operands[0] : {kind: 'and', operands};
+    return this.joined('and', () => this.factor(), () => this.startsImplicitAnd());
+  }
+
+  private factor(): FilterExpr {
+    return this.joined('or', () => this.term(), () => this.accept('OR'));
+  }
+
+  /**
+   * One `operand`, and another for as long as `more()` says one follows (having read what
+   * separates them): one alone is itself, several are joined as `kind`.
+   */
+  private joined(kind: 'and' | 'or', operand: () => FilterExpr, more: () => boolean): FilterExpr {
+    const operands: [FilterExpr, ...FilterExpr[]] = [operand()];
+    while (more()) operands.push(operand());
+    return operands.length === 1 ? operands[0] : {kind, operands};
+  }
+
+  /** Reads the keyword if it comes next. */
+  private accept(keyword: 'AND' | 'OR'): boolean {
+    if (!this.isKeyword(this.peek(), keyword)) return false;
+    this.advance();
+    return true;
   }
 
   /** A further factor follows when the next token can start a term and isn't glued on. */
@@ -109,15 +123,6 @@ class Parser {
       );
     }
     return true;
-  }
-
-  private factor(): FilterExpr {
-    const operands: [FilterExpr, ...FilterExpr[]] = [this.term()];
-    while (this.isKeyword(this.peek(), 'OR')) {
-      this.advance();
-      operands.push(this.term());
-    }
-    return operands.length === 1 ? operands[0] : {kind: 'or', operands};
   }
 
   private term(): FilterExpr {

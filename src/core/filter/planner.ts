@@ -19,15 +19,16 @@ import {FilterExpr, FilterValue, Restriction, formatFieldPath, parseFilter} from
 // ---------------------------------------------------------------------------
 // The contract with the store.
 
-export type EqualityField = 'state' | 'errorCode';
+export type EqualityField = 'location' | 'state' | 'errorCode';
 export type ArrayField = 'eventTypes' | 'labelPairs' | 'labelKeys';
 export interface TimeBound {
   time: Date;
   inclusive: boolean;
 }
 export interface IndexedConjunct {
-  /** At most one entry per field, sorted by field name; values sorted, deduplicated, length >= 1.
-   *  One value means ==, several mean `in`. */
+  /** At most one entry per field: `location` first (v2beta's listing of one location), then
+   *  `state` or `errorCode`; values sorted, deduplicated, length >= 1. One value means ==,
+   *  several mean `in`. */
   equalities: Array<{field: EqualityField; values: Array<string | number>}>;
   /** At most one array-contains per conjunct (a Firestore rule). */
   arrayContains?: {field: ArrayField; value: string};
@@ -58,8 +59,11 @@ export function labelPair(key: string, value: string): string {
   return JSON.stringify([key, value]);
 }
 
-/** The planner only ever emits one equality field per conjunct: an error code implies the state. */
-const EQUALITY_SHAPES: EqualityField[][] = [[], ['state'], ['errorCode']];
+/**
+ * The planner emits at most one of state or errorCode per conjunct (an error code implies
+ * the state), after v2beta's location when a listing is of one location.
+ */
+const EQUALITY_SHAPES: EqualityField[][] = [[], ['state'], ['errorCode'], ['location'], ['location', 'state'], ['location', 'errorCode']];
 const ARRAY_FIELDS: ArrayField[] = ['labelPairs', 'eventTypes', 'labelKeys'];
 
 /** Every IndexShape the planner can ever emit (for the index-coverage test). */
@@ -76,14 +80,21 @@ export function shapeOf(c: IndexedConjunct): IndexShape {
   return shape;
 }
 
-export function planOperationQuery(filter: string, projectId: string): OperationQueryPlan {
+/**
+ * The queries serving `filter` on a project's operations; with `location`, only those of
+ * that v2beta location (an equality every query carries, served by the same indexes
+ * with `location` first).
+ */
+export function planOperationQuery(filter: string, projectId: string, location?: string): OperationQueryPlan {
+  const inLocation = (disjuncts: IndexedConjunct[]): IndexedConjunct[] =>
+    location === undefined ? disjuncts : disjuncts.map(d => ({...d, equalities: [{field: 'location', values: [location]}, ...d.equalities]}));
   const expr = parseFilter(filter);
-  if (!expr) return {disjuncts: [{equalities: []}], needsResidualCheck: false, matches: () => true, canonical: ''};
+  if (!expr) return {disjuncts: inLocation([{equalities: []}]), needsResidualCheck: false, matches: () => true, canonical: ''};
   const predicate = analyze(expr, projectId);
   const {disjuncts, needsResidualCheck} = emit(toDnf(predicate, false));
   const canonical = canonicalText(predicate);
   return {
-    disjuncts,
+    disjuncts: inLocation(disjuncts),
     needsResidualCheck,
     matches: op => evaluate(predicate, op),
     // A filter that folds to true means the same as no filter.
@@ -328,12 +339,14 @@ function compare(left: number, comparator: Comparator, right: number): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// createTime values: RFC 3339 or seconds since the epoch.
+// createTime values: RFC 3339 (with "T" or, as Python's str(datetime) writes it and dsub
+// sends it, a space) or seconds since the epoch.
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const EPOCH_SECONDS = /^(-?)(\d+)(?:\.(\d+))?$/;
-/** The range of a JavaScript Date. */
-const MAX_TIME_MS = 8.64e15;
+/** The range of a Firestore timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z. */
+const MIN_TIME_MS = -62_135_596_800_000;
+const MAX_TIME_MS = 253_402_300_799_999;
 
 /** The time floored to a whole millisecond, and whether that was exact. */
 interface TimeValue {
@@ -344,10 +357,12 @@ interface TimeValue {
 function parseTime(value: FilterValue): TimeValue {
   const text = value.kind === 'wildcard' ? '*' : value.text;
   const parsed = parseRfc3339(text, value.position) ?? parseEpochSeconds(text);
-  if (parsed && Math.abs(parsed.ms) <= MAX_TIME_MS) return parsed;
+  if (parsed && parsed.ms >= MIN_TIME_MS && parsed.ms <= MAX_TIME_MS) return parsed;
   throw filterError(
-    'createTime must be an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05Z) or seconds since the epoch ' +
-      `(e.g. 1704164645), but was ${JSON.stringify(text)}`,
+    parsed
+      ? `createTime must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, but was ${JSON.stringify(text)}`
+      : 'createTime must be an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05Z or "2024-01-02 03:04:05.123456+00:00") ' +
+          `or seconds since the epoch (e.g. 1704164645), but was ${JSON.stringify(text)}`,
     value.position,
   );
 }
@@ -679,9 +694,10 @@ function emit(conjunctions: Conjunction[]): {disjuncts: IndexedConjunct[]; needs
   const groups = groupByIndexPart(conjunctions);
   for (const g of groups) {
     if (g.outcomes !== ALL_OUTCOMES || g.arrayContains || g.after || g.before) continue;
-    const residual = residualOf(g);
-    if (residual) throw unservable(residual);
-    return {disjuncts: [{equalities: []}], needsResidualCheck: false}; // an exact TRUE
+    // Every operation may match (an exact TRUE), or only a condition no index serves
+    // decides (NOT labels.k = v alone): then list reads in createTime order and checks it
+    // on each document, pageSize + 1 documents a page, a page possibly holding fewer.
+    return {disjuncts: [{equalities: []}], needsResidualCheck: residualOf(g) !== undefined};
   }
   const disjuncts = groups.flatMap(toIndexedConjuncts);
   const count = disjuncts.reduce((sum, d) => sum + d.equalities.reduce((n, e) => n * e.values.length, 1), 0);
@@ -719,14 +735,6 @@ function groupByIndexPart(conjunctions: Conjunction[]): IndexGroup[] {
   return [...groups.values()];
 }
 
-function unservable(residual: ArrayLiteral): Error {
-  return filterError(
-    `NOT ${residual.text} can't be served by an index on its own (it would scan every operation); ` +
-      'combine it with AND and an indexed condition (done, status, error, createTime, events:NAME, ' +
-      'labels.KEY = VALUE, labels:KEY)',
-    residual.position,
-  );
-}
 
 function toIndexedConjuncts(g: IndexGroup): IndexedConjunct[] {
   return equalitiesFor(g.outcomes).map(equalities => {

@@ -11,7 +11,8 @@
  */
 import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, UpdateData} from '@google-cloud/firestore';
 import {labelPair} from '../../core/filter';
-import {OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
+import {locationOfRequest} from '../../core/lifesciences';
+import {ApiVersion, OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
 import type {RunPipelineRequestJson} from '../../wire/genomics';
 import {projectOf} from './connection';
 
@@ -19,6 +20,8 @@ export const RECENT_EVENTS = INLINE_EVENTS;
 
 export const F = {
   state: 'state',
+  location: 'location',
+  apiVersion: 'apiVersion',
   errorCode: 'errorCode',
   createTime: 'createTime',
   startTime: 'startTime',
@@ -53,6 +56,9 @@ const OPTIONAL_FIELDS = [
 
 export interface OperationDoc {
   state: OperationState;
+  /** Indexed: v2beta lists by location. Absent on documents written before v2beta was served. */
+  location?: string;
+  apiVersion?: ApiVersion;
   errorCode?: number;
   createTime: Timestamp;
   startTime?: Timestamp;
@@ -115,6 +121,8 @@ export function eventFromDoc(doc: EventDoc): OperationEvent {
 export function toDoc(op: OperationRecord): OperationDoc {
   const doc: OperationDoc = {
     state: op.state,
+    location: op.location,
+    apiVersion: op.apiVersion,
     createTime: Timestamp.fromDate(op.createTime),
     labels: op.labels,
     labelPairs: Object.entries(op.labels).map(([k, v]) => labelPair(k, v)),
@@ -142,12 +150,15 @@ export function toDoc(op: OperationRecord): OperationDoc {
 }
 
 export function fromDoc(projectId: string, id: string, doc: OperationDoc): OperationRecord {
+  const request = JSON.parse(doc.request) as RunPipelineRequestJson;
   const op: OperationRecord = {
     projectId,
     id,
+    location: doc.location ?? locationOfRequest(request),
+    apiVersion: doc.apiVersion ?? 'v2alpha1',
     state: doc.state,
     createTime: doc.createTime.toDate(),
-    request: JSON.parse(doc.request) as RunPipelineRequestJson,
+    request,
     labels: doc.labels ?? {},
     events: (JSON.parse(doc.recentEvents) as EventJsonStored[]).map(decodeEvent),
     eventCount: doc.eventCount,

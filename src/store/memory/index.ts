@@ -414,7 +414,7 @@ function isAfter(op: OperationRecord, cursor: OperationCursor): boolean {
 
 /** Whether an index-served conjunct selects the operation (what Firestore's query would return). */
 function servedBy(conjunct: IndexedConjunct, op: OperationRecord): boolean {
-  const fields: Record<string, unknown> = {state: op.state, errorCode: errorCodeOf(op)};
+  const fields: Record<string, unknown> = {location: op.location, state: op.state, errorCode: errorCodeOf(op)};
   for (const {field, values} of conjunct.equalities) {
     if (!values.includes(fields[field] as string | number)) return false;
   }

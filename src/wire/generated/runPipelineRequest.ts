@@ -2,7 +2,7 @@
 /* eslint-disable */
 
 /**
- * Only upper and lowercase alphanumeric characters and hyphens; cannot start with a hyphen.
+ * A name chosen by the client (action, disk or volume): letters, digits, '.', '_' and '-', starting with a letter or digit. Google documented alphanumerics and hyphens but accepted what real clients send (dsub's final_logging and mount-BUCKET actions).
  */
 export type Name = string;
 /**
@@ -13,6 +13,10 @@ export type Duration = string;
  * int64 in proto3 JSON: a string of decimal digits, or (as Google's parsers also accept) a JSON integer.
  */
 export type Int64 = string | number;
+/**
+ * int32 in proto3 JSON, non-negative: a JSON integer, or (as Google's parsers also accept, and dsub sends for sizeGb) a string of decimal digits. Stored and echoed as a JSON number.
+ */
+export type Int32Size = number | string;
 
 /**
  * The arguments to the `RunPipeline` method. The requesting user must have the `iam.serviceAccounts.actAs` permission for the Cloud Genomics service account or the request will fail.
@@ -21,7 +25,7 @@ export interface GoogleGenomicsV2Alpha1RunPipelineRequest {
   /**
    * User-defined labels to associate with the returned operation. These labels are not propagated to any Google Cloud Platform resources used by the operation, and can be modified at any time. To associate labels with resources created while executing the operation, see the appropriate resource message (for example, `VirtualMachine`).
    */
-  labels?: Labels;
+  labels?: OperationLabels;
   /**
    * Required. The description of the pipeline to run.
    */
@@ -32,9 +36,9 @@ export interface GoogleGenomicsV2Alpha1RunPipelineRequest {
   pubSubTopic?: string;
 }
 /**
- * Google label rules: at most 64 labels; keys are 1-63 characters, start with a lowercase letter (or other letter without case) and contain only lowercase letters, digits, underscores and hyphens; values are 0-63 characters of the same set.
+ * Labels of an operation or an action, which Google did not propagate to any resource, so any non-empty key is accepted (the filter language addresses such keys as labels."key with space"): at most 64 labels, keys 1-256 characters, values at most 1024 characters; the server also refuses a label whose key and value together exceed what a Firestore index entry can hold.
  */
-export interface Labels {
+export interface OperationLabels {
   [k: string]: string;
 }
 /**
@@ -114,7 +118,7 @@ export interface Action {
   /**
    * Labels to associate with the action. This field is provided to assist workflow engine authors in identifying actions (for example, to indicate what sort of action they perform, such as localization or debugging). They are returned in the operation metadata, but are otherwise ignored.
    */
-  labels?: Labels;
+  labels?: OperationLabels;
   /**
    * A list of mounts to make available to the action. In addition to the values specified here, every action has a special virtual disk mounted under `/google` that contains log files and other operational components. - /google/logs All logs written during the pipeline execution. - /google/logs/output The combined standard output and standard error of all actions run as part of the pipeline execution. - /google/logs/action/x/stdout The complete contents of each individual action's standard output. - /google/logs/action/x/stderr The complete contents of each individual action's standard error output.
    *
@@ -214,7 +218,7 @@ export interface VirtualMachine {
   /**
    * The size of the boot disk, in GB. The boot disk must be large enough to accommodate all of the Docker images from each action in the pipeline at the same time. If not specified, a small but reasonable default value is used.
    */
-  bootDiskSizeGb?: number;
+  bootDiskSizeGb?: Int32Size;
   /**
    * The host operating system image to use. Currently, only Container-Optimized OS images can be used. The default value is `projects/cos-cloud/global/images/family/cos-stable`, which selects the latest stable release of Container-Optimized OS. This option is provided to allow testing against the beta release of the operating system to ensure that the new version does not interact negatively with production pipelines. To test a pipeline against the beta release of Container-Optimized OS, use the value `projects/cos-cloud/global/images/family/cos-beta`.
    */
@@ -298,7 +302,7 @@ export interface Disk {
   /**
    * The size, in GB, of the disk to attach. If the size is not specified, a default is chosen to ensure reasonable I/O performance. If the disk type is specified as `local-ssd`, multiple local drives are automatically combined to provide the requested size. Note, however, that each physical SSD is 375GB in size, and no more than 8 drives can be attached to a single instance.
    */
-  sizeGb?: number;
+  sizeGb?: Int32Size;
   /**
    * An optional image to put on the disk before attaching it to the VM.
    */
@@ -307,6 +311,12 @@ export interface Disk {
    * The Compute Engine disk type. If unspecified, `pd-standard` is used.
    */
   type?: string;
+}
+/**
+ * Compute Engine label rules (VM labels are applied to the VM): at most 64 labels; keys are 1-63 characters, start with a lowercase letter (or other letter without case) and contain only lowercase letters, digits, underscores and hyphens; values are 0-63 characters of the same set.
+ */
+export interface Labels {
+  [k: string]: string;
 }
 /**
  * VM networking options.
@@ -330,9 +340,15 @@ export interface Network {
  */
 export interface ServiceAccount {
   /**
-   * Email address of the service account. If not specified, the default Compute Engine service account for the project will be used.
+   * Email address of the service account, or "default" (what dsub and Cromwell send) for the project's default Compute Engine service account. If not specified, the default is used.
    */
-  email?: string;
+  email?: (
+    | 'default'
+    | {
+        [k: string]: unknown;
+      }
+  ) &
+    string;
   /**
    * List of scopes to be enabled for this service account on the VM, in addition to the cloud-platform API scope that will be added by default.
    *
@@ -386,7 +402,7 @@ export interface PersistentDisk {
   /**
    * The size, in GB, of the disk to attach. If the size is not specified, a default is chosen to ensure reasonable I/O performance. If the disk type is specified as `local-ssd`, multiple local drives are automatically combined to provide the requested size. Note, however, that each physical SSD is 375GB in size, and no more than 8 drives can be attached to a single instance.
    */
-  sizeGb?: number;
+  sizeGb?: Int32Size;
   /**
    * An image to put on the disk before attaching it to the VM.
    */

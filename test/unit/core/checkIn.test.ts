@@ -30,7 +30,7 @@ describe('core CheckInService', () => {
       assert.deepEqual(response.features, {operation: name, lease: `${idOf(name)}:1`, leaseEpoch: '1', checkInInterval: '30s'});
       assert.equal(response.deadline, after(bench.policy.leaseDurationMs).toISOString());
       assert.equal(response.metadata?.['@type'], `${GENOMICS}Metadata`);
-      assert.deepEqual(response.metadata?.events.map(e => e.description), ['Worker "w1" assigned']);
+      assert.deepEqual(response.metadata?.events.map(e => e.description), ['Worker "w1" assigned in "unknown" on a "unknown" machine']);
 
       const op = await bench.record(name);
       assert.equal(op.state, 'RUNNING');
@@ -147,12 +147,13 @@ describe('core CheckInService', () => {
       assert.deepEqual(
         op.metadata.events.map(e => [e.timestamp, e.description]),
         [
-          [t.toISOString(), 'Delayed: waiting for a disk'],
-          [second(4).toISOString(), 'Stopped running action 1: exit status 0'],
-          [second(3).toISOString(), 'Started running action 1'],
+          [t.toISOString(), 'A resource limit has delayed the operation: waiting for a disk'],
+          // An action with no name is named by its command line, as Google did.
+          [second(4).toISOString(), 'Stopped running "echo hello": exit status 0'],
+          [second(3).toISOString(), 'Started running "echo hello"'],
           [second(2).toISOString(), 'Stopped pulling "alpine"'],
           [second(1).toISOString(), 'Started pulling "alpine"'],
-          [t.toISOString(), 'Worker "w1" assigned'],
+          [t.toISOString(), 'Worker "w1" assigned in "unknown" on a "unknown" machine'],
         ],
       );
       assert.equal((await bench.record(name)).eventCount, 6);
@@ -177,7 +178,7 @@ describe('core CheckInService', () => {
       assert.equal(op.error, undefined);
       assert.equal(op.metadata.endTime, bench.clock.now().toISOString());
       assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
-      assert.equal(op.metadata.events[0]!.description, 'Worker "w1" released');
+      assert.equal(op.metadata.events[0]!.description, 'Worker released');
       const stored = await bench.record(name);
       assert.equal(stored.lease, undefined);
       assert.equal(stored.timeoutTime, undefined);
@@ -207,7 +208,9 @@ describe('core CheckInService', () => {
       const op = await bench.get(name);
       assert.deepEqual(op.error, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE});
       assert.equal((await bench.record(name)).state, 'CANCELED');
-      assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      // A failure (a cancel included) always carries an event saying why: clients read it.
+      assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'FailedEvent', 'WorkerAssignedEvent']);
+      assert.equal(op.metadata.events[1]!.description, CANCELLED_MESSAGE);
     });
   });
 
@@ -309,8 +312,11 @@ describe('core CheckInService', () => {
       assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'shutdown'), true);
       const op = await bench.get(name);
       assert.equal(op.done, false);
-      assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
-      assert.equal(op.metadata.events[0]!.description, 'Worker "vm-1" released: it is shutting down');
+      assert.deepEqual(eventTypes(op), ['DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      assert.equal(
+        op.metadata.events[0]!.description,
+        'A resource limit has delayed the operation: the assigned worker was lost (it is shutting down); queued again for attempt 2 of 3',
+      );
       assert.equal((await bench.record(name)).state, 'QUEUED');
       assert.equal((await bench.worker('vm-1'))?.operationId, undefined);
       const again = await bench.take('vm-2');
@@ -323,7 +329,7 @@ describe('core CheckInService', () => {
       await bench.take('vm-1');
       assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'preempted'), true);
       const op = await bench.get(name);
-      assert.deepEqual(op.error, {code: RpcCode.ABORTED, message: WORKER_FAILED_MESSAGE});
+      assert.deepEqual(op.error, {code: RpcCode.ABORTED, message: `${WORKER_FAILED_MESSAGE}: it was preempted`});
       assert.deepEqual(eventTypes(op), ['FailedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
       assert.equal((await bench.worker('vm-1'))?.operationId, undefined);
     });

@@ -80,9 +80,10 @@ describe('core LeaseSweeper', () => {
     assert.deepEqual(await bench.sweep(), {...NOTHING, ended: 1});
     assert.deepEqual(commits, [['worker', 'operation', 'outbox']], 'one commit: the worker, the operation, its completion message');
     const op = await bench.get(name);
-    assert.deepEqual(op.error, {code: RpcCode.ABORTED, message: WORKER_FAILED_MESSAGE});
+    assert.deepEqual(op.error, {code: RpcCode.ABORTED, message: `${WORKER_FAILED_MESSAGE}: its lease expired (it stopped checking in)`});
     assert.deepEqual(eventTypes(op), ['FailedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
-    assert.equal(op.metadata.events[1]!.description, 'Worker "w1" released: its lease expired (it stopped checking in)');
+    assert.equal(op.metadata.events[1]!.description, 'Worker released');
+    assert.equal(op.metadata.events[0]!.description, `Execution failed: ${WORKER_FAILED_MESSAGE}: its lease expired (it stopped checking in)`);
     const worker = await bench.worker('w1');
     assert.equal(worker?.operationId, undefined);
     assert.equal(worker?.leaseEpoch, undefined);
@@ -97,7 +98,7 @@ describe('core LeaseSweeper', () => {
     const requeued = await bench.record(name);
     assert.equal(requeued.state, 'QUEUED');
     assert.equal(requeued.lease, undefined);
-    assert.deepEqual(eventTypes(requeued), ['WorkerReleasedEvent', 'WorkerAssignedEvent']);
+    assert.deepEqual(eventTypes(requeued), ['DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
     assert.equal((await bench.worker('vm-1'))?.operationId, undefined);
 
     assert.equal((await bench.take('vm-2')).lease.epoch, 2);
@@ -106,7 +107,7 @@ describe('core LeaseSweeper', () => {
     const op = await bench.get(name);
     assert.equal(op.error?.code, RpcCode.UNAVAILABLE);
     assert.match(op.error?.message ?? '', /all 2 attempts are used/);
-    assert.deepEqual(eventTypes(op), ['FailedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
+    assert.deepEqual(eventTypes(op), ['FailedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent', 'DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
   });
 
   it('ends an operation past its pipeline timeout DEADLINE_EXCEEDED, queued or running', async () => {

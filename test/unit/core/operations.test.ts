@@ -156,7 +156,7 @@ describe('core OperationsService', () => {
       assert.deepEqual(op.error, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE});
       assert.deepEqual(
         op.metadata.events.map(e => [e.description, e.details['@type']]),
-        [['Cancelled before a worker took the operation', `${GENOMICS}FailedEvent`]],
+        [[CANCELLED_MESSAGE, `${GENOMICS}FailedEvent`]],
       );
       assert.equal((await bench.record(name)).state, 'CANCELED');
       assert.deepEqual(await bench.checkIn('w1'), {deadline: new Date(bench.clock.now().getTime() + bench.policy.idleCheckInIntervalMs).toISOString()}, 'no worker gets it');

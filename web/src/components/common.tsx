@@ -1,8 +1,11 @@
 /** Small pieces every page uses. */
 import type {ComponentChildren} from 'preact';
+import {useEffect, useState} from 'preact/hooks';
 import {ApiError} from '../api';
 import {idToken, signOut} from '../session';
-import {formatAgo, formatTime, labelPairs, type OperationStatus} from '../format';
+import {formatAgo, formatTime, labelPairs, lastSegment, type OperationStatus} from '../format';
+import type {Polled} from '../poll';
+import {Link, href} from '../router';
 
 /** Moves focus to the ID token box (signing out first if a token was refused). */
 function focusSignIn(): void {
@@ -76,8 +79,159 @@ export function Time({iso, ago}: {iso: string | undefined; ago?: boolean}) {
   );
 }
 
+/**
+ * A page: its heading (focused after navigating), under a breadcrumb if it has one; a
+ * page of a whole project's things says which project.
+ */
+export function Page(props: {title: ComponentChildren; project?: string; breadcrumb?: ComponentChildren; children?: ComponentChildren}) {
+  return (
+    <section aria-labelledby="page-title">
+      {props.breadcrumb && <p class="breadcrumb">{props.breadcrumb}</p>}
+      <h1 id="page-title" tabIndex={-1}>
+        {props.title}
+        {props.project !== undefined && (
+          <>
+            {' '}
+            <span class="muted">in {props.project}</span>
+          </>
+        )}
+      </h1>
+      {props.children}
+    </section>
+  );
+}
+
+/** One fact of a `dl.facts`: a term and what it is. */
+export function Fact(props: {term: string; class?: string; valueClass?: string; children?: ComponentChildren}) {
+  return (
+    <div class={props.class}>
+      <dt>{props.term}</dt>
+      <dd class={props.valueClass}>{props.children}</dd>
+    </div>
+  );
+}
+
+/** A fact that is a time. */
+export function TimeFact({term, iso}: {term: string; iso: string | undefined}) {
+  return (
+    <Fact term={term}>
+      <Time iso={iso} />
+    </Fact>
+  );
+}
+
+/** A table's header: a row of column headers. */
+export function Columns({names}: {names: string[]}) {
+  return (
+    <thead>
+      <tr>
+        {names.map(name => (
+          <th scope="col" key={name}>
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** An operation's or a worker's id, linking to its page. */
+export function IdLink({project, collection, name, ...data}: {project: string; collection: 'operations' | 'workers'; name: string; [data: `data-${string}`]: boolean}) {
+  const id = lastSegment(name);
+  return (
+    <Link href={href(`${collection}/${encodeURIComponent(id)}`, {project})} class="mono" {...data}>
+      {id}
+    </Link>
+  );
+}
+
+/** A form of a few fields and one submit button, handled here (no page load). */
+export function InlineForm(props: {
+  class: string;
+  label: string;
+  role?: 'search';
+  submit: string;
+  submitClass?: string;
+  onSubmit: () => void;
+  children: ComponentChildren;
+}) {
+  return (
+    <form
+      class={props.class}
+      role={props.role}
+      aria-label={props.label}
+      onSubmit={event => {
+        event.preventDefault();
+        props.onSubmit();
+      }}
+    >
+      {props.children}
+      <button type="submit" class={props.submitClass ?? 'small'}>
+        {props.submit}
+      </button>
+    </form>
+  );
+}
+
+/**
+ * A list page's filter box (the filter language in a search field), and the server's
+ * 400 about the filter in its own words under it.
+ */
+export function FilterForm(props: {
+  /** The input's id (its error's is `${id}-error`). */
+  id: string;
+  name?: string;
+  label: string;
+  placeholder: string;
+  /** The filter shown (the URL's): the box follows it, but keeps what is typed until then. */
+  filter: string;
+  error: ApiError | undefined;
+  /** The id of the help the input also refers to. */
+  help?: string;
+  /** Called with the filter typed (trimmed). */
+  onSubmit: (filter: string) => void;
+  /** More fields, after the filter. */
+  children?: ComponentChildren;
+}) {
+  const [text, setText] = useState(props.filter);
+  useEffect(() => setText(props.filter), [props.filter]);
+  const errorId = `${props.id}-error`;
+  const describedBy = [props.error ? errorId : '', props.help ?? ''].filter(Boolean).join(' ');
+  return (
+    <>
+      <InlineForm class="filter-form" role="search" label={props.label} submit="Search" submitClass="primary" onSubmit={() => props.onSubmit(text.trim())}>
+        <label for={props.id}>Filter</label>
+        <input
+          id={props.id}
+          name={props.name}
+          type="search"
+          value={text}
+          onInput={event => setText(event.currentTarget.value)}
+          placeholder={props.placeholder}
+          spellcheck={false}
+          autocomplete="off"
+          aria-invalid={props.error ? 'true' : 'false'}
+          aria-describedby={describedBy || undefined}
+        />
+        {props.children}
+      </InlineForm>
+      {props.error && (
+        <p id={errorId} class="field-error" role="alert">
+          <strong>{props.error.status}:</strong> <span class="server-message">{props.error.message}</span>
+        </p>
+      )}
+    </>
+  );
+}
+
+/** "Refreshes every 10 s while visible." */
+export function refreshesEvery(ms: number): string {
+  return `Refreshes every ${ms / 1000} s while visible.`;
+}
+
 /** "Updated 3 s ago", with a Refresh button, for live pages. */
-export function LiveNote({updatedAt, loading, refresh, how}: {updatedAt?: number; loading: boolean; refresh: () => void; how: string}) {
+export function LiveNote({polled, how}: {polled: Pick<Polled<unknown>, 'updatedAt' | 'loading' | 'refresh'>; how: string}) {
+  const {updatedAt, loading, refresh} = polled;
   return (
     <p class="live-note">
       <span aria-live="off">{loading ? 'Updating…' : updatedAt ? `Updated ${new Date(updatedAt).toLocaleTimeString()}` : ''}</span>{' '}
@@ -89,26 +243,36 @@ export function LiveNote({updatedAt, loading, refresh, how}: {updatedAt?: number
   );
 }
 
-/** First / previous / next over opaque page tokens; the trail of earlier tokens is the caller's. */
+/** The page tokens of the pages before this one ('' = the first page), kept in history.state. */
+export function pageTrail(state: unknown): string[] {
+  const trail = (state as {trail?: unknown} | null)?.trail;
+  return Array.isArray(trail) ? trail.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/**
+ * First / previous / next over opaque page tokens. `trail` holds the tokens of the pages
+ * before this one (see pageTrail); `go` opens a page with the trail behind it.
+ */
 export function Pager(props: {
   label: string;
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onFirst: () => void;
-  onPrevious: () => void;
-  onNext: () => void;
+  trail: string[];
+  pageToken: string;
+  nextToken: string | undefined;
+  go: (pageToken: string, trail: string[]) => void;
   summary: string;
 }) {
+  const {trail, pageToken, nextToken, go} = props;
+  const hasPrevious = trail.length > 0 || Boolean(pageToken);
   return (
     <nav class="pager" aria-label={props.label}>
-      <button type="button" onClick={props.onFirst} disabled={!props.hasPrevious}>
+      <button type="button" onClick={() => go('', [])} disabled={!hasPrevious}>
         First page
       </button>
-      <button type="button" onClick={props.onPrevious} disabled={!props.hasPrevious}>
+      <button type="button" onClick={() => go(trail.at(-1) ?? '', trail.slice(0, -1))} disabled={!hasPrevious}>
         ← Previous
       </button>
       <span class="pager-summary">{props.summary}</span>
-      <button type="button" onClick={props.onNext} disabled={!props.hasNext}>
+      <button type="button" onClick={() => nextToken && go(nextToken, [...trail, pageToken])} disabled={!nextToken}>
         Next →
       </button>
     </nav>

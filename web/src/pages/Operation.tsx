@@ -8,7 +8,7 @@
  */
 import {useEffect, useMemo, useRef, useState} from 'preact/hooks';
 import {ApiError, cancelOperation, getOperation, listLogs, waitOperation} from '../api';
-import {ErrorBanner, Labels, LiveNote, StatusBadge, Time} from '../components/common';
+import {Columns, ErrorBanner, Fact, Labels, LiveNote, Page, StatusBadge, TimeFact} from '../components/common';
 import {Timeline} from '../components/Timeline';
 import {codeName, eventType, formatDuration, formatTime, operationStatus, shellQuote} from '../format';
 import {usePoll} from '../poll';
@@ -37,20 +37,19 @@ export function OperationPage({project, id, session}: {project: string; id: stri
   }, [id]);
 
   return (
-    <section aria-labelledby="page-title">
-      <p class="breadcrumb">
-        <Link href={href('', {project})}>← Operations in {project}</Link>
-      </p>
-      <h1 id="page-title" tabIndex={-1}>
-        Operation <span class="mono">{id}</span> {data && <StatusBadge status={operationStatus(data)} />}
-      </h1>
+    <Page
+      breadcrumb={<Link href={href('', {project})}>← Operations in {project}</Link>}
+      title={
+        <>
+          Operation <span class="mono">{id}</span> {data && <StatusBadge status={operationStatus(data)} />}
+        </>
+      }
+    >
       <ErrorBanner error={op.error} what="Reading the operation" />
       {data && (
         <>
           <LiveNote
-            updatedAt={op.updatedAt}
-            loading={op.loading}
-            refresh={op.refresh}
+            polled={op}
             how={data.done ? 'Done: it no longer changes.' : `Live: waits on the operation, ${WAIT_SECONDS} s at a time.`}
           />
           <Summary op={data} />
@@ -64,7 +63,7 @@ export function OperationPage({project, id, session}: {project: string; id: stri
           <Logs op={data} name={name} session={session} />
         </>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -75,38 +74,16 @@ function Summary({op}: {op: OperationJson}) {
     : '';
   return (
     <dl class="facts">
-      <div class="span2">
-        <dt>Name</dt>
-        <dd class="mono">{op.name}</dd>
-      </div>
-      <div>
-        <dt>Created</dt>
-        <dd>
-          <Time iso={m.createTime} />
-        </dd>
-      </div>
-      <div>
-        <dt>Started</dt>
-        <dd>
-          <Time iso={m.startTime} />
-        </dd>
-      </div>
-      <div>
-        <dt>Ended</dt>
-        <dd>
-          <Time iso={m.endTime} />
-        </dd>
-      </div>
-      <div>
-        <dt>Run time</dt>
-        <dd>{ran || '-'}</dd>
-      </div>
-      <div>
-        <dt>Labels</dt>
-        <dd>
-          <Labels labels={m.labels} />
-        </dd>
-      </div>
+      <Fact term="Name" class="span2" valueClass="mono">
+        {op.name}
+      </Fact>
+      <TimeFact term="Created" iso={m.createTime} />
+      <TimeFact term="Started" iso={m.startTime} />
+      <TimeFact term="Ended" iso={m.endTime} />
+      <Fact term="Run time">{ran || '-'}</Fact>
+      <Fact term="Labels">
+        <Labels labels={m.labels} />
+      </Fact>
       {op.done && (
         <div class="wide">
           <dt>Result</dt>
@@ -122,10 +99,9 @@ function Summary({op}: {op: OperationJson}) {
         </div>
       )}
       {m.pubSubTopic && (
-        <div>
-          <dt>Pub/Sub topic</dt>
-          <dd class="mono">{m.pubSubTopic}</dd>
-        </div>
+        <Fact term="Pub/Sub topic" valueClass="mono">
+          {m.pubSubTopic}
+        </Fact>
       )}
     </dl>
   );
@@ -234,41 +210,20 @@ function Pipeline({op}: {op: OperationJson}) {
     <section aria-labelledby="pipeline-title" class="card">
       <h2 id="pipeline-title">Pipeline</h2>
       <dl class="facts small">
-        <div>
-          <dt>Where</dt>
-          <dd>{place || '-'}</dd>
-        </div>
-        <div>
-          <dt>Machine</dt>
-          <dd>
-            {vm?.machineType ?? '-'}
-            {vm?.preemptible ? ' (preemptible)' : ''}
-          </dd>
-        </div>
-        <div>
-          <dt>Timeout</dt>
-          <dd>{pipeline.timeout ?? 'default'}</dd>
-        </div>
-        <div class="wide">
-          <dt>Environment</dt>
-          <dd>
-            <Env env={pipeline.environment} />
-          </dd>
-        </div>
+        <Fact term="Where">{place || '-'}</Fact>
+        <Fact term="Machine">
+          {vm?.machineType ?? '-'}
+          {vm?.preemptible ? ' (preemptible)' : ''}
+        </Fact>
+        <Fact term="Timeout">{pipeline.timeout ?? 'default'}</Fact>
+        <Fact term="Environment" class="wide">
+          <Env env={pipeline.environment} />
+        </Fact>
       </dl>
       <div class="table-wrap">
         <table class="actions">
           <caption class="visually-hidden">Actions, in the order they run</caption>
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Image</th>
-              <th scope="col">Command</th>
-              <th scope="col">Flags</th>
-              <th scope="col">Timeout</th>
-              <th scope="col">Environment</th>
-            </tr>
-          </thead>
+          <Columns names={['#', 'Image', 'Command', 'Flags', 'Timeout', 'Environment']} />
           <tbody>
             {actions.map((action, i) => (
               <tr key={i} data-action={i + 1}>
@@ -322,14 +277,7 @@ function Events({op}: {op: OperationJson}) {
       ) : (
         <div class="table-wrap">
           <table class="events compact">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">After</th>
-                <th scope="col">Type</th>
-                <th scope="col">Description</th>
-              </tr>
-            </thead>
+            <Columns names={['Time', 'After', 'Type', 'Description']} />
             <tbody>
               {shown.map((event, i) => (
                 <tr key={i} data-event-type={eventType(event)} data-timestamp={event.timestamp}>

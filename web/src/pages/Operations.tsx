@@ -10,12 +10,12 @@
  * what the table shows. Each poll costs one list call: about pageSize + 1 reads.
  */
 import {useEffect, useLayoutEffect, useState} from 'preact/hooks';
-import {ApiError, listOperations} from '../api';
-import {ErrorBanner, Labels, LiveNote, Pager, StatusBadge, Time} from '../components/common';
-import {formatDuration, lastSegment, operationStatus} from '../format';
+import {badRequest, listOperations} from '../api';
+import {Columns, ErrorBanner, FilterForm, IdLink, Labels, LiveNote, Page, Pager, StatusBadge, Time, pageTrail, refreshesEvery} from '../components/common';
+import {formatDuration, operationStatus} from '../format';
 import {usePoll} from '../poll';
-import {Link, href, navigate} from '../router';
-import type {ListOperationsResponse, OperationJson} from '../wire';
+import {href, navigate} from '../router';
+import type {ListOperationsResponse, ListedOperationJson} from '../wire';
 
 export const POLL_MS = 5000;
 const PAGE_SIZES = [25, 50, 100, 256];
@@ -30,24 +30,14 @@ const EXAMPLES = [
   `createTime >= "${new Date(Date.now() - 86_400_000).toISOString().slice(0, 19)}Z"`,
 ];
 
-interface PagingState {
-  /** Page tokens of the pages before this one ('' = the first page). */
-  trail: string[];
-}
-
-function trailOf(state: unknown): string[] {
-  const trail = (state as PagingState | null)?.trail;
-  return Array.isArray(trail) ? trail.filter((t): t is string => typeof t === 'string') : [];
-}
-
-function duration(op: OperationJson, now: number): string {
+function duration(op: ListedOperationJson, now: number): string {
   const start = op.metadata?.startTime;
   if (!start) return '';
   const end = op.metadata?.endTime;
   return formatDuration((end ? Date.parse(end) : now) - Date.parse(start)) + (end ? '' : ' so far');
 }
 
-function images(op: OperationJson): string {
+function images(op: ListedOperationJson): string {
   const uris = (op.metadata?.pipeline?.actions ?? []).map(a => a.imageUri ?? '').filter(Boolean);
   return [...new Set(uris)].join(', ');
 }
@@ -58,11 +48,9 @@ export function OperationsPage(props: {project: string; query: URLSearchParams; 
   const pageToken = query.get('pageToken') ?? '';
   const requestedSize = Number(query.get('pageSize') ?? DEFAULT_PAGE_SIZE);
   const pageSize = PAGE_SIZES.includes(requestedSize) ? requestedSize : DEFAULT_PAGE_SIZE;
-  const trail = trailOf(props.state);
+  const trail = pageTrail(props.state);
   // The boxes follow the URL (back/forward, example links) but keep focus while typing.
-  const [text, setText] = useState(filter);
   const [size, setSize] = useState(String(pageSize));
-  useEffect(() => setText(filter), [filter]);
   useEffect(() => setSize(String(pageSize)), [pageSize]);
 
   const list = usePoll<ListOperationsResponse>(
@@ -95,38 +83,29 @@ export function OperationsPage(props: {project: string; query: URLSearchParams; 
       {state: {trail: trailNext}},
     );
 
-  const onSubmit = (event: Event) => {
-    event.preventDefault();
-    const nextFilter = text.trim();
+  const onSubmit = (nextFilter: string) => {
     const nextSize = Number(size);
     if (nextFilter === filter && nextSize === pageSize && !pageToken) list.refresh();
     else go({filter: nextFilter, pageSize: nextSize}, []);
   };
 
-  const filterError = list.error instanceof ApiError && list.error.httpStatus === 400 ? list.error : undefined;
+  const filterError = badRequest(list.error);
   const now = Date.now();
   const nextToken = list.data?.nextPageToken;
   const pageNumber = trail.length + 1;
 
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title" tabIndex={-1}>
-        Operations <span class="muted">in {project}</span>
-      </h1>
-      <form class="filter-form" role="search" onSubmit={onSubmit} aria-label="Filter operations">
-        <label for="filter">Filter</label>
-        <input
-          id="filter"
-          name="filter"
-          type="search"
-          value={text}
-          onInput={event => setText(event.currentTarget.value)}
-          placeholder="e.g. status = RUNNING AND labels.team = genomics"
-          spellcheck={false}
-          autocomplete="off"
-          aria-invalid={filterError ? 'true' : 'false'}
-          aria-describedby={filterError ? 'filter-error filter-help' : 'filter-help'}
-        />
+    <Page title="Operations" project={project}>
+      <FilterForm
+        id="filter"
+        name="filter"
+        label="Filter operations"
+        placeholder="e.g. status = RUNNING AND labels.team = genomics"
+        filter={filter}
+        error={filterError}
+        help="filter-help"
+        onSubmit={onSubmit}
+      >
         <label for="page-size">Page size</label>
         <select id="page-size" name="pageSize" value={size} onChange={event => setSize(event.currentTarget.value)}>
           {PAGE_SIZES.map(size => (
@@ -135,15 +114,7 @@ export function OperationsPage(props: {project: string; query: URLSearchParams; 
             </option>
           ))}
         </select>
-        <button type="submit" class="primary">
-          Search
-        </button>
-      </form>
-      {filterError && (
-        <p id="filter-error" class="field-error" role="alert">
-          <strong>{filterError.status}:</strong> <span class="server-message">{filterError.message}</span>
-        </p>
-      )}
+      </FilterForm>
       <details id="filter-help" class="help">
         <summary>Filter syntax</summary>
         <p>
@@ -164,39 +135,21 @@ export function OperationsPage(props: {project: string; query: URLSearchParams; 
 
       {!filterError && <ErrorBanner error={list.error} what="Listing operations" />}
       <LiveNote
-        updatedAt={list.updatedAt}
-        loading={list.loading}
-        refresh={list.refresh}
-        how={
-          !pageToken || operations.some(op => !op.done)
-            ? `Refreshes every ${POLL_MS / 1000} s while visible.`
-            : 'All done: this page no longer changes.'
-        }
+        polled={list}
+        how={!pageToken || operations.some(op => !op.done) ? refreshesEvery(POLL_MS) : 'All done: this page no longer changes.'}
       />
 
       <div class="table-wrap">
         <table class="operations" data-state={list.data ? 'ready' : list.error ? 'error' : 'loading'} data-count={operations.length}>
           <caption class="visually-hidden">Operations, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Operation</th>
-              <th scope="col">Status</th>
-              <th scope="col">Created</th>
-              <th scope="col">Run time</th>
-              <th scope="col">Image</th>
-              <th scope="col">Labels</th>
-            </tr>
-          </thead>
+          <Columns names={['Operation', 'Status', 'Created', 'Run time', 'Image', 'Labels']} />
           <tbody>
             {operations.map(op => {
-              const id = lastSegment(op.name);
               const status = operationStatus(op);
               return (
                 <tr key={op.name} data-operation={op.name} data-status={status}>
                   <td>
-                    <Link href={href(`operations/${encodeURIComponent(id)}`, {project})} class="mono">
-                      {id}
-                    </Link>
+                    <IdLink project={project} collection="operations" name={op.name} />
                   </td>
                   <td>
                     <StatusBadge status={status} />
@@ -234,13 +187,12 @@ export function OperationsPage(props: {project: string; query: URLSearchParams; 
       </div>
       <Pager
         label="Pages of operations"
-        hasPrevious={trail.length > 0 || Boolean(pageToken)}
-        hasNext={Boolean(nextToken)}
-        onFirst={() => go({pageToken: ''}, [])}
-        onPrevious={() => go({pageToken: trail.at(-1) ?? ''}, trail.slice(0, -1))}
-        onNext={() => nextToken && go({pageToken: nextToken}, [...trail, pageToken])}
+        trail={trail}
+        pageToken={pageToken}
+        nextToken={nextToken}
+        go={(token, trailNext) => go({pageToken: token}, trailNext)}
         summary={`Page ${pageToken && trail.length === 0 ? '(from a link)' : pageNumber}: ${operations.length} operation${operations.length === 1 ? '' : 's'}`}
       />
-    </section>
+    </Page>
   );
 }

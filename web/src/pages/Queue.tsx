@@ -5,7 +5,7 @@
 import {useEffect} from 'preact/hooks';
 import {queueStats, type Optional} from '../api';
 import {Chart} from '../components/Chart';
-import {ErrorBanner, LiveNote, Time} from '../components/common';
+import {ErrorBanner, Fact, LiveNote, Page, TimeFact, refreshesEvery} from '../components/common';
 import {usePoll} from '../poll';
 import {Link, href} from '../router';
 import type {QueueStatsResponse} from '../wire';
@@ -25,10 +25,7 @@ export function QueuePage({project, session}: {project: string; session: number}
   const points = result?.available ? [...(result.value.points ?? [])].sort((a, b) => Date.parse(a.time) - Date.parse(b.time)) : [];
   const latest = points.at(-1);
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title" tabIndex={-1}>
-        Queue <span class="muted">in {project}</span>
-      </h1>
+    <Page title="Queue" project={project}>
       <ErrorBanner error={stats.error} what="Reading queue statistics" />
       {result && !result.available && (
         <div class="card" data-queue-unavailable>
@@ -42,28 +39,16 @@ export function QueuePage({project, session}: {project: string; session: number}
       )}
       {result?.available && (
         <>
-          <LiveNote
-            updatedAt={stats.updatedAt}
-            loading={stats.loading}
-            refresh={stats.refresh}
-            how={`Refreshes every ${QUEUE_POLL_MS / 1000} s while visible.`}
-          />
+          <LiveNote polled={stats} how={refreshesEvery(QUEUE_POLL_MS)} />
           {latest && (
             <dl class="facts" data-queue-latest>
-              <div>
-                <dt>Queued</dt>
-                <dd class="big">{latest.queued}</dd>
-              </div>
-              <div>
-                <dt>Running</dt>
-                <dd class="big">{latest.running}</dd>
-              </div>
-              <div>
-                <dt>As of</dt>
-                <dd>
-                  <Time iso={latest.time} />
-                </dd>
-              </div>
+              <Fact term="Queued" valueClass="big">
+                {latest.queued}
+              </Fact>
+              <Fact term="Running" valueClass="big">
+                {latest.running}
+              </Fact>
+              <TimeFact term="As of" iso={latest.time} />
             </dl>
           )}
           <section class="card" aria-label="Queue depth chart">
@@ -79,6 +64,6 @@ export function QueuePage({project, session}: {project: string; session: number}
           </section>
         </>
       )}
-    </section>
+    </Page>
   );
 }

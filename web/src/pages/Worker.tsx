@@ -6,8 +6,8 @@
 import {useEffect} from 'preact/hooks';
 import {getWorker, listSamples, type Optional} from '../api';
 import {Chart, type Series} from '../components/Chart';
-import {Capacity, ErrorBanner, LiveNote, Time} from '../components/common';
-import {formatBytes, formatDuration, int64, lastSegment} from '../format';
+import {Capacity, Columns, ErrorBanner, Fact, IdLink, LiveNote, Page, TimeFact, refreshesEvery} from '../components/common';
+import {formatBytes, formatDuration, int64} from '../format';
 import {usePoll} from '../poll';
 import {Link, href} from '../router';
 import type {ListSamplesResponse, SampleJson, WorkerJson} from '../wire';
@@ -78,74 +78,35 @@ export function WorkerPage({project, id, session}: {project: string; id: string;
   const metricSamples = metrics?.available ? (metrics.value.samples ?? []) : [];
 
   return (
-    <section aria-labelledby="page-title">
-      <p class="breadcrumb">
-        <Link href={href('workers', {project})}>← Workers in {project}</Link>
-      </p>
-      <h1 id="page-title" tabIndex={-1}>
-        Worker <span class="mono">{id}</span> {w && <HealthBadge worker={w} />}
-      </h1>
+    <Page
+      breadcrumb={<Link href={href('workers', {project})}>← Workers in {project}</Link>}
+      title={
+        <>
+          Worker <span class="mono">{id}</span> {w && <HealthBadge worker={w} />}
+        </>
+      }
+    >
       <ErrorBanner error={worker.error} what="Reading the worker" />
       {w && (
         <>
-          <LiveNote
-            updatedAt={worker.updatedAt}
-            loading={worker.loading}
-            refresh={worker.refresh}
-            how={`Refreshes every ${WORKERS_POLL_MS / 1000} s while visible.`}
-          />
+          <LiveNote polled={worker} how={refreshesEvery(WORKERS_POLL_MS)} />
           <dl class="facts">
-            <div>
-              <dt>Holding</dt>
-              <dd>
-                {w.operation ? (
-                  <Link href={href(`operations/${encodeURIComponent(lastSegment(w.operation))}`, {project})} class="mono">
-                    {lastSegment(w.operation)}
-                  </Link>
-                ) : (
-                  'nothing (idle)'
-                )}
-                {w.leaseEpoch ? <span class="muted"> (lease epoch {w.leaseEpoch})</span> : null}
-              </dd>
-            </div>
-            <div>
-              <dt>Last check-in</dt>
-              <dd>
-                <Time iso={w.lastCheckInTime} />
-              </dd>
-            </div>
-            <div>
-              <dt>Last message</dt>
-              <dd>
-                <Time iso={w.lastMessageTime} />
-              </dd>
-            </div>
-            <div>
-              <dt>Status reported</dt>
-              <dd>
-                <Time iso={w.statusTime} />
-              </dd>
-            </div>
-            <div>
-              <dt>RAM</dt>
-              <dd>
-                <Capacity free={int64(status.freeRamBytes)} total={int64(status.totalRamBytes)} format={formatBytes} />
-              </dd>
-            </div>
-            <div>
-              <dt>Up</dt>
-              <dd>{uptime(status.uptimeSeconds)}</dd>
-            </div>
+            <Fact term="Holding">
+              {w.operation ? <IdLink project={project} collection="operations" name={w.operation} /> : 'nothing (idle)'}
+              {w.leaseEpoch ? <span class="muted"> (lease epoch {w.leaseEpoch})</span> : null}
+            </Fact>
+            <TimeFact term="Last check-in" iso={w.lastCheckInTime} />
+            <TimeFact term="Last message" iso={w.lastMessageTime} />
+            <TimeFact term="Status reported" iso={w.statusTime} />
+            <Fact term="RAM">
+              <Capacity free={int64(status.freeRamBytes)} total={int64(status.totalRamBytes)} format={formatBytes} />
+            </Fact>
+            <Fact term="Up">{uptime(status.uptimeSeconds)}</Fact>
           </dl>
           <section aria-labelledby="disks-title" class="card">
             <h2 id="disks-title">Disks</h2>
             <table class="compact">
-              <thead>
-                <tr>
-                  <th scope="col">Disk</th>
-                  <th scope="col">Space</th>
-                </tr>
-              </thead>
+              <Columns names={['Disk', 'Space']} />
               <tbody>
                 {[['boot', status.bootDisk] as const, ...Object.entries(status.attachedDisks ?? {})].map(([disk, d]) => (
                   <tr key={disk}>
@@ -162,28 +123,16 @@ export function WorkerPage({project, id, session}: {project: string; id: string;
             <h2 id="health-title">Health</h2>
             {w.health ? (
               <dl class="facts small">
-                <div>
-                  <dt>Reported</dt>
-                  <dd>
-                    <Time iso={w.healthTime} />
-                  </dd>
-                </div>
-                <div>
-                  <dt>VM healthy</dt>
-                  <dd>{shown(w.health.vmIsHealthy ?? '-')}</dd>
-                </div>
-                <div>
-                  <dt>VM broken</dt>
-                  <dd>
-                    {shown(w.health.vmIsBroken ?? false)}
-                    {w.health.vmBrokenCode ? ` (${shown(w.health.vmBrokenCode)})` : ''}
-                  </dd>
-                </div>
+                <TimeFact term="Reported" iso={w.healthTime} />
+                <Fact term="VM healthy">{shown(w.health.vmIsHealthy ?? '-')}</Fact>
+                <Fact term="VM broken">
+                  {shown(w.health.vmIsBroken ?? false)}
+                  {w.health.vmBrokenCode ? ` (${shown(w.health.vmBrokenCode)})` : ''}
+                </Fact>
                 {typeof w.health.msg === 'string' && w.health.msg && (
-                  <div class="wide">
-                    <dt>Message</dt>
-                    <dd>{w.health.msg}</dd>
-                  </div>
+                  <Fact term="Message" class="wide">
+                    {w.health.msg}
+                  </Fact>
                 )}
               </dl>
             ) : (
@@ -230,7 +179,7 @@ export function WorkerPage({project, id, session}: {project: string; id: string;
           </section>
         </>
       )}
-    </section>
+    </Page>
   );
 }
 

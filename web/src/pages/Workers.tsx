@@ -3,21 +3,15 @@
  * capacity from its last WorkerStatus. Polled every 10 s while visible (one list call:
  * about pageSize + 1 reads).
  */
-import {useEffect, useState} from 'preact/hooks';
-import {ApiError, listWorkers} from '../api';
-import {Capacity, ErrorBanner, LiveNote, Pager, Time} from '../components/common';
-import {formatBytes, formatDuration, int64, lastSegment} from '../format';
+import {badRequest, listWorkers} from '../api';
+import {Capacity, Columns, ErrorBanner, FilterForm, IdLink, LiveNote, Page, Pager, Time, pageTrail, refreshesEvery} from '../components/common';
+import {formatBytes, formatDuration, int64} from '../format';
 import {usePoll} from '../poll';
-import {Link, href, navigate} from '../router';
+import {href, navigate} from '../router';
 import type {ListWorkersResponse, WorkerJson} from '../wire';
 
 export const WORKERS_POLL_MS = 10_000;
 const PAGE_SIZE = 100;
-
-function trailOf(state: unknown): string[] {
-  const trail = (state as {trail?: unknown} | null)?.trail;
-  return Array.isArray(trail) ? trail.filter((t): t is string => typeof t === 'string') : [];
-}
 
 export function HealthBadge({worker}: {worker: Pick<WorkerJson, 'healthy'>}) {
   return worker.healthy === false ? (
@@ -31,9 +25,7 @@ export function WorkersPage(props: {project: string; query: URLSearchParams; sta
   const {project, query} = props;
   const filter = query.get('filter') ?? '';
   const pageToken = query.get('pageToken') ?? '';
-  const trail = trailOf(props.state);
-  const [text, setText] = useState(filter);
-  useEffect(() => setText(filter), [filter]);
+  const trail = pageTrail(props.state);
 
   const list = usePoll<ListWorkersResponse>(
     signal => listWorkers(project, {filter, pageSize: PAGE_SIZE, ...(pageToken ? {pageToken} : {})}, signal),
@@ -42,93 +34,44 @@ export function WorkersPage(props: {project: string; query: URLSearchParams; sta
   );
   const go = (next: {filter?: string; pageToken?: string}, trailNext: string[]) =>
     navigate(href('workers', {project, filter: next.filter ?? filter, pageToken: next.pageToken}), {state: {trail: trailNext}});
-  const filterError = list.error instanceof ApiError && list.error.httpStatus === 400 ? list.error : undefined;
+  const filterError = badRequest(list.error);
   const workers = list.data?.workers ?? [];
-  const nextToken = list.data?.nextPageToken;
 
   return (
-    <section aria-labelledby="page-title">
-      <h1 id="page-title" tabIndex={-1}>
-        Workers <span class="muted">in {project}</span>
-      </h1>
-      <form
-        class="filter-form"
-        role="search"
-        aria-label="Filter workers"
-        onSubmit={event => {
-          event.preventDefault();
-          if (text.trim() === filter && !pageToken) list.refresh();
-          else go({filter: text.trim()}, []);
+    <Page title="Workers" project={project}>
+      <FilterForm
+        id="worker-filter"
+        label="Filter workers"
+        placeholder="e.g. healthy = false, holding = true"
+        filter={filter}
+        error={filterError}
+        onSubmit={typed => {
+          if (typed === filter && !pageToken) list.refresh();
+          else go({filter: typed}, []);
         }}
-      >
-        <label for="worker-filter">Filter</label>
-        <input
-          id="worker-filter"
-          type="search"
-          value={text}
-          onInput={event => setText(event.currentTarget.value)}
-          placeholder="e.g. healthy = false, holding = true"
-          spellcheck={false}
-          autocomplete="off"
-          aria-invalid={filterError ? 'true' : 'false'}
-          aria-describedby={filterError ? 'worker-filter-error' : undefined}
-        />
-        <button type="submit" class="primary">
-          Search
-        </button>
-      </form>
-      {filterError && (
-        <p id="worker-filter-error" class="field-error" role="alert">
-          <strong>{filterError.status}:</strong> <span class="server-message">{filterError.message}</span>
-        </p>
-      )}
-      {!filterError && <ErrorBanner error={list.error} what="Listing workers" />}
-      <LiveNote
-        updatedAt={list.updatedAt}
-        loading={list.loading}
-        refresh={list.refresh}
-        how={`Refreshes every ${WORKERS_POLL_MS / 1000} s while visible.`}
       />
+      {!filterError && <ErrorBanner error={list.error} what="Listing workers" />}
+      <LiveNote polled={list} how={refreshesEvery(WORKERS_POLL_MS)} />
       <div class="table-wrap">
         <table class="workers" data-state={list.data ? 'ready' : 'loading'} data-count={workers.length}>
           <caption class="visually-hidden">Workers, by id</caption>
-          <thead>
-            <tr>
-              <th scope="col">Worker</th>
-              <th scope="col">Health</th>
-              <th scope="col">Holding</th>
-              <th scope="col">Last check-in</th>
-              <th scope="col">RAM</th>
-              <th scope="col">Boot disk</th>
-              <th scope="col">Other disks</th>
-              <th scope="col">Up</th>
-            </tr>
-          </thead>
+          <Columns names={['Worker', 'Health', 'Holding', 'Last check-in', 'RAM', 'Boot disk', 'Other disks', 'Up']} />
           <tbody>
             {workers.map(worker => {
-              const id = lastSegment(worker.name);
               const status = worker.status ?? {};
               const disks = Object.entries(status.attachedDisks ?? {});
               const uptime = int64(status.uptimeSeconds);
               return (
                 <tr key={worker.name} data-worker={worker.name}>
                   <td>
-                    <Link href={href(`workers/${encodeURIComponent(id)}`, {project})} class="mono">
-                      {id}
-                    </Link>
+                    <IdLink project={project} collection="workers" name={worker.name} />
                   </td>
                   <td>
                     <HealthBadge worker={worker} />
                   </td>
                   <td>
                     {worker.operation ? (
-                      <Link
-                        href={href(`operations/${encodeURIComponent(lastSegment(worker.operation))}`, {project})}
-                        class="mono"
-                        data-holding
-                      >
-                        {lastSegment(worker.operation)}
-                      </Link>
+                      <IdLink project={project} collection="operations" name={worker.operation} data-holding />
                     ) : (
                       <span class="muted">idle</span>
                     )}
@@ -165,13 +108,12 @@ export function WorkersPage(props: {project: string; query: URLSearchParams; sta
       </div>
       <Pager
         label="Pages of workers"
-        hasPrevious={trail.length > 0 || Boolean(pageToken)}
-        hasNext={Boolean(nextToken)}
-        onFirst={() => go({pageToken: ''}, [])}
-        onPrevious={() => go({pageToken: trail.at(-1) ?? ''}, trail.slice(0, -1))}
-        onNext={() => nextToken && go({pageToken: nextToken}, [...trail, pageToken])}
+        trail={trail}
+        pageToken={pageToken}
+        nextToken={list.data?.nextPageToken}
+        go={(token, trailNext) => go({pageToken: token}, trailNext)}
         summary={`${workers.length} worker${workers.length === 1 ? '' : 's'}`}
       />
-    </section>
+    </Page>
   );
 }
