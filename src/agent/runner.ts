@@ -95,6 +95,8 @@ interface Started {
   actionId: number;
   running: RunningAction;
   timedOut: boolean;
+  /** Stopped by the worker because the operation was cancelled (or its lease lost). */
+  cancelled?: boolean;
   /** Resolves once its ContainerStoppedEvent was emitted. */
   finished?: Promise<ActionExit>;
 }
@@ -119,10 +121,13 @@ export class PipelineRunner {
     this.workerId = options.workerId ?? 'gaffer-worker';
   }
 
-  /** Stops every running action; run() then resolves CANCELLED. */
+  /** Stops every running action (ContainerKilledEvent); run() then resolves CANCELLED. */
   cancel(): void {
     this.cancelled = true;
-    for (const started of this.running) started.running.kill();
+    for (const started of this.running) {
+      started.cancelled = true;
+      started.running.kill();
+    }
   }
 
   private emit(data: EventData): void {
@@ -255,12 +260,16 @@ export class PipelineRunner {
         ...(mapped ? {portMappings: running.portMappings, ipAddress: running.ipAddress ?? ''} : {}),
       });
       // A cancel that came while it was starting.
-      if (this.cancelled) running.kill();
+      if (this.cancelled) {
+        started.cancelled = true;
+        running.kill();
+      }
       const finished = (started.finished = running.exited.then(async exit => {
         if (timer) clearTimeout(timer);
         await actionOutput.end();
         this.running.delete(started);
-        if (started.timedOut) this.emit({'@type': `${T}ContainerKilledEvent`, actionId});
+        // Google's worker said so for a timeout; Gaffer's says so for a cancel too: the worker stopped it.
+        if (started.timedOut || started.cancelled) this.emit({'@type': `${T}ContainerKilledEvent`, actionId});
         const stderr = actionOutput.stderrTail();
         this.emit({'@type': `${T}ContainerStoppedEvent`, actionId, exitStatus: exit.exitStatus, ...(stderr === undefined ? {} : {stderr})});
         return exit;

@@ -240,7 +240,7 @@ describe('dashboard (browser)', function () {
     await screenshot(page, 'operations');
   });
 
-  it('shows an operation: its pipeline, a timeline and events that match its events, and logs not available yet', async () => {
+  it('shows an operation: its pipeline, a timeline and events that match its events, and its logs (none: no worker ran it)', async () => {
     const project = randomProject('dash');
     const op = await run(twoActions(project, {suite: 'timeline', sample: 'two-actions'}));
     await work(

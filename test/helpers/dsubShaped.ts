@@ -232,11 +232,14 @@ export function dsubRequest(options: DsubPipelineOptions): Record<string, unknow
     USER_PROJECT: '',
   };
   const labels = {'job-id': job, 'job-name': 'myjob', 'user-id': 'root', 'dsub-version': 'v0-4-13'};
+  // dsub sends these keys on every action, null when unset (Gaffer reads null as unset).
+  const unset = {pidNamespace: null, portMappings: null, labels: null};
+  const action = (fields: Record<string, unknown>) => ({...unset, mounts: null, ...fields});
   return {
     pipeline: {
       actions: [
-        {imageUri: options.sdkImage, commands: ['-c', continuousLoggingCmd(options.logInterval ?? '1s')], entrypoint: '/bin/bash', environment: logging, name: 'logging', flags: ['RUN_IN_BACKGROUND']},
-        {
+        action({imageUri: options.sdkImage, commands: ['-c', continuousLoggingCmd(options.logInterval ?? '1s')], entrypoint: '/bin/bash', environment: logging, name: 'logging', flags: ['RUN_IN_BACKGROUND']}),
+        action({
           imageUri: options.sdkImage,
           commands: ['-c', PREPARE_CMD],
           entrypoint: '/bin/bash',
@@ -249,8 +252,8 @@ export function dsubRequest(options: DsubPipelineOptions): Record<string, unknow
           },
           mounts: datadisk,
           name: 'prepare',
-        },
-        {
+        }),
+        action({
           imageUri: options.sdkImage,
           commands: ['-c', localizationCmd('INPUT')],
           entrypoint: '/bin/bash',
@@ -264,16 +267,16 @@ export function dsubRequest(options: DsubPipelineOptions): Record<string, unknow
           },
           mounts: datadisk,
           name: 'localization',
-        },
-        {
+        }),
+        action({
           imageUri: options.userImage,
           commands: ['bash', '-c', USER_CMD],
           entrypoint: '/usr/bin/env',
           environment: {IN: '/mnt/data/input/gs/bkt/in/a.txt', OUT: '/mnt/data/output/gs/bkt/out/b.txt'},
           mounts: datadisk,
           name: 'user-command',
-        },
-        {
+        }),
+        action({
           imageUri: options.sdkImage,
           commands: ['-c', localizationCmd('OUTPUT')],
           entrypoint: '/bin/bash',
@@ -287,25 +290,30 @@ export function dsubRequest(options: DsubPipelineOptions): Record<string, unknow
           },
           mounts: datadisk,
           name: 'delocalization',
-        },
-        {imageUri: options.sdkImage, commands: ['-c', FINAL_LOGGING_CMD], entrypoint: '/bin/bash', environment: logging, name: 'final_logging', flags: ['ALWAYS_RUN']},
+        }),
+        action({imageUri: options.sdkImage, commands: ['-c', FINAL_LOGGING_CMD], entrypoint: '/bin/bash', environment: logging, name: 'final_logging', flags: ['ALWAYS_RUN']}),
       ],
       resources: {
         regions: ['us-central1'],
         zones: [],
         virtualMachine: {
-          network: {usePrivateAddress: false},
+          network: {name: null, subnetwork: null, usePrivateAddress: false},
           machineType: 'n1-standard-1',
           preemptible: false,
           serviceAccount: {email: 'default', scopes: ['https://www.googleapis.com/auth/devstorage.full_control']},
           bootDiskSizeGb: 10,
           // dsub --disk-size 1 (its default is 200 GB: this worker checks it against its free space).
-          volumes: [{volume: 'datadisk', persistentDisk: {sizeGb: 1, type: 'pd-standard'}}],
+          volumes: [{volume: 'datadisk', persistentDisk: {sizeGb: 1, type: 'pd-standard', sourceImage: null}}],
+          accelerators: null,
           labels,
+          cpuPlatform: null,
+          nvidiaDriverVersion: null,
           enableStackdriverMonitoring: false,
         },
         projectId: options.project,
       },
+      environment: null,
+      timeout: null,
     },
     labels,
   };

@@ -131,18 +131,23 @@ describe('PipelineRunner on a real Docker engine', function () {
     const run = start({
       actions: [
         // dsub's logging action: runs in the background until the final action's directory appears.
-        sh('while [ ! -d /google/logs/action/4 ]; do sleep 0.1; done; echo logger-saw-4', {flags: ['RUN_IN_BACKGROUND'], name: 'logging'}),
+        sh('while [ ! -d /google/logs/action/5 ]; do sleep 0.1; done; echo logger-saw-5', {flags: ['RUN_IN_BACKGROUND'], name: 'logging'}),
         sh('echo hello-out; echo hello-err >&2'),
-        sh('test ! -e /google/logs/action/4 && cat /google/logs/action/2/stdout /google/logs/action/2/stderr && grep -c hello /google/logs/output'),
+        sh('echo a-secret >&2', {flags: ['DISABLE_STANDARD_ERROR_CAPTURE']}),
+        sh('test ! -e /google/logs/action/5 && cat /google/logs/action/2/stdout /google/logs/action/2/stderr && grep -c hello /google/logs/output && cat /google/logs/action/3/stderr'),
         sh('sleep 1; cat /google/logs/action/1/stdout', {flags: ['ALWAYS_RUN'], name: 'final_logging'}),
       ],
       resources: {projectId: 'p'},
     });
     assert.deepEqual(await finished(run), {code: 0}, JSON.stringify(run.events));
-    assert.equal(run.logs.text['3:stdout'], 'hello-out\nhello-err\n2\n');
-    assert.equal(run.logs.text['4:stdout'], 'logger-saw-4\n', 'the background logger saw action 4 start and stopped by itself');
-    const stopped = ofType(run.events, 'ContainerStoppedEvent').find(e => e.actionId === 1);
-    assert.equal(stopped?.exitStatus, 0);
+    assert.equal(run.logs.text['4:stdout'], 'hello-out\nhello-err\n2\na-secret\n');
+    assert.equal(run.logs.text['5:stdout'], 'logger-saw-5\n', 'the background logger saw action 5 start and stopped by itself');
+    const stopped = ofType(run.events, 'ContainerStoppedEvent');
+    assert.equal(stopped.find(e => e.actionId === 1)?.exitStatus, 0);
+    // DISABLE_STANDARD_ERROR_CAPTURE: no stderr in the event, none uploaded; /google/logs has it.
+    assert.ok(!('stderr' in (stopped.find(e => e.actionId === 3) ?? {})), JSON.stringify(stopped));
+    assert.equal(run.logs.text['3:stderr'], undefined);
+    assert.equal(stopped.find(e => e.actionId === 2)?.stderr, 'hello-err\n');
   });
 
   it('gives the environment (pipeline, action, GOOGLE_*), honours entrypoint, and reports exit codes as Google did', async () => {
@@ -205,14 +210,14 @@ describe('PipelineRunner on a real Docker engine', function () {
     );
   });
 
-  it('stops the running container when cancelled mid-action; nothing else runs, nothing is left', async () => {
+  it('stops the running container when cancelled mid-action (ContainerKilledEvent); nothing else runs, nothing is left', async () => {
     const run = start(
       {actions: [sh('echo running; sleep 30'), sh('echo never', {flags: ['ALWAYS_RUN']})], resources: {projectId: 'p'}},
       {onEvent: (e, self) => short(e) === 'ContainerStartedEvent' && self.runner.cancel()},
     );
     const result = await finished(run);
     assert.equal(result.code, 1);
-    assert.deepEqual(types(run.events), ['ContainerStartedEvent', 'ContainerStoppedEvent']);
+    assert.deepEqual(types(run.events), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent']);
     assert.notEqual(ofType(run.events, 'ContainerStoppedEvent')[0]?.exitStatus, 0);
   });
 

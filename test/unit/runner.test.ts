@@ -588,7 +588,7 @@ describe('PipelineRunner with the LocalExecutor', function () {
     assert.equal(result.code, 1);
     assert.ok(Date.now() - began < 15_000);
     assert.equal(existsSync(marker), false, 'nothing runs after a cancel');
-    assert.deepEqual(events.map(short), ['ContainerStartedEvent', 'ContainerStoppedEvent']);
+    assert.deepEqual(events.map(short), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent']);
     await waitFor('the cancelled processes to be gone', () => pidsIn(pids).every(pid => !alive(pid)), 5000);
   });
 
