@@ -159,7 +159,15 @@ export class PipelineRunner {
       return this.refuse({code: 'FAILED_PRECONDITION', cause: "resources.virtualMachine.accelerators: this worker's GPUs are in use by the other operations it runs"});
     }
     const workspaces = this.options.workspaces ?? new Workspaces(join(tmpdir(), 'gaffer-worker'));
-    const workspace = await workspaces.create(this.workerId, this.options.runId, plan.disks);
+    let workspace: Workspace | string;
+    try {
+      workspace = await workspaces.create(this.workerId, this.options.runId, plan.disks);
+    } catch (err) {
+      // The worker's own failure (its data directory unwritable, say): the operation fails saying so.
+      this.options.gpus?.release(devices, plan.accelerators);
+      const cause = `gaffer-worker: can't make the operation's directories in ${workspaces.root}: ${(err as Error).message}`;
+      return this.fail({code: RpcCode.INTERNAL, name: 'INTERNAL', message: `Execution failed: ${cause}`, cause});
+    }
     if (typeof workspace === 'string') {
       this.options.gpus?.release(devices, plan.accelerators);
       return this.refuse({code: 'FAILED_PRECONDITION', cause: `resources.virtualMachine.disks: ${workspace}`});

@@ -6,7 +6,7 @@
  * never written. Where it does not, a pipeline with mounts is refused before anything runs.
  */
 import {strict as assert} from 'assert';
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'fs';
+import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
 import {LocalExecutor} from '../../src/agent/executor';
@@ -86,6 +86,21 @@ describe('LocalExecutor: operations get storage of their own', function () {
       assert.deepEqual(await done, {code: 0});
       assert.equal(stdout[1], 'lo\n');
     });
+  });
+
+  it("fails the operation, saying why, when the worker can't make its directories (nothing runs)", async () => {
+    const notADirectory = join(dir, 'a-file');
+    writeFileSync(notADirectory, '');
+    const events: EventData[] = [];
+    const result = await new PipelineRunner(
+      {actions: [sh(`touch ${join(dir, 'ran')}`)], resources: {projectId: 'p'}},
+      {executor: new LocalExecutor(), emit: e => events.push(e), runId: 'r-broken-1', workspaces: new Workspaces(notADirectory)},
+    ).run();
+    assert.equal(result.code, 13);
+    assert.deepEqual(events.map(short), ['FailedEvent']);
+    assert.equal(events[0]?.code, 'INTERNAL');
+    assert.match(String(events[0]?.cause), /gaffer-worker: can't make the operation's directories in .*a-file/);
+    assert.equal(existsSync(join(dir, 'ran')), false);
   });
 
   it('refuses a pipeline with mounts where actions cannot get mounts of their own, before anything runs', async () => {
