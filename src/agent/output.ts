@@ -43,7 +43,7 @@ export class OperationOutput {
     private readonly logsDir: string,
     private readonly sink?: LogSink,
   ) {
-    this.combined = createWriteStream(join(logsDir, 'output'), {flags: 'a', mode: 0o644});
+    this.combined = quiet(createWriteStream(join(logsDir, 'output'), {flags: 'a', mode: 0o644}));
   }
 
   /** Creates /google/logs/action/N (dsub's logging loop waits for the final action's) and its files. */
@@ -51,8 +51,8 @@ export class OperationOutput {
     const dir = join(this.logsDir, 'action', String(actionId));
     await mkdir(dir, {recursive: true, mode: 0o755});
     const files = {
-      stdout: createWriteStream(join(dir, 'stdout'), {mode: 0o644}),
-      stderr: createWriteStream(join(dir, 'stderr'), {mode: 0o644}),
+      stdout: quiet(createWriteStream(join(dir, 'stdout'), {mode: 0o644})),
+      stderr: quiet(createWriteStream(join(dir, 'stderr'), {mode: 0o644})),
     };
     const decoders = {stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8')};
     let tail = '';
@@ -92,8 +92,14 @@ export class OperationOutput {
   }
 }
 
+/** /google/logs is best effort: a full disk must not bring the worker down (the upload and the event still have the output). */
+function quiet(stream: WriteStream): WriteStream {
+  stream.on('error', () => undefined);
+  return stream;
+}
+
 async function closeStream(stream: WriteStream): Promise<void> {
-  if (stream.closed) return;
+  if (stream.closed || stream.destroyed) return;
   const closed = once(stream, 'close');
   stream.end();
   await closed;

@@ -12,7 +12,7 @@ import {tmpdir} from 'os';
 import {join} from 'path';
 import type {AddressInfo} from 'net';
 import {DockerExecutor} from '../../src/agent/dockerExecutor';
-import type {LogSink} from '../../src/agent/output';
+import {LogSink, OperationOutput} from '../../src/agent/output';
 import {EventData, PipelineJson, PipelineRunner, RunResult} from '../../src/agent/runner';
 import {LocalKeyDecryptor, encryptWithLocalKey} from '../../src/agent/secrets';
 import {Workspaces} from '../../src/agent/workspace';
@@ -298,25 +298,51 @@ describe('PipelineRunner on a real Docker engine', function () {
   });
 
   it('labels containers with the action labels and the worker, so a restarted worker finds and removes what a crash left', async () => {
-    const run = start({actions: [sh('sleep 30', {labels: {role: 'probe'}})], resources: {projectId: 'p'}}, {
-      onEvent: (e, self) => {
-        if (short(e) !== 'ContainerStartedEvent') return;
-        void (async () => {
-          const labels = await engine.docker(['inspect', '--format', '{{json .Config.Labels}}', `gaffer-${self.runId}-1`]);
-          Object.assign(self, {labels: JSON.parse(labels.stdout) as Record<string, string>});
-          // A crash, as a restarted worker meets it: its containers and network still there.
-          Object.assign(self, {recovered: await new DockerExecutor({env: engine.env()}).recover('engine-test')});
-        })();
-      },
-    });
-    const result = await run.done;
-    const {labels, recovered} = run as Run & {labels?: Record<string, string>; recovered?: string[]};
-    assert.equal(labels?.role, 'probe');
-    assert.equal(labels?.['dev.gaffer.worker'], 'engine-test');
-    assert.equal(labels?.['dev.gaffer.action'], '1');
-    assert.deepEqual(recovered?.sort(), [`container gaffer-${run.runId}-1`, `network gaffer-${run.runId}`]);
-    assert.notEqual(result.code, 0, 'its container was removed under it');
-    assert.deepEqual(await leftovers(run.runId), []);
+    // What a worker that crashed mid-operation leaves: its network and running container,
+    // never released (this executor is simply abandoned, as a killed process would be).
+    const crashed = new DockerExecutor({env: engine.env()});
+    const workspace = await workspaces.create('crashed-worker', 'crash-1', []);
+    assert.ok(typeof workspace !== 'string');
+    const op = {
+      runId: 'crash-1',
+      operation: 'projects/p/operations/crash',
+      workerId: 'crashed-worker',
+      workspace,
+      labels: {'dev.gaffer.worker': 'crashed-worker', 'dev.gaffer.run': 'crash-1', 'dev.gaffer.operation': 'projects/p/operations/crash'},
+      privateAddress: false,
+    };
+    await crashed.prepare(op);
+    const output = await new OperationOutput(workspace.logsDir).startAction(1, {captureStderr: true});
+    const spec = {
+      actionId: 1,
+      imageUri: image,
+      commands: ['-c', 'sleep 300'],
+      entrypoint: 'sh',
+      environment: {},
+      containerName: 'gaffer-crash-1-1',
+      mounts: [],
+      labels: {role: 'probe'},
+      portMappings: {},
+      publishExposedPorts: false,
+      blockNetwork: false,
+      fuse: false,
+      gpus: [],
+    };
+    const running = await crashed.start(op, spec, output);
+    const labels = JSON.parse((await engine.docker(['inspect', '--format', '{{json .Config.Labels}}', 'gaffer-crash-1-1'])).stdout) as Record<string, string>;
+    assert.equal(labels.role, 'probe');
+    assert.equal(labels['dev.gaffer.worker'], 'crashed-worker');
+    assert.equal(labels['dev.gaffer.action'], '1');
+    assert.deepEqual((await leftovers('crash-1')).sort(), ['gaffer-crash-1', 'gaffer-crash-1-1']);
+
+    // The restarted worker (same worker id) finds them by label and removes them.
+    const recovered = await new DockerExecutor({env: engine.env()}).recover('crashed-worker');
+    assert.deepEqual(recovered.sort(), ['container gaffer-crash-1-1', 'network gaffer-crash-1']);
+    assert.deepEqual(await leftovers('crash-1'), []);
+    assert.notEqual((await running.exited).exitStatus, 0, 'the container was removed under the abandoned run');
+    assert.deepEqual(await new DockerExecutor({env: engine.env()}).recover('crashed-worker'), [], 'nothing more to find');
+    await output.end();
+    await workspace.remove();
   });
 
   describe('images', () => {
