@@ -17,8 +17,13 @@ const CHUNK_CHARS = 16_384;
 const ENTRIES_PER_REQUEST = 32;
 /** Well under the server's 256 KiB body limit, even with JSON escapes. */
 const REQUEST_CHARS = 96 * 1024;
-/** Queued text beyond this (the server unreachable for long) is dropped, oldest first, and said so. */
+/**
+ * Queued text beyond this (the server unreachable for long, a burst faster than uploads)
+ * is dropped from the middle, as the server would drop it: the oldest HEAD_KEEP_CHARS and
+ * the newest stay, and a note says how much went.
+ */
 const QUEUE_CAP_CHARS = 4 * 1024 * 1024;
+const HEAD_KEEP_CHARS = 256 * 1024;
 /** Start sending at once when this much is waiting. */
 const EAGER_CHARS = 64 * 1024;
 
@@ -41,7 +46,8 @@ interface Piece {
 export class LogUploader implements LogSink {
   private readonly queue: Piece[] = [];
   private queuedChars = 0;
-  private droppedChars = 0;
+  /** The note in the queue saying what was dropped, while it waits there. */
+  private note?: {piece: Piece; dropped: number};
   private readonly ended = new Set<number>();
   private batch = 0;
   /** Batches count per writer: a restarted worker under the same lease is a new one. */
@@ -137,6 +143,8 @@ export class LogUploader implements LogSink {
 
   /** The next request's entries, taken off the queue: merged chunks, partial lines held back. */
   private take(): LogChunkJson[] {
+    // Once the note is on its way, the next drop says so anew.
+    if (this.note && this.queue.indexOf(this.note.piece) <= 0) this.note = undefined;
     const entries: LogChunkJson[] = [];
     let chars = 0;
     const now = Date.now();
@@ -178,17 +186,31 @@ export class LogUploader implements LogSink {
   }
 
   private cap(): void {
-    while (this.queuedChars > QUEUE_CAP_CHARS && this.queue.length > 1) {
-      const dropped = this.queue.shift() as Piece;
-      this.queuedChars -= dropped.text.length;
-      this.droppedChars += dropped.text.length;
+    if (this.queuedChars <= QUEUE_CAP_CHARS) return;
+    // Past the oldest HEAD_KEEP_CHARS (and a note already there), drop the oldest until under the cap.
+    let at = 0;
+    for (let kept = 0; at < this.queue.length && kept < HEAD_KEEP_CHARS; at++) kept += (this.queue[at] as Piece).text.length;
+    const noteAt = this.note ? this.queue.indexOf(this.note.piece) : -1;
+    if (noteAt >= 0) at = Math.max(at, noteAt + 1);
+    let dropped = 0;
+    while (this.queuedChars > QUEUE_CAP_CHARS && at < this.queue.length - 1) {
+      const [piece] = this.queue.splice(at, 1);
+      this.queuedChars -= piece?.text.length ?? 0;
+      dropped += piece?.text.length ?? 0;
     }
-    if (this.droppedChars > 0 && this.queuedChars <= QUEUE_CAP_CHARS) {
-      const note = `[gaffer-worker: ${this.droppedChars} characters of output could not be uploaded (the server was unreachable)]\n`;
-      const next = this.queue[0];
-      if (next) this.queue.unshift({...next, stream: 'stderr', text: note});
-      this.queuedChars += note.length;
-      this.droppedChars = 0;
+    if (dropped === 0) return;
+    const total = dropped + (noteAt >= 0 && this.note ? this.note.dropped : 0);
+    const next = this.queue[at] as Piece;
+    const text = `[gaffer-worker: ${total} characters of output were not uploaded (more came than could be sent); /google/logs has them while the operation runs]\n`;
+    if (noteAt >= 0 && this.note) {
+      this.queuedChars += text.length - this.note.piece.text.length;
+      this.note.piece.text = text;
+      this.note.dropped = total;
+    } else {
+      const piece: Piece = {actionId: next.actionId, stream: 'stderr', text, time: next.time};
+      this.queue.splice(at, 0, piece);
+      this.queuedChars += text.length;
+      this.note = {piece, dropped: total};
     }
   }
 }

@@ -70,6 +70,28 @@ describe('gaffer-worker LogUploader', () => {
     assert.equal(entries.reduce((n, e) => n + e.text.length, 0), 40_000 + Array.from({length: 40}, (_, i) => `line ${i}\n`.length).reduce((a, b) => a + b));
   });
 
+  it('keeps its queue bounded: beyond 4 MiB waiting it drops from the middle, keeping the first and the newest, and says how much', async () => {
+    const server = new FakeServer();
+    const uploader = new LogUploader(server.append, {intervalMs: 60_000});
+    const line = (n: number) => `${String(n).padStart(6, '0')} ${'y'.repeat(1016)}\n`;
+    let total = 0;
+    // 6 MiB at once, faster than anything can be sent.
+    for (let n = 0; n < 6144; n++) {
+      total += line(n).length;
+      uploader.write(1, 'stdout', line(n));
+    }
+    await uploader.drain();
+    const entries = server.requests.flatMap(r => r.entries);
+    const notes = entries.filter(e => e.text.startsWith('[gaffer-worker'));
+    assert.equal(notes.length, 1, 'one note where output was dropped');
+    const dropped = Number(/(\d+) characters/.exec(notes[0]!.text)?.[1]);
+    const sent = entries.filter(e => e !== notes[0]).reduce((n, e) => n + e.text.length, 0);
+    assert.equal(sent + dropped, total, 'what was sent and what the note says was dropped add up');
+    assert.ok(sent <= 4 * 1024 * 1024, `sent ${sent}`);
+    assert.ok(entries[0]!.text.startsWith('000000 '), 'the first line was kept');
+    assert.ok(entries.at(-1)!.text.endsWith(line(6143)), 'the last line was kept');
+  });
+
   it('retries a failed request with the same batch number, so the server applies it once', async () => {
     const server = new FakeServer((_, n) => (n === 1 ? 'retry' : 'ok'));
     const uploader = new LogUploader(server.append, {intervalMs: 60_000});
