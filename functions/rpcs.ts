@@ -1,11 +1,13 @@
 /** Every RPC Gaffer serves; the local server mounts all of them. */
 import type {AnyRpc} from '../src/http/rpc';
+import {appendLogs} from './appendLogs';
 import {cancelOperation} from './cancelOperation';
 import {checkIn} from './checkIn';
 import {checkInByToken} from './checkInByToken';
 import {getQueueStats} from './getQueueStats';
 import {getWorker} from './getWorker';
 import {listWorkerSamples} from './listWorkerSamples';
+import {listLogs} from './listLogs';
 import {listWorkers} from './listWorkers';
 import {locationsWorkerMessages} from './locationsWorkerMessages';
 import {workerMessages} from './workerMessages';
@@ -35,6 +37,8 @@ export const RPCS: readonly AnyRpc[] = [
   listWorkers,
   listWorkerSamples,
   getQueueStats,
+  appendLogs,
+  listLogs,
   // Cloud Life Sciences v2beta, from the same operations.
   runPipelineV2beta,
   getOperationV2beta,

@@ -12,6 +12,7 @@ import {ChangeCommitter} from './core/changes';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
+import {LogsService} from './core/logs';
 import {LocationsService} from './core/locations';
 import {QueueStatsService} from './core/queueStats';
 import {notificationsFor} from './core/notifications';
@@ -64,6 +65,7 @@ export type ServicePolicy = Pick<
   | 'healthReportMinIntervalMs'
   | 'healthReportMaxIntervalMs'
   | 'workerHistoryTtlMs'
+  | 'logTtlMs'
   | 'pageTokenSecret'
   | 'locations'
   | 'queueStatsIntervalMs'
@@ -142,6 +144,7 @@ export function createServices(deps: ServiceDeps): Services {
       },
       historyTtlMs: policy.workerHistoryTtlMs,
     }),
+    logs: new LogsService({operations: stores.operations, logs: stores.logs, clock, pageTokens, ttlMs: policy.logTtlMs}),
     outbox,
     access: deps.access,
     workerAuth: deps.workerAuth,

@@ -55,6 +55,8 @@ export interface Config {
   healthReportMaxIntervalMs: number;
   /** How long worker samples (health history, metrics, message codes, lifecycle events) are kept (Firestore TTL). */
   workerHistoryTtlMs: number;
+  /** How long what actions printed is kept after it was appended (Firestore TTL). */
+  logTtlMs: number;
   /** `npm start` with emulators of its own: directory their state is kept in across restarts; undefined: in memory only. */
   localStateDir?: string;
   /** How often `npm start` snapshots that state (a crash loses at most this much, plus one snapshot's time). */
@@ -162,6 +164,7 @@ export const OPTIONS = {
   workerHistoryTtlMs: option('GAFFER_WORKER_HISTORY_TTL', 7 * 24 * 3600_000, 'how long worker samples are kept', durationMs),
   queueStatsIntervalMs: option('GAFFER_QUEUE_STATS_INTERVAL', 60_000, 'how often queue statistics are recorded', durationMs),
   queueStatsTtlMs: option('GAFFER_QUEUE_STATS_TTL', 7 * 24 * 3600_000, 'how long queue statistics are kept', durationMs),
+  logTtlMs: option('GAFFER_LOG_TTL', 30 * 24 * 3600_000, 'how long what actions printed is kept', durationMs),
   locations: option('GAFFER_LOCATIONS', ['us-central1', 'europe-west2', 'europe-west4', 'asia-southeast1'], 'v2beta locations listed (comma-separated)', text => {
     const locations = text.split(',').map(l => l.trim());
     if (locations.some(l => !/^[a-z][a-z0-9-]{0,62}$/.test(l))) throw new Error('must be comma-separated locations such as us-central1,europe-west2');
@@ -218,6 +221,7 @@ export function parseConfig(env: Env = process.env): Config {
     healthReportMinIntervalMs: read(OPTIONS.healthReportMinIntervalMs),
     healthReportMaxIntervalMs: read(OPTIONS.healthReportMaxIntervalMs),
     workerHistoryTtlMs: read(OPTIONS.workerHistoryTtlMs),
+    logTtlMs: read(OPTIONS.logTtlMs),
     locations: read(OPTIONS.locations),
     queueStatsIntervalMs: read(OPTIONS.queueStatsIntervalMs),
     queueStatsTtlMs: read(OPTIONS.queueStatsTtlMs),

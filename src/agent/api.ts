@@ -1,6 +1,8 @@
 /** The worker's view of Gaffer's public API: check-in and worker messages, over HTTP. */
 import type {SendWorkerMessagesResponseJson, WorkerMessageJson} from '../wire/dataflow';
 import type {CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
+import type {AppendLogsRequestJson} from '../wire/logs';
+import type {AppendOutcome} from './logUpload';
 
 /** A google.rpc error answered by Gaffer (or a transport failure, status 0). */
 export class ApiError extends Error {
@@ -40,6 +42,18 @@ export class GafferWorkerApi {
   checkIn(workerId: string, request: CheckInRequestJson, lease?: string): Promise<CheckInResponseJson> {
     const query = lease ? `?lease=${encodeURIComponent(lease)}` : '';
     return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request);
+  }
+
+  /** Appends what the actions printed, under the lease held; never rejects: says what to do next. */
+  async appendLogs(workerId: string, lease: string, request: AppendLogsRequestJson): Promise<AppendOutcome> {
+    try {
+      await this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:appendLogs?lease=${encodeURIComponent(lease)}`, request);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof ApiError && err.leaseLost) return 'lost';
+      if (err instanceof ApiError && !err.transient) return 'refused';
+      return 'retry';
+    }
   }
 
   sendMessages(messages: WorkerMessageJson[]): Promise<SendWorkerMessagesResponseJson> {

@@ -1,16 +1,21 @@
 /**
- * One worker slot: checks in for work, runs the operation it is given, reports events
- * as they happen and renews its lease on every check-in, stops when the operation is
- * cancelled or its lease is lost, reports the result, and asks for more. It also sends
- * health reports at the interval the server answers, and a shutdown notice when told
- * to stop while it holds an operation.
+ * One worker slot: checks in for work (saying what it is: its capabilities), runs the
+ * operation it is given, reports events as they happen and renews its lease on every
+ * check-in, uploads what the actions print (logUpload.ts) under its lease, stops when
+ * the operation is cancelled or its lease is lost, reports the result once the logs are
+ * uploaded, and asks for more. It also sends health reports at the interval the server
+ * answers, and a shutdown notice when told to stop while it holds an operation.
  */
-import type {CheckInFeatures, CheckInResponseJson, MetadataJson} from '../wire/genomics';
+import type {CheckInFeatures, CheckInResponseJson, MetadataJson, WorkerCapabilitiesJson} from '../wire/genomics';
 import {parseDuration} from '../wire/proto3';
 import {ApiError, GafferWorkerApi} from './api';
 import {Executor} from './executor';
 import {hostStatus} from './host';
-import {EventData, PipelineRunner, RunResult} from './runner';
+import {LogUploader} from './logUpload';
+import type {WorkerProfile} from './pipeline';
+import {EventData, GpuPool, PipelineRunner, RunResult} from './runner';
+import type {Decryptor} from './secrets';
+import type {Workspaces} from './workspace';
 import {sleep} from '../lib/sleep';
 
 export interface WorkerSlotOptions {
@@ -20,6 +25,16 @@ export interface WorkerSlotOptions {
   log: (message: string) => void;
   /** Retry delay after a transient failure. */
   retryMs?: number;
+  /** Where operations' storage goes. */
+  workspaces?: Workspaces;
+  /** What the worker can provide (refusals are decided against it). */
+  profile?: () => Partial<WorkerProfile>;
+  /** What the worker says it is on every check-in. */
+  capabilities?: () => Promise<WorkerCapabilitiesJson>;
+  decryptor?: Decryptor;
+  gpus?: GpuPool;
+  /** How often what actions print is uploaded while they run. */
+  logIntervalMs?: number;
 }
 
 export class WorkerSlot {
@@ -40,7 +55,7 @@ export class WorkerSlot {
     const health = this.healthLoop();
     while (!this.stopping.signal.aborted) {
       try {
-        const response = await this.options.api.checkIn(this.workerId, {workerStatus: await hostStatus()});
+        const response = await this.options.api.checkIn(this.workerId, await this.status());
         if (response.features && response.metadata) await this.work(response.features, response.metadata);
         else await sleep(untilDeadline(response, 10_000), this.stopping.signal);
       } catch (err) {
@@ -49,6 +64,11 @@ export class WorkerSlot {
       }
     }
     await health;
+  }
+
+  private async status(): Promise<{workerStatus: Awaited<ReturnType<typeof hostStatus>>; capabilities?: WorkerCapabilitiesJson}> {
+    const capabilities = await this.options.capabilities?.().catch(() => undefined);
+    return {workerStatus: await hostStatus(), ...(capabilities ? {capabilities} : {})};
   }
 
   /** Stops asking for work; a held operation is handed back with a shutdown notice. */
@@ -74,15 +94,25 @@ export class WorkerSlot {
     let lost = false;
     this.holding = features.operation;
     this.options.log(`took ${features.operation} (lease epoch ${epoch})`);
-    const runner = new PipelineRunner(
-      metadata.pipeline,
-      this.options.executor,
-      data => {
+    const uploader = new LogUploader(request => this.options.api.appendLogs(this.workerId, lease, request), {
+      intervalMs: this.options.logIntervalMs,
+      log: this.options.log,
+    });
+    const runner = new PipelineRunner(metadata.pipeline, {
+      executor: this.options.executor,
+      emit: data => {
         pending.push({timestamp: new Date().toISOString(), data});
         reportSoon();
       },
-      `${features.operation.split('/').pop()}-${epoch}`,
-    );
+      runId: `${features.operation.split('/').pop()}-${epoch}`,
+      workerId: this.workerId,
+      operation: features.operation,
+      workspaces: this.options.workspaces,
+      profile: this.options.profile?.(),
+      decryptor: this.options.decryptor,
+      logs: uploader,
+      gpus: this.options.gpus,
+    });
     this.runner = runner;
 
     // One check-in in flight at a time; events wait for the next one (a retried
@@ -93,7 +123,7 @@ export class WorkerSlot {
         if (lost) return;
         const events = pending.slice();
         try {
-          const response = await this.options.api.checkIn(this.workerId, {events, workerStatus: await hostStatus()}, lease);
+          const response = await this.options.api.checkIn(this.workerId, {events, ...(await this.status())}, lease);
           pending.splice(0, events.length);
           if (response.features?.cancelRequested) {
             this.options.log(`${features.operation} was cancelled: stopping its actions`);
@@ -103,6 +133,7 @@ export class WorkerSlot {
           if (err instanceof ApiError && err.leaseLost) {
             lost = true;
             this.options.log(`lost the lease on ${features.operation}: ${err.message}`);
+            uploader.stop();
             runner.cancel();
           } else {
             this.options.log(`check-in failed (will retry): ${(err as Error).message}`);
@@ -121,9 +152,12 @@ export class WorkerSlot {
     let result: RunResult;
     try {
       result = await runner.run();
+      // The result ends the lease: what the actions printed goes first.
+      if (!lost) await uploader.drain();
     } finally {
       clearInterval(heartbeat);
       if (soon) clearTimeout(soon);
+      uploader.stop();
       await inFlight;
     }
     if (!lost) await this.finish(features.operation, lease, pending, result);

@@ -3,6 +3,7 @@
  * into ApiError. Nothing here knows about Firestore or the server's code.
  */
 import type {OperationJson} from '../wire/genomics';
+import type {ListLogsResponseJson} from '../wire/logs';
 import type {WorkerJson} from '../wire/workers';
 import {CliError} from './io';
 
@@ -72,6 +73,11 @@ export class GafferClient {
   waitOperation(ref: OperationRef, timeoutMs: number): Promise<OperationJson> {
     const body = {timeout: `${(timeoutMs / 1000).toFixed(3)}s`};
     return this.send('POST', `${operationPath(ref)}:wait`, {body, timeoutMs: timeoutMs + REQUEST_TIMEOUT_MS});
+  }
+
+  /** What the operation's actions printed (one action's, or every action's), a page at a time. */
+  listLogs(ref: OperationRef, actionId: number | undefined, pageToken: string | undefined): Promise<ListLogsResponseJson> {
+    return this.send('GET', `${operationPath(ref)}/logs`, {query: {action: actionId === undefined ? undefined : String(actionId), pageToken}});
   }
 
   private async send<T>(

@@ -10,6 +10,7 @@ import {Command, Context, printLines} from './command';
 import {cancelCommand} from './commands/cancel';
 import {describeCommand} from './commands/describe';
 import {listCommand} from './commands/list';
+import {logsCommand} from './commands/logs';
 import {runCommand} from './commands/run';
 import {waitCommand} from './commands/wait';
 import {workersCommand} from './commands/workers';
@@ -17,7 +18,7 @@ import {CliError, EXIT_USAGE, Io, UsageError, println} from './io';
 
 export type {Io} from './io';
 
-const COMMANDS: readonly Command[] = [runCommand, listCommand, describeCommand, waitCommand, cancelCommand, workersCommand];
+const COMMANDS: readonly Command[] = [runCommand, listCommand, describeCommand, waitCommand, logsCommand, cancelCommand, workersCommand];
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 const USAGE = 'Usage: gaffer [--server URL] [--project ID] [--json] COMMAND [ARGS]';

@@ -27,7 +27,7 @@ import {
   releaseLease,
 } from './stateMachine';
 import {formatDuration, formatTimestamp} from './time';
-import {WorkerRecord, WorkerRef, idle} from './worker';
+import {WorkerRecord, WorkerRef, idle, normalizeCapabilities} from './worker';
 
 /** The lease a worker says it holds (`?lease=OPERATION:EPOCH`). */
 export interface PresentedLease {
@@ -86,6 +86,7 @@ export class CheckInService {
       worker.status = request.workerStatus;
       worker.statusTime = now;
     }
+    if (request.capabilities) worker.capabilities = normalizeCapabilities(request.capabilities);
     return worker.operationId
       ? this.report(workerRead, worker, worker.operationId, request, now, presented)
       : this.assignOrIdle(workerRead, worker, request, now, presented);
@@ -189,7 +190,8 @@ export class CheckInService {
     const window = await this.deps.operations.queued(worker.projectId, policy.assignmentWindow);
     const candidate = window[Math.floor(Math.random() * window.length)];
     if (candidate) {
-      const transition = assign(candidate.value, {workerId: worker.workerId}, now, policy.leaseDurationMs);
+      const {zone, machineType} = worker.capabilities ?? {};
+      const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
       // Conflict (taken by another worker, or this worker's document moved on): re-read.
       const [committed] = await this.deps.changes.commit([

@@ -9,6 +9,7 @@
  * Conflict and changes nothing (see retry.ts).
  */
 import type {OperationQueryPlan} from './filter';
+import type {LogAppendPlan, LogCursor, LogState, StoredLogChunk} from './logs';
 import type {OperationEvent, OperationRecord} from './model';
 import type {OutboxMessage} from './notifications';
 import type {SampleKind} from '../wire/workers';
@@ -165,6 +166,32 @@ export interface QueueStatsStore {
 }
 
 // ---------------------------------------------------------------------------------------
+// What actions printed (logs.ts decides what is kept)
+
+export interface LogPage {
+  /** Oldest first: by action, then seq. */
+  chunks: StoredLogChunk[];
+  state?: LogState;
+}
+
+export interface LogStore {
+  /**
+   * In one transaction: reads the operation and calls `admit` with it (it throws to
+   * refuse, the lease fence: nothing is written), then reads the operation's log state
+   * and writes what `plan` decides (undefined: nothing, e.g. a retried batch).
+   */
+  append(
+    projectId: string,
+    operationId: string,
+    admit: (op: OperationRecord | undefined) => void,
+    plan: (state: LogState | undefined) => LogAppendPlan | undefined,
+    expireTime: Date,
+  ): Promise<void>;
+  /** Up to `limit` chunks after `after`, oldest first, of one action or (undefined) of every action; and the log state. */
+  read(projectId: string, operationId: string, actionId: number | undefined, after: LogCursor | undefined, limit: number): Promise<LogPage>;
+}
+
+// ---------------------------------------------------------------------------------------
 // The Pub/Sub outbox
 
 /** An outbox message as the core writes it: when it was queued and when it is first due. */
@@ -225,6 +252,7 @@ export interface Stores {
   queueStats: QueueStatsStore;
   outbox: OutboxStore;
   secrets: SecretStore;
+  logs: LogStore;
   committer: Committer;
   stats(): StoreStats;
 }

@@ -1,5 +1,5 @@
 /** A worker as Gaffer keeps it: who it is, what it holds, and what it last reported. */
-import type {WorkerStatusJson} from '../wire/genomics';
+import type {WorkerCapabilitiesJson, WorkerStatusJson} from '../wire/genomics';
 import type {SampleKind, SampleJson, WorkerJson} from '../wire/workers';
 import {operationName, workerName} from './names';
 
@@ -23,6 +23,8 @@ export interface WorkerRecord extends WorkerRef {
   lastCheckInTime?: Date;
   status?: WorkerStatusJson;
   statusTime?: Date;
+  /** What the worker said it is (zone, machine type, GPUs...), int64 fields as strings. */
+  capabilities?: WorkerCapabilitiesJson;
   health?: WorkerHealth;
   lastMessageTime?: Date;
 }
@@ -57,6 +59,7 @@ export function workerToJson(worker: WorkerRecord): WorkerJson {
   if (worker.lastCheckInTime) json.lastCheckInTime = worker.lastCheckInTime.toISOString();
   if (worker.status) json.status = worker.status;
   if (worker.statusTime) json.statusTime = worker.statusTime.toISOString();
+  if (worker.capabilities) json.capabilities = worker.capabilities;
   if (worker.health) {
     json.health = worker.health.report;
     json.healthTime = worker.health.time.toISOString();
@@ -73,4 +76,13 @@ export function sampleToJson(projectId: string, workerId: string, sample: Worker
     data: sample.data,
     ...(sample.jobId ? {jobId: sample.jobId} : {}),
   };
+}
+
+/** Capabilities as kept and shown: int64 fields as strings (proto3 JSON), whichever form the worker sent. */
+export function normalizeCapabilities(sent: WorkerCapabilitiesJson): WorkerCapabilitiesJson {
+  const out: WorkerCapabilitiesJson = {...sent};
+  if (sent.memoryBytes !== undefined) out.memoryBytes = String(sent.memoryBytes);
+  if (sent.freeDiskBytes !== undefined) out.freeDiskBytes = String(sent.freeDiskBytes);
+  if (sent.accelerators) out.accelerators = sent.accelerators.map(a => ({type: a.type, count: String(a.count)}));
+  return out;
 }

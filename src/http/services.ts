@@ -2,6 +2,7 @@
 import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
 import type {LeaseSweeper} from '../core/leaseSweep';
+import type {LogsService} from '../core/logs';
 import type {LocationsService} from '../core/locations';
 import type {OperationsService} from '../core/operations';
 import type {OutboxDispatcher} from '../core/outboxDispatcher';
@@ -18,6 +19,8 @@ export interface Services {
   locations: LocationsService;
   queueStats: QueueStatsService;
   workerMessages: WorkerMessagesService;
+  /** What actions printed (appended by workers, read by anyone who may read the operation). */
+  logs: LogsService;
   /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
   outbox?: OutboxDispatcher;
   access: AccessPolicy;

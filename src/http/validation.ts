@@ -10,6 +10,7 @@ import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
+import type {AppendLogsRequestJson} from '../wire/logs';
 import type {V2betaRunPipelineRequestJson} from '../wire/lifesciences';
 import type {
   CancelOperationRequestJson,
@@ -43,6 +44,7 @@ export interface SchemaBodies {
   waitOperationRequest: WaitOperationRequestJson;
   checkInRequest: CheckInRequestJson;
   sendWorkerMessagesRequest: SendWorkerMessagesRequestJson;
+  appendLogsRequest: AppendLogsRequestJson;
 }
 
 export type SchemaName = keyof SchemaBodies;
@@ -71,6 +73,7 @@ const SCHEMA_NAMES: readonly SchemaName[] = [
   'waitOperationRequest',
   'checkInRequest',
   'sendWorkerMessagesRequest',
+  'appendLogsRequest',
 ];
 
 export class RequestValidator {

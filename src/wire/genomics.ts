@@ -4,7 +4,7 @@
  * read. Request bodies are generated from schemas/ (./generated), so they can't drift
  * from what the server validates. Nothing here has behaviour beyond constants.
  */
-import type {Event, GoogleGenomicsV2Alpha1CheckInRequest, WorkerStatus} from './generated/checkInRequest';
+import type {Event, GoogleGenomicsV2Alpha1CheckInRequest, WorkerCapabilities, WorkerStatus} from './generated/checkInRequest';
 import type {Action, GoogleGenomicsV2Alpha1RunPipelineRequest, Pipeline} from './generated/runPipelineRequest';
 
 export type RunPipelineRequestJson = GoogleGenomicsV2Alpha1RunPipelineRequest;
@@ -13,6 +13,8 @@ export type ActionJson = Action;
 export type CheckInRequestJson = GoogleGenomicsV2Alpha1CheckInRequest;
 /** v2alpha1 WorkerStatus, as a worker sends it. */
 export type WorkerStatusJson = WorkerStatus;
+/** Gaffer extension of CheckInRequest: what the worker is (zone, size, GPUs, free disk, pool). */
+export type WorkerCapabilitiesJson = WorkerCapabilities;
 export type {CancelOperationRequest as CancelOperationRequestJson} from './generated/cancelOperationRequest';
 /** An event a worker reports (a google.protobuf.Any of one of the v2alpha1 event types). */
 export type WorkerEventJson = Event & Record<string, unknown>;

@@ -1,5 +1,5 @@
 /** Gaffer's operator views of workers on the wire (GET/list workers, their samples). */
-import type {WorkerStatusJson} from './genomics';
+import type {WorkerCapabilitiesJson, WorkerStatusJson} from './genomics';
 
 /** A worker as operators read it (GET /v2alpha1/projects/{project}/workers/{worker}). */
 export interface WorkerJson {
@@ -11,6 +11,8 @@ export interface WorkerJson {
   /** The v2alpha1 WorkerStatus of its last check-in that sent one. */
   status?: WorkerStatusJson;
   statusTime?: string;
+  /** What the worker said it is in its latest check-in that said (Gaffer extension; int64 fields as strings). */
+  capabilities?: WorkerCapabilitiesJson;
   /** false once the worker reported vmIsHealthy=false or vmIsBroken; true otherwise. */
   healthy: boolean;
   holding: boolean;

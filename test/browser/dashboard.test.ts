@@ -240,7 +240,7 @@ describe('dashboard (browser)', function () {
     await screenshot(page, 'operations');
   });
 
-  it('shows an operation: its pipeline, a timeline and events that match its events, and logs not available yet', async () => {
+  it('shows an operation: its pipeline, a timeline and events that match its events, and its logs (none: no worker ran it)', async () => {
     const project = randomProject('dash');
     const op = await run(twoActions(project, {suite: 'timeline', sample: 'two-actions'}));
     await work(
@@ -337,10 +337,10 @@ describe('dashboard (browser)', function () {
     const lefts = await page.locator('.lane .bar').evaluateAll(els => els.map(el => el.getBoundingClientRect().left));
     assert.ok(lefts[4]! < lefts[5]!, 'action 1 is drawn before action 2');
 
-    // Logs: the RPC is not served yet, and the panel says so with the server's words.
-    const unavailable = page.locator('[data-logs-unavailable]');
-    await unavailable.waitFor();
-    assert.match((await unavailable.textContent()) ?? '', /Logs are not available on this server.*No RPC is served at GET/);
+    // Logs: served now; no worker ran this operation, so there is no output.
+    const logs = page.locator('.log-panel[data-logs="ready"]');
+    await logs.waitFor();
+    assert.match((await logs.textContent()) ?? '', /No output from action 1/);
     await screenshot(page, 'operation', true);
   });
 
@@ -450,12 +450,13 @@ describe('dashboard (browser)', function () {
     assert.match((await chart.getAttribute('aria-label')) ?? '', /^Recent health reports, 1 points from /);
   });
 
-  it('renders the panels of the RPCs not served yet from their assumed shapes (network stubbed)', async () => {
-    // logs do not exist yet, and samples are stubbed for a fuller chart: their answers come
-    // from the network layer with the shapes the dashboard assumes (web/src/wire.ts).
+  it("shows each action's logs as its worker uploaded them, and a worker's charts", async () => {
     const project = randomProject('dash');
-    const op = await run(twoActions(project, {suite: 'stubbed'}));
-    await checkIn(project, 'w-stub', {workerStatus: workerStatus([5, 8], 5400, [31, 50], {scratch: [180, 375]})});
+    const op = await run(twoActions(project, {suite: 'logs'}));
+    const taken = (await checkIn(project, 'w-stub', {workerStatus: workerStatus([5, 8], 5400, [31, 50], {scratch: [180, 375]})})) as {
+      features?: {lease: string};
+    };
+    assert.ok(taken.features, 'the worker took the operation');
     await reportHealth(project, 'w-stub', {
       vmIsHealthy: true,
       msg: 'all containers ready',
@@ -464,17 +465,20 @@ describe('dashboard (browser)', function () {
     const id = op.name.split('/').pop()!;
     const now = Date.now();
     const iso = (ago: number) => new Date(now - ago * 1000).toISOString();
-    await page.route(`**/v2alpha1/projects/${project}/operations/${id}/logs?*`, route => {
-      const action = new URL(route.request().url()).searchParams.get('action');
-      const token = new URL(route.request().url()).searchParams.get('pageToken');
-      const entries = token
-        ? [{actionId: Number(action), stream: 'stdout', timestamp: iso(1), text: 'third line (page 2)\n'}]
-        : [
-            {actionId: Number(action), stream: 'stdout', timestamp: iso(3), text: `hello from action ${action}\n`},
-            {actionId: Number(action), stream: 'stderr', timestamp: iso(2), text: 'a warning\n'},
-          ];
-      return route.fulfill({json: {entries, ...(token ? {} : {nextPageToken: 'page-2'})}});
-    });
+    let batch = 0;
+    /** What the worker's log uploader sends: chunks of its actions' output, under its lease. */
+    async function appendLogs(entries: Json[]): Promise<void> {
+      const res = await call(server, 'POST', `/v2alpha1/projects/${project}/workers/w-stub:appendLogs?lease=${taken.features!.lease}`, {
+        batch: ++batch,
+        entries,
+      });
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+    }
+    await appendLogs([
+      {actionId: 1, stream: 'stdout', timestamp: iso(4), text: 'hello from action 1\n'},
+      {actionId: 1, stream: 'stderr', timestamp: iso(3), text: 'a warning\n'},
+      {actionId: 2, stream: 'stdout', timestamp: iso(2), text: 'hello from action 2\n'},
+    ]);
     await page.route(`**/v2alpha1/projects/${project}/workers/w-stub/samples?*`, route => {
       const kind = new URL(route.request().url()).searchParams.get('kind');
       const samples = Array.from({length: 12}, (_, i) =>
@@ -493,27 +497,19 @@ describe('dashboard (browser)', function () {
       );
       return route.fulfill({json: {samples}});
     });
-    await page.route(`**/v2alpha1/projects/${project}/queueStats`, route =>
-      route.fulfill({
-        json: {
-          points: Array.from({length: 20}, (_, i) => ({
-            time: iso((20 - i) * 60),
-            queued: Math.round(30 * Math.sin(i / 4) ** 2),
-            running: Math.min(8, i),
-          })),
-        },
-      }),
-    );
-
     await page.goto(dashboard(`operations/${id}`, {project}));
     const log = page.locator('pre.log[aria-label="Output of action 1"]');
     await log.waitFor();
     assert.deepEqual(await log.locator('.log-line').evaluateAll(ls => ls.map(l => l.getAttribute('data-stream'))), ['stdout', 'stderr']);
+    // Still running: more may come, and Load more reads it.
+    await appendLogs([{actionId: 1, stream: 'stdout', timestamp: iso(1), text: 'third line (page 2)\n'}]);
     await page.getByRole('button', {name: 'Load more'}).click();
     await page.waitForFunction(() => document.querySelectorAll('pre.log .log-line').length === 3);
+    assert.match((await log.textContent()) ?? '', /third line \(page 2\)/);
     await page.getByRole('button', {name: 'Action 2'}).click();
-    await page.locator('pre.log[aria-label="Output of action 2"]').waitFor();
-    assert.match((await page.locator('pre.log').textContent()) ?? '', /hello from action 2/);
+    // Action 2's own output replaces action 1's once it has been read.
+    await page.locator('pre.log[aria-label="Output of action 2"]', {hasText: 'hello from action 2'}).waitFor();
+    assert.doesNotMatch((await page.locator('pre.log').textContent()) ?? '', /action 1/);
     await screenshot(page, 'operation-running', true);
 
     await page.goto(dashboard('workers/w-stub', {project}));

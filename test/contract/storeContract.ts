@@ -7,6 +7,7 @@
 import {strict as assert} from 'assert';
 import {randomBytes} from 'crypto';
 import {planOperationQuery} from '../../src/core/filter';
+import {LogLimits, NewLogChunk, planLogAppend} from '../../src/core/logs';
 import {INLINE_EVENTS, OperationEvent, OperationRecord, appendEvents, newOperation} from '../../src/core/model';
 import {Conflict, NewOutboxEntry, Stores, Write} from '../../src/core/ports';
 import type {WorkerRecord} from '../../src/core/worker';
@@ -295,6 +296,60 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         assert.equal(failed.lastError, 'topic not found');
         await stores.outbox.complete(failed);
         assert.equal((await stores.outbox.head(queue))?.sequence, 2);
+      });
+    });
+
+    describe('logs', () => {
+      const limits: LogLimits = {headBytes: 4, tailBytes: 4, tailChunks: 10};
+      const chunk = (actionId: number, text: string): NewLogChunk => ({actionId, stream: actionId % 2 ? 'stdout' : 'stderr', time: new Date(T0), text});
+      const admitAll = () => undefined;
+      const expires = new Date(T0 + 3_600_000);
+
+      it('appends in one step after the fence admits, reads oldest first by action and seq, pages after a cursor', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1'));
+        let seen: OperationRecord | undefined;
+        await stores.logs.append(p, '1', op => void (seen = op), state => planLogAppend(state, 1, 1, [chunk(2, 'b1'), chunk(1, 'a1'), chunk(2, 'b2')], limits), expires);
+        assert.equal(seen?.id, '1', 'the fence sees the operation');
+        await stores.logs.append(p, '1', admitAll, state => planLogAppend(state, 1, 2, [chunk(1, 'a2')], limits), expires);
+        const all = await stores.logs.read(p, '1', undefined, undefined, 10);
+        assert.deepEqual(all.chunks.map(c => [c.actionId, c.seq, c.text, c.stream]), [
+          [1, 1, 'a1', 'stdout'],
+          [1, 2, 'a2', 'stdout'],
+          [2, 1, 'b1', 'stderr'],
+          [2, 2, 'b2', 'stderr'],
+        ]);
+        assert.deepEqual(all.chunks[0]?.time, new Date(T0));
+        assert.equal(all.state?.lastBatch, 2);
+        const after = await stores.logs.read(p, '1', undefined, [1, 2], 1);
+        assert.deepEqual(after.chunks.map(c => [c.actionId, c.seq]), [[2, 1]]);
+        const one = await stores.logs.read(p, '1', 2, [2, 1], 10);
+        assert.deepEqual(one.chunks.map(c => c.text), ['b2']);
+        assert.deepEqual((await stores.logs.read(p, '2', undefined, undefined, 10)).chunks, [], 'another operation has none');
+      });
+
+      it('writes nothing when the fence refuses, and removes the chunks that fall out of the tail', async () => {
+        const p = project();
+        await stores.operations.create(operation(p, '1'));
+        await assert.rejects(
+          stores.logs.append(p, '1', () => {
+            throw new Error('not held');
+          }, state => planLogAppend(state, 1, 1, [chunk(1, 'no')], limits), expires),
+          /not held/,
+        );
+        const none = await stores.logs.read(p, '1', undefined, undefined, 10);
+        assert.deepEqual(none.chunks, []);
+        assert.equal(none.state, undefined);
+        // Head: "aaaa" (4 bytes). Tail of 4 bytes: "bb", "cc", then "dd" pushes "bb" out.
+        for (const [batch, text] of [[1, 'aaaa'], [2, 'bb'], [3, 'cc'], [4, 'dd']] as const) {
+          await stores.logs.append(p, '1', admitAll, state => planLogAppend(state, 1, batch, [chunk(1, text)], limits), expires);
+        }
+        const kept = await stores.logs.read(p, '1', 1, undefined, 10);
+        assert.deepEqual(kept.chunks.map(c => c.text), ['aaaa', 'cc', 'dd']);
+        assert.equal(kept.state?.actions['1']?.droppedBytes, 2);
+        // A retried batch: nothing written.
+        await stores.logs.append(p, '1', admitAll, state => planLogAppend(state, 1, 4, [chunk(1, 'dd')], limits), expires);
+        assert.equal((await stores.logs.read(p, '1', 1, undefined, 10)).chunks.length, 3);
       });
     });
 

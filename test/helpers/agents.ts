@@ -4,6 +4,8 @@
  */
 import {strict as assert} from 'assert';
 import {ChildProcess, spawn} from 'child_process';
+import {mkdtempSync, rmSync} from 'fs';
+import {tmpdir} from 'os';
 import {join} from 'path';
 import {Config} from '../../src/config';
 import {LocalServer, startLocalServer} from '../../src/server';
@@ -37,11 +39,24 @@ export class AgentProcesses {
   /** Everything the agents wrote to stderr (printed when a test fails). */
   log = '';
 
-  constructor(private readonly server: () => LocalServer) {}
+  /** Where the agents keep operations' storage (each worker id has its own directory in it). */
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'gaffer-agents-'));
+  private readonly removeDataDir = () => rmSync(this.dataDir, {recursive: true, force: true});
 
-  start(project: string, args: string[]): ChildProcess {
-    const agent = spawn(process.execPath, [WORKER_BIN, '--server', this.server().url, '--project', project, '--local', ...args], {
+  constructor(
+    private readonly server: () => LocalServer,
+    /** The agents' environment (a Docker engine's DOCKER_HOST, say); default: the test's. */
+    private readonly env?: () => NodeJS.ProcessEnv,
+  ) {
+    process.once('exit', this.removeDataDir);
+  }
+
+  /** Starts gaffer-worker; `--local` unless `docker` (then it uses the engine its environment names). */
+  start(project: string, args: string[], options: {docker?: boolean} = {}): ChildProcess {
+    const mode = options.docker ? [] : ['--local'];
+    const agent = spawn(process.execPath, [WORKER_BIN, '--server', this.server().url, '--project', project, '--data-dir', this.dataDir, ...mode, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: this.env?.() ?? process.env,
     });
     agent.stderr?.on('data', (chunk: Buffer) => {
       this.log += chunk.toString('utf8');

@@ -155,7 +155,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
     assert.deepEqual(firebase[0]!.deploys, {
       indexes: indexFile.indexes.length,
       fieldOverrides: indexFile.fieldOverrides.length,
-      ttlFields: ['samples.expireTime', 'queueStats.expireTime'],
+      ttlFields: ['samples.expireTime', 'logs.expireTime', 'reports.expireTime', 'queueStats.expireTime'],
       rules: true,
       hosting: false,
     });

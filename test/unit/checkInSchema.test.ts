@@ -186,6 +186,13 @@ describe('checkInRequest.schema.json', () => {
       assertInvalidAt({operation: 'x'}, '', 'additionalProperties', {additionalProperty: 'operation'});
     });
 
+    it('rejects unknown capabilities fields and a capability of the wrong shape (the Gaffer extension is closed too)', () => {
+      assertInvalidAt({capabilities: {zone: 'us-central1-a', gpu: 1}}, '/capabilities', 'additionalProperties', {additionalProperty: 'gpu'});
+      assertInvalidAt({capabilities: {accelerators: [{type: 'nvidia-tesla-t4'}]}}, '/capabilities/accelerators/0', 'required', {missingProperty: 'count'});
+      assertInvalidAt({capabilities: {preemptible: 'yes'}}, '/capabilities/preemptible', 'type');
+      assertValid({capabilities: {memoryBytes: 16106127360, freeDiskBytes: '1'}});
+    });
+
     it('rejects an unknown @type', () => {
       assertInvalidAt({event: {'@type': T + 'SomethingElseEvent'}}, '/event/@type', 'enum');
       assertInvalidAt({event: {'@type': 'type.googleapis.com/google.protobuf.Empty'}}, '/event/@type', 'enum');

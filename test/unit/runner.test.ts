@@ -7,8 +7,10 @@ import {strict as assert} from 'assert';
 import {existsSync, mkdtempSync, readFileSync, rmSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
-import {ActionExit, ActionSpec, Executor, LocalExecutor, RunningAction} from '../../src/agent/executor';
+import {ActionExit, ActionSpec, Executor, LocalExecutor, OperationContext, RunningAction} from '../../src/agent/executor';
+import type {ActionOutput} from '../../src/agent/output';
 import {ActionJson, EventData, PipelineJson, PipelineRunner, RunResult} from '../../src/agent/runner';
+import {Workspaces} from '../../src/agent/workspace';
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 const short = (e: EventData) => e['@type'].slice(T.length);
@@ -16,7 +18,6 @@ const short = (e: EventData) => e['@type'].slice(T.length);
 interface PlannedExit {
   exitStatus?: number;
   stderr?: string;
-  timedOut?: boolean;
 }
 
 /** One action started on the fake executor; the test decides when and how it ends. */
@@ -29,15 +30,19 @@ class FakeAction implements RunningAction {
   constructor(
     readonly spec: ActionSpec,
     private readonly log: string[],
+    private readonly output: ActionOutput,
+    /** The exit status a kill ends it with (137: SIGKILL; 0: it exits cleanly on SIGTERM). */
+    private readonly killStatus = 137,
   ) {
     this.exited = new Promise(resolve => (this.resolveExit = resolve));
   }
 
-  exit({exitStatus = 0, stderr = '', timedOut = false}: PlannedExit = {}): void {
+  exit({exitStatus = 0, stderr = ''}: PlannedExit = {}): void {
     assert.ok(!this.done, `action ${this.spec.actionId} exited twice`);
     this.done = true;
     this.log.push(`exit ${this.spec.actionId}`);
-    this.resolveExit({exitStatus, stderrTail: stderr, timedOut, killed: false});
+    if (stderr) this.output.stderr(Buffer.from(stderr));
+    this.resolveExit({exitStatus, killed: false});
   }
 
   kill(): void {
@@ -45,7 +50,8 @@ class FakeAction implements RunningAction {
     if (this.done) return;
     this.done = true;
     this.killed = true;
-    this.resolveExit({exitStatus: 137, stderrTail: 'killed', timedOut: false, killed: true});
+    this.output.stderr(Buffer.from('killed'));
+    this.resolveExit({exitStatus: this.killStatus, killed: true});
   }
 }
 
@@ -59,10 +65,13 @@ class FakeExecutor implements Executor {
   /** Starts, exits and kills, interleaved with the runner's events. */
   readonly log: string[] = [];
 
-  constructor(private readonly plan: (spec: ActionSpec) => PlannedExit | 'hold' = () => ({})) {}
+  constructor(
+    private readonly plan: (spec: ActionSpec) => PlannedExit | 'hold' = () => ({}),
+    private readonly killStatus = 137,
+  ) {}
 
-  start(spec: ActionSpec): RunningAction {
-    const action = new FakeAction(spec, this.log);
+  async start(_op: OperationContext, spec: ActionSpec, output: ActionOutput): Promise<RunningAction> {
+    const action = new FakeAction(spec, this.log, output, this.killStatus);
     this.actions.push(action);
     this.log.push(`start ${spec.actionId}`);
     const planned = this.plan(spec);
@@ -89,23 +98,32 @@ class FakeExecutor implements Executor {
 /** A fake that also pulls, as the Docker executor does; pulling "missing" fails. */
 class PullingExecutor extends FakeExecutor {
   readonly pulls: string[] = [];
-  async pull(imageUri: string): Promise<void> {
+  /** Images the engine has although pulling them fails. */
+  readonly present = new Set<string>();
+  async pull(_op: OperationContext, imageUri: string): Promise<void> {
     this.pulls.push(imageUri);
-    if (imageUri === 'missing') throw new Error('manifest unknown');
+    if (imageUri === 'missing' || this.present.has(imageUri)) throw new Error('manifest unknown');
+  }
+  async hasImage(imageUri: string): Promise<boolean> {
+    return this.present.has(imageUri);
   }
 }
 
+/** Operations' storage for the tests, under the OS temp dir. */
+const testWorkspaces = new Workspaces(mkdtempSync(join(tmpdir(), 'gaffer-runner-tests-')));
+process.once('exit', () => rmSync(testWorkspaces.root, {recursive: true, force: true}));
+
 function start(pipeline: PipelineJson, executor: Executor, log?: string[], runId = 'op-1') {
   const events: EventData[] = [];
-  const runner = new PipelineRunner(
-    pipeline,
+  const runner = new PipelineRunner(pipeline, {
     executor,
-    data => {
+    emit: data => {
       events.push(data);
       log?.push(`${short(data)} ${data.actionId ?? ''}`.trim());
     },
     runId,
-  );
+    workspaces: testWorkspaces,
+  });
   return {runner, events, done: runner.run()};
 }
 
@@ -134,11 +152,11 @@ describe('PipelineRunner with a fake executor', () => {
       [3, 0],
     ]);
     assert.deepEqual(
-      executor.specs.map(s => [s.actionId, s.imageUri, s.entrypoint, s.commands, s.containerName, s.timeoutMs]),
+      executor.specs.map(s => [s.actionId, s.imageUri, s.entrypoint, s.commands, s.containerName]),
       [
-        [1, 'alpine', undefined, ['echo', 'one'], 'gaffer-op-1-1', undefined],
-        [2, 'busybox', 'sh', ['-c', 'two'], 'gaffer-op-1-2', undefined],
-        [3, 'alpine', undefined, ['echo', 'three'], 'gaffer-op-1-3', undefined],
+        [1, 'alpine', undefined, ['echo', 'one'], 'gaffer-op-1-1'],
+        [2, 'busybox', 'sh', ['-c', 'two'], 'gaffer-op-1-2'],
+        [3, 'alpine', undefined, ['echo', 'three'], 'gaffer-op-1-3'],
       ],
     );
     assert.equal(ofType(events, 'FailedEvent').length, 0);
@@ -258,26 +276,26 @@ describe('PipelineRunner with a fake executor', () => {
     assert.equal(executor.specs[1]!.environment.GOOGLE_LAST_EXIT_STATUS, '4');
   });
 
-  it('passes the action timeout on, and a timed-out action is a failure with ContainerKilledEvent', async () => {
-    const executor = new FakeExecutor(spec => (spec.actionId === 1 ? {exitStatus: 143, timedOut: true} : {}));
-    const {result, events} = await runWith(executor, {actions: [action(['sleep', '30'], {timeout: '0.5s'}), action(['never'])]});
-    assert.equal(executor.specs[0]!.timeoutMs, 500);
+  it('stops an action at its timeout: a failure, with ContainerKilledEvent', async () => {
+    const executor = new FakeExecutor(spec => (spec.actionId === 1 ? 'hold' : {}));
+    const {result, events} = await runWith(executor, {actions: [action(['sleep', '30'], {timeout: '0.05s'}), action(['never'])]});
+    assert.equal(executor.actions[0]!.killed, true);
     assert.equal(executor.specs.length, 1);
     assert.deepEqual(events.map(short), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent', 'FailedEvent']);
     assert.equal(events[1]!.actionId, 1);
     assert.equal(result.code, 9);
-    assert.match(result.message!, /action 1: .*timeout \(0\.5s\)/);
+    assert.match(result.message!, /action 1: .*timeout \(0\.05s\)/);
   });
 
   it('a timed-out action is a failure even if it exited 0 on SIGTERM; with IGNORE_EXIT_STATUS it is not', async () => {
-    const graceful = new FakeExecutor(spec => (spec.actionId === 1 ? {exitStatus: 0, timedOut: true} : {}));
-    const first = await runWith(graceful, {actions: [action(['slow'], {timeout: '2s'}), action(['never'])]});
+    const graceful = new FakeExecutor(spec => (spec.actionId === 1 ? 'hold' : {}), 0);
+    const first = await runWith(graceful, {actions: [action(['slow'], {timeout: '0.05s'}), action(['never'])]});
     assert.equal(first.result.code, 9);
-    assert.match(first.result.message!, /action 1: .*timeout \(2s\)/);
+    assert.match(first.result.message!, /action 1: .*timeout \(0\.05s\)/);
     assert.equal(graceful.specs.length, 1);
 
-    const ignored = new FakeExecutor(spec => (spec.actionId === 1 ? {exitStatus: 143, timedOut: true} : {}));
-    const second = await runWith(ignored, {actions: [action(['slow'], {timeout: '2s', flags: ['IGNORE_EXIT_STATUS']}), action(['next'])]});
+    const ignored = new FakeExecutor(spec => (spec.actionId === 1 ? 'hold' : {}), 143);
+    const second = await runWith(ignored, {actions: [action(['slow'], {timeout: '0.05s', flags: ['IGNORE_EXIT_STATUS']}), action(['next'])]});
     assert.deepEqual(second.result, {code: 0});
     assert.deepEqual(second.events.map(short).slice(0, 3), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent']);
     assert.equal(ignored.specs[1]!.environment.GOOGLE_LAST_EXIT_STATUS, '143');
@@ -570,7 +588,7 @@ describe('PipelineRunner with the LocalExecutor', function () {
     assert.equal(result.code, 1);
     assert.ok(Date.now() - began < 15_000);
     assert.equal(existsSync(marker), false, 'nothing runs after a cancel');
-    assert.deepEqual(events.map(short), ['ContainerStartedEvent', 'ContainerStoppedEvent']);
+    assert.deepEqual(events.map(short), ['ContainerStartedEvent', 'ContainerKilledEvent', 'ContainerStoppedEvent']);
     await waitFor('the cancelled processes to be gone', () => pidsIn(pids).every(pid => !alive(pid)), 5000);
   });
 

@@ -159,7 +159,7 @@ async function optional<T>(request: Promise<T>): Promise<Optional<T>> {
   }
 }
 
-/** Not served yet: GET .../operations/{operation}/logs?action=N&pageToken= */
+/** GET .../operations/{operation}/logs?action=N&pageToken= (what the actions printed, oldest first). */
 export function listLogs(
   operationName: string,
   actionId: number,

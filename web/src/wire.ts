@@ -1,7 +1,6 @@
 /**
- * The JSON the dashboard reads. The API's shapes are src/wire's, the module every client
- * of the server shares (type-only imports: nothing of the server is bundled); only the
- * RPCs src/wire does not declare yet are declared here, as the dashboard assumes them.
+ * The JSON the dashboard reads: src/wire's shapes, the module every client of the server
+ * shares (type-only imports: nothing of the server is bundled).
  */
 import type {ListOperationsResponseJson, OperationJson} from '../../src/wire/genomics';
 
@@ -14,6 +13,7 @@ export type {
   WorkerJson,
 } from '../../src/wire/workers';
 export type {QueuePointJson, QueueStatsResponseJson as QueueStatsResponse} from '../../src/wire/queue';
+export type {LogEntryJson, ListLogsResponseJson as ListLogsResponse} from '../../src/wire/logs';
 
 /**
  * T with every field, at any depth, optional: what a partial response (`fields=`) may leave
@@ -31,22 +31,3 @@ export type DeepPartial<T> = T extends readonly (infer E)[]
 export type ListedOperationJson = DeepPartial<OperationJson> & Pick<OperationJson, 'name'>;
 
 export type ListOperationsResponse = Omit<DeepPartial<ListOperationsResponseJson>, 'operations'> & {operations?: ListedOperationJson[]};
-
-/*
- * The RPC below is not served yet; this is the shape the dashboard assumes.
- */
-
-/** GET /v2alpha1/projects/{project}/operations/{operation}/logs?action=N&pageToken= */
-export interface LogEntryJson {
-  actionId: number;
-  stream: 'stdout' | 'stderr';
-  timestamp: string;
-  text: string;
-}
-
-export interface ListLogsResponse {
-  entries?: LogEntryJson[];
-  nextPageToken?: string;
-}
-
-

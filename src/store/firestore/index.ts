@@ -6,6 +6,7 @@
 import {Firestore} from '@google-cloud/firestore';
 import type {Stores} from '../../core/ports';
 import {FirestoreCommitter} from './committer';
+import {FirestoreLogStore, LOG_QUERY_INDEXES} from './logs';
 import {Counters} from './connection';
 import {FirestoreOperationStore, OPERATION_QUERY_INDEXES} from './operations';
 import {FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
@@ -21,7 +22,7 @@ export {connectFirestore} from './connection';
  * index-coverage test checks every one is declared. Filtered listing's indexes follow
  * from the planner's shapes instead.
  */
-export const FIXED_QUERY_INDEXES = {...OPERATION_QUERY_INDEXES, ...OUTBOX_QUERY_INDEXES, ...SAMPLE_QUERY_INDEXES};
+export const FIXED_QUERY_INDEXES = {...OPERATION_QUERY_INDEXES, ...OUTBOX_QUERY_INDEXES, ...SAMPLE_QUERY_INDEXES, ...LOG_QUERY_INDEXES};
 
 export function firestoreStores(db: Firestore): Stores {
   const counters = new Counters();
@@ -32,6 +33,7 @@ export function firestoreStores(db: Firestore): Stores {
     queueStats: new FirestoreQueueStatsStore(db, counters),
     outbox: new FirestoreOutboxStore(db, counters),
     secrets: new FirestoreSecretStore(db, counters),
+    logs: new FirestoreLogStore(db, counters),
     committer: new FirestoreCommitter(db, counters),
     stats: () => ({
       documentsRead: counters.documentsRead,

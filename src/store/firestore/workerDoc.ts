@@ -4,7 +4,7 @@
  */
 import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, UpdateData} from '@google-cloud/firestore';
 import type {WorkerRecord} from '../../core/worker';
-import type {WorkerStatusJson} from '../../wire/genomics';
+import type {WorkerCapabilitiesJson, WorkerStatusJson} from '../../wire/genomics';
 import {projectOf} from './connection';
 
 export interface WorkerDoc {
@@ -22,6 +22,8 @@ export interface WorkerDoc {
   /** WorkerStatus JSON, as sent: a string, so its arbitrary disk names add no index entries. */
   status?: string;
   statusTime?: Timestamp;
+  /** What the worker said it is: a map (a few small fields), so a scheduler can query on them. */
+  capabilities?: WorkerCapabilitiesJson;
 }
 
 export function workerPath(projectId: string, workerId: string): string {
@@ -39,6 +41,7 @@ export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
     lastCheckInTime: ts(worker.lastCheckInTime),
     status: worker.status ? JSON.stringify(worker.status) : undefined,
     statusTime: ts(worker.statusTime),
+    capabilities: worker.capabilities,
   };
 }
 
@@ -56,7 +59,7 @@ export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
   return doc;
 }
 
-const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime'] as const;
+const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime', 'capabilities'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
   const worker: WorkerRecord = {projectId, workerId};
@@ -65,6 +68,7 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
   if (doc.lastCheckInTime) worker.lastCheckInTime = doc.lastCheckInTime.toDate();
   if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
   if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();
+  if (doc.capabilities) worker.capabilities = doc.capabilities;
   if (doc.health && doc.healthTime) {
     worker.health = {
       report: JSON.parse(doc.health) as Record<string, unknown>,

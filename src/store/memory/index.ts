@@ -28,6 +28,7 @@ import {
 } from '../../core/ports';
 import type {WorkerHealth, WorkerRecord, WorkerRef, WorkerSample} from '../../core/worker';
 import type {SampleKind} from '../../wire/workers';
+import {MemoryLogStore} from './logs';
 
 interface Doc<T> {
   value: T;
@@ -342,6 +343,13 @@ export class MemoryStores implements Stores {
   private outboxEntries(): OutboxEntry[] {
     return [...this.outboxDocs.values()].map(d => ({...copy(d.value), version: d.version}));
   }
+
+  // ------------------------------------------------------------------- logs
+
+  readonly logs = new MemoryLogStore(
+    (projectId, id) => this.current(operationName(projectId, id)),
+    {read: documents => this.read(documents), wrote: documents => this.wrote(documents)},
+  );
 
   // ------------------------------------------------------------------- secrets
 

@@ -2,6 +2,10 @@
 /* eslint-disable */
 
 /**
+ * int64 in proto3 JSON: a string of decimal digits, or (as Google's parsers also accept) a JSON integer. Negative values are refused (every int64 here is a size or a duration).
+ */
+export type Int64 = string | number;
+/**
  * A google.protobuf.Any in proto3 JSON holding one of the google.genomics.v2alpha1 event messages: "@type" is "type.googleapis.com/google.genomics.v2alpha1.<EventName>" and the other members are the fields of that message. Any other "@type" is refused.
  */
 export type Event = {
@@ -25,15 +29,15 @@ export type Event = {
  * google.protobuf.Timestamp in proto3 JSON: an RFC 3339 date-time, e.g. "2024-05-01T12:00:00.123Z".
  */
 export type Timestamp = string;
-/**
- * int64 in proto3 JSON: a string of decimal digits, or (as Google's parsers also accept) a JSON integer. Negative values are refused (every int64 here is a size or a duration).
- */
-export type Int64 = string | number;
 
 /**
  * The parameters to the CheckIn method.
  */
 export interface GoogleGenomicsV2Alpha1CheckInRequest {
+  /**
+   * Gaffer extension (not in v2alpha1): what the worker is, for operators and for the scheduler. Sent by Gaffer's own worker on every check-in; kept on the worker record, and its zone and machineType fill the WorkerAssignedEvent of the operations it is given.
+   */
+  capabilities?: WorkerCapabilities;
   /**
    * The deadline has expired and the worker needs more time.
    */
@@ -60,6 +64,58 @@ export interface GoogleGenomicsV2Alpha1CheckInRequest {
    * Data about the status of the worker VM.
    */
   workerStatus?: WorkerStatus;
+}
+/**
+ * Gaffer extension: a worker's zone, size, accelerators, free disk and pool. Every field is optional; int64 fields as the proto3 JSON mapping writes them (digit strings; integers are accepted too).
+ */
+export interface WorkerCapabilities {
+  /**
+   * The accelerators (GPUs) the worker can attach to actions.
+   *
+   * @maxItems 16
+   */
+  accelerators?: WorkerAccelerator[];
+  /**
+   * Number of vCPUs.
+   */
+  cpuCount?: number;
+  /**
+   * Free space where the worker keeps operations' disks.
+   */
+  freeDiskBytes?: Int64;
+  /**
+   * The Compute Engine machine type (e.g. "n1-standard-4"), if the worker knows it.
+   */
+  machineType?: string;
+  /**
+   * Total RAM.
+   */
+  memoryBytes?: Int64;
+  /**
+   * The worker pool the operator put it in.
+   */
+  pool?: string;
+  /**
+   * Whether the worker's VM can be preempted (spot).
+   */
+  preemptible?: boolean;
+  /**
+   * The zone the worker runs in (e.g. "us-central1-a"), if it knows it.
+   */
+  zone?: string;
+}
+/**
+ * Gaffer extension: accelerators of one type a worker has.
+ */
+export interface WorkerAccelerator {
+  /**
+   * How many.
+   */
+  count: Int64;
+  /**
+   * The accelerator type (e.g. "nvidia-tesla-t4").
+   */
+  type: string;
 }
 /**
  * A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }

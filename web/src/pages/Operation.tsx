@@ -309,9 +309,9 @@ type LogsState =
   | {kind: 'loading'}
   | {kind: 'unavailable'; message: string}
   | {kind: 'error'; error: unknown}
-  | {kind: 'ready'; entries: LogEntryJson[]; nextPageToken?: string; more: boolean};
+  | {kind: 'ready'; action: number; entries: LogEntryJson[]; nextPageToken?: string; more: boolean};
 
-/** Each action's logs, from the logs RPC (not served yet: a 404 says "not available"). */
+/** Each action's logs, from the logs RPC (a server without it answers 404: "not available"). */
 function Logs({op, name, session}: {op: OperationJson; name: string; session: number}) {
   const actions = op.metadata?.pipeline?.actions ?? [];
   const [action, setAction] = useState(1);
@@ -329,6 +329,7 @@ function Logs({op, name, session}: {op: OperationJson; name: string; session: nu
           const next = result.value.nextPageToken;
           setState({
             kind: 'ready',
+            action,
             entries: [...previous, ...(result.value.entries ?? [])],
             ...(next ? {nextPageToken: next} : {}),
             more: false,
@@ -346,6 +347,8 @@ function Logs({op, name, session}: {op: OperationJson; name: string; session: nu
     return () => abort.abort();
     // Reloaded when the operation finishes: its logs are complete then.
   }, [name, action, session, reload, op.done]);
+  // Until another action's output has been read, say so rather than show the last one's.
+  const shown: LogsState = state.kind === 'ready' && state.action !== action ? {kind: 'loading'} : state;
 
   return (
     <section aria-labelledby="logs-title" class="card">
@@ -360,21 +363,21 @@ function Logs({op, name, session}: {op: OperationJson; name: string; session: nu
           Refresh
         </button>
       </div>
-      <div class="log-panel" data-logs={state.kind} aria-live="polite">
-        {state.kind === 'loading' && <p class="muted">Loading logs…</p>}
-        {state.kind === 'unavailable' && (
+      <div class="log-panel" data-logs={shown.kind} aria-live="polite">
+        {shown.kind === 'loading' && <p class="muted">Loading logs…</p>}
+        {shown.kind === 'unavailable' && (
           <p class="muted" data-logs-unavailable>
-            Logs are not available on this server. <span class="server-message">({state.message})</span>
+            Logs are not available on this server. <span class="server-message">({shown.message})</span>
           </p>
         )}
-        {state.kind === 'error' && <ErrorBanner error={state.error} what="Reading logs" />}
-        {state.kind === 'ready' && (
+        {shown.kind === 'error' && <ErrorBanner error={shown.error} what="Reading logs" />}
+        {shown.kind === 'ready' && (
           <>
-            {state.entries.length === 0 ? (
+            {shown.entries.length === 0 ? (
               <p class="muted">No output from action {action}.</p>
             ) : (
               <pre class="log" tabIndex={0} aria-label={`Output of action ${action}`}>
-                {state.entries.map((entry, i) => (
+                {shown.entries.map((entry, i) => (
                   <span key={i} class={`log-line ${entry.stream}`} data-stream={entry.stream}>
                     <span class="log-time">{formatTime(entry.timestamp).slice(11)} </span>
                     {entry.stream === 'stderr' ? <span class="log-stream">err </span> : <span class="log-stream">out </span>}
@@ -384,9 +387,9 @@ function Logs({op, name, session}: {op: OperationJson; name: string; session: nu
                 ))}
               </pre>
             )}
-            {state.nextPageToken && (
-              <button type="button" disabled={state.more} onClick={() => load(state.nextPageToken, state.entries)}>
-                {state.more ? 'Loading…' : 'Load more'}
+            {shown.nextPageToken && (
+              <button type="button" disabled={shown.more} onClick={() => load(shown.nextPageToken, shown.entries)}>
+                {shown.more ? 'Loading…' : 'Load more'}
               </button>
             )}
           </>
