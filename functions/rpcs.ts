@@ -12,6 +12,9 @@ import {getOperation} from './getOperation';
 import {listOperations} from './listOperations';
 import {runPipeline} from './runPipeline';
 import {waitOperation} from './waitOperation';
+import {getIamPolicy} from './getIamPolicy';
+import {setIamPolicy} from './setIamPolicy';
+import {testIamPermissions} from './testIamPermissions';
 
 export const RPCS: readonly AnyRpc[] = [
   runPipeline,
@@ -26,4 +29,7 @@ export const RPCS: readonly AnyRpc[] = [
   getWorker,
   listWorkers,
   listWorkerSamples,
+  getIamPolicy,
+  setIamPolicy,
+  testIamPermissions,
 ];

@@ -7,7 +7,9 @@
 import {Firestore} from '@google-cloud/firestore';
 import {PubSub} from '@google-cloud/pubsub';
 import {Config, completionTopicName} from './config';
-import {AccessPolicy, accessPolicyFor} from './core/access';
+import {AccessControl, AccessPolicy, CallerAuthenticator} from './core/access';
+import {createCallerIdentityVerifier} from './core/callerIdentity';
+import {ADMIN_ROLE, IamBinding, IamService} from './core/iam';
 import {ChangeCommitter} from './core/changes';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
@@ -63,7 +65,21 @@ export type ServicePolicy = Pick<
   | 'healthReportMaxIntervalMs'
   | 'workerHistoryTtlMs'
   | 'pageTokenSecret'
+  | 'admins'
+  | 'inheritedBindings'
+  | 'policyCacheTtlMs'
+  | 'pubSubTopics'
+  | 'requestIdTtlMs'
+  | 'outboxMaxRetryMs'
+  | 'unfencedReportDelayMs'
 >;
+
+/** The bindings every project inherits: GAFFER_IAM_POLICY's, and GAFFER_ADMINS as admins. */
+export function inheritedBindings(policy: Pick<ServicePolicy, 'admins' | 'inheritedBindings'>): IamBinding[] {
+  const bindings = [...policy.inheritedBindings];
+  if (policy.admins.length > 0) bindings.push({role: ADMIN_ROLE, members: [...policy.admins]});
+  return bindings;
+}
 
 export interface ServiceDeps {
   policy: ServicePolicy;
@@ -73,7 +89,10 @@ export interface ServiceDeps {
   completionTopic: string;
   /** Undefined: no Pub/Sub (messages wait in the outbox). */
   publisher?: Publisher;
-  access: AccessPolicy;
+  /** Who callers are (ID tokens, or development mode). */
+  callers: CallerAuthenticator;
+  /** Replaces authentication and the IAM policies altogether (tests). */
+  access?: AccessPolicy;
   workerAuth: WorkerAuthenticator;
   /** false: leave outbox messages to the sweep (tests of a dispatcher that died). */
   deliverAtOnce?: boolean;
@@ -93,6 +112,7 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const pageTokens = new PageTokens(async () => policy.pageTokenSecret ?? stores.secrets.secret('pageToken', () => PageTokenCodec.randomSecret()));
   const retry = {maxPreemptibleAttempts: policy.maxPreemptibleAttempts};
+  const iam = new IamService({policies: stores.policies, clock, inherited: inheritedBindings(policy), cacheTtlMs: policy.policyCacheTtlMs});
   const checkIns = new CheckInService({
     operations: stores.operations,
     workers: stores.workers,
@@ -116,6 +136,8 @@ export function createServices(deps: ServiceDeps): Services {
       waitDefaultTimeoutMs: policy.waitDefaultTimeoutMs,
       waitMaxTimeoutMs: policy.waitMaxTimeoutMs,
       defaultPipelineTimeoutMs: policy.defaultPipelineTimeoutMs,
+      pubSubTopics: policy.pubSubTopics,
+      requestIdTtlMs: policy.requestIdTtlMs,
     }),
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
@@ -132,7 +154,8 @@ export function createServices(deps: ServiceDeps): Services {
       historyTtlMs: policy.workerHistoryTtlMs,
     }),
     outbox,
-    access: deps.access,
+    iam,
+    access: deps.access ?? new AccessControl(deps.callers, iam),
     workerAuth: deps.workerAuth,
   };
 }
@@ -149,15 +172,18 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       : undefined;
   const publisher = pubsub ? new PubSubPublisher(pubsub) : undefined;
   const completionTopic = completionTopicName(config);
-  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
+  const lifetime = {maxLifetimeSeconds: config.maxTokenLifetimeMs / 1000};
+  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers, lifetime) : undefined;
+  const callerVerifier = config.callerIssuers.length > 0 ? createCallerIdentityVerifier(config.callerIssuers, lifetime) : undefined;
   const services = createServices({
     policy: config,
     stores,
     clock: overrides.clock ?? systemClock,
     completionTopic,
     publisher,
-    access: overrides.access ?? accessPolicyFor(config.accessMode),
-    workerAuth: new WorkerAuthenticator(verifier, !verifier && config.accessMode === 'loopback'),
+    callers: new CallerAuthenticator(callerVerifier, config.platformAuth),
+    access: overrides.access,
+    workerAuth: new WorkerAuthenticator(verifier, !verifier, config.platformAuth),
     deliverAtOnce: overrides.deliverAtOnce,
   });
   return {

@@ -91,7 +91,7 @@ export function assign(op: OperationRecord, workerId: string, now: Date, leaseMs
       ...op,
       state: 'RUNNING',
       startTime: op.startTime ?? now,
-      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs)},
+      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs), grantTime: now},
       leaseEpoch: epoch,
       attempts: op.attempts + 1,
     },
@@ -187,7 +187,7 @@ export type CancelOutcome =
  * learns it at its next check-in. Cancelling a done operation is refused: the caller
  * learns that the outcome was already decided.
  */
-export function cancel(op: OperationRecord, now: Date): CancelOutcome {
+export function cancel(op: OperationRecord, now: Date, by?: string): CancelOutcome {
   if (isDone(op.state)) {
     throw new GafferError(
       'FAILED_PRECONDITION',
@@ -195,16 +195,21 @@ export function cancel(op: OperationRecord, now: Date): CancelOutcome {
       {reason: 'OPERATION_ALREADY_DONE', metadata: {state: op.state}},
     );
   }
+  const who = by ? ` by ${by}` : '';
   if (op.state === 'QUEUED') {
-    const event = genomicsEvent('FailedEvent', now, 'Cancelled before a worker took the operation', {
+    const event = genomicsEvent('FailedEvent', now, `Cancelled${who} before a worker took the operation`, {
       code: 'CANCELLED',
-      cause: CANCELLED_MESSAGE,
+      cause: `${CANCELLED_MESSAGE}${who}`,
     });
-    return {
-      kind: 'cancelled',
-      transition: finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [event]),
-    };
+    const finished = finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [event]);
+    return {kind: 'cancelled', transition: {...finished, next: {...finished.next, ...(by ? {cancelledBy: by} : {})}}};
   }
   if (op.cancelRequested) return {kind: 'alreadyRequested'};
-  return {kind: 'cancelRequested', transition: {next: {...op, cancelRequested: true}, newEvents: []}};
+  // FailedEvent: "other events can continue to occur after this event" (v2alpha1): the
+  // worker stops at its next check-in, and the operation then ends CANCELLED.
+  const event = genomicsEvent('FailedEvent', now, `Cancel requested${who}; the worker stops at its next check-in`, {
+    code: 'CANCELLED',
+    cause: `${CANCELLED_MESSAGE}${who}`,
+  });
+  return {kind: 'cancelRequested', transition: {next: {...op, cancelRequested: true, ...(by ? {cancelledBy: by} : {})}, newEvents: [event]}};
 }

@@ -46,6 +46,10 @@ export interface RequestHead<Path extends string> {
   params: PathParams<Path>;
   query: Readonly<Record<string, string>>;
   caller: Caller;
+  /** A request header's value (the first, if repeated); names are case-insensitive. */
+  header: (name: string) => string | undefined;
+  /** Milliseconds since the request arrived at this process (fencing compares arrival with lease grants). */
+  age: () => number;
 }
 
 export interface RpcContext<Path extends string, Body, Principal> extends RequestHead<Path> {
@@ -196,6 +200,7 @@ export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Promise<void>
 export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<HttpContext>): HttpHandler {
   const routes = rpcs.map(compile);
   return async (req, res) => {
+    const arrival = arrivalOf(req);
     let format: ErrorFormat = 2;
     try {
       const query = singleValuedQuery(req);
@@ -208,7 +213,13 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
       checkQuery(route.rpc, query);
       const selection = query.fields ? parseFields(query.fields) : undefined;
       const {services, validator, maxRequestBytes} = await context();
-      const head: RequestHead<string> = {params: {...route.pattern.exec(path)?.groups}, query, caller: callerOf(req)};
+      const head: RequestHead<string> = {
+        params: {...route.pattern.exec(path)?.groups},
+        query,
+        caller: callerOf(req),
+        header: name => headerOf(req, name),
+        age: () => performance.now() - arrival,
+      };
       const principal = route.rpc.authorize ? await route.rpc.authorize(head, services) : undefined;
       const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge)) : {};
       const body = route.rpc.bodySchema ? validator.validate(route.rpc.bodySchema, parsed) : (parsed as Record<string, never>);
@@ -222,12 +233,27 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
   };
 }
 
+function headerOf(req: HttpRequest, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Who is calling: the socket's peer address (never X-Forwarded-For or any other header) and the credentials. */
 function callerOf(req: HttpRequest): Caller {
-  const authorization = req.headers.authorization;
   return {
     remoteAddress: req.socket.remoteAddress,
-    authorization: Array.isArray(authorization) ? authorization[0] : authorization,
+    authorization: headerOf(req, 'authorization'),
+    serverlessAuthorization: headerOf(req, 'x-serverless-authorization'),
   };
+}
+
+/** Where a server that sees requests before their bodies are read notes their arrival (performance.now()). */
+export const ARRIVAL = Symbol.for('gaffer.arrival');
+
+/** When the request arrived: as noted by the server before its body was read, else now. */
+function arrivalOf(req: HttpRequest): number {
+  const noted = (req as unknown as Record<symbol, unknown>)[ARRIVAL];
+  return typeof noted === 'number' ? noted : performance.now();
 }
 
 function decodePath(path: string): string {

@@ -1,6 +1,7 @@
 /** The core services an RPC handler may call: what handlers get instead of the whole app. */
 import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
+import type {IamService} from '../core/iam';
 import type {LeaseSweeper} from '../core/leaseSweep';
 import type {OperationsService} from '../core/operations';
 import type {OutboxDispatcher} from '../core/outboxDispatcher';
@@ -16,6 +17,9 @@ export interface Services {
   workerMessages: WorkerMessagesService;
   /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
   outbox?: OutboxDispatcher;
+  /** Projects' IAM policies (getIamPolicy, setIamPolicy, testIamPermissions). */
+  iam: IamService;
+  /** Who is calling, and whether they may: every RPC but the workers' asks this. */
   access: AccessPolicy;
   workerAuth: WorkerAuthenticator;
 }

@@ -10,6 +10,9 @@ import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
+import type {GetIamPolicyRequest} from '../wire/generated/getIamPolicyRequest';
+import type {SetIamPolicyRequest} from '../wire/generated/setIamPolicyRequest';
+import type {TestIamPermissionsRequest} from '../wire/generated/testIamPermissionsRequest';
 import type {
   CancelOperationRequestJson,
   CheckInRequestJson,
@@ -41,6 +44,9 @@ export interface SchemaBodies {
   waitOperationRequest: WaitOperationRequestJson;
   checkInRequest: CheckInRequestJson;
   sendWorkerMessagesRequest: SendWorkerMessagesRequestJson;
+  getIamPolicyRequest: GetIamPolicyRequest;
+  setIamPolicyRequest: SetIamPolicyRequest;
+  testIamPermissionsRequest: TestIamPermissionsRequest;
 }
 
 export type SchemaName = keyof SchemaBodies;
@@ -51,6 +57,9 @@ const SCHEMA_NAMES: readonly SchemaName[] = [
   'waitOperationRequest',
   'checkInRequest',
   'sendWorkerMessagesRequest',
+  'getIamPolicyRequest',
+  'setIamPolicyRequest',
+  'testIamPermissionsRequest',
 ];
 
 export class RequestValidator {

@@ -4,7 +4,7 @@
  */
 import {ServicePolicy, createServices} from '../../src/app';
 import {parseConfig} from '../../src/config';
-import {AccessPolicy, loopbackOnly} from '../../src/core/access';
+import {AccessPolicy, CallerAuthenticator} from '../../src/core/access';
 import type {OutboxMessage} from '../../src/core/notifications';
 import type {Clock, Publisher} from '../../src/core/ports';
 import {WorkerAuthenticator} from '../../src/core/workerAccess';
@@ -93,7 +93,10 @@ export interface CoreHarness {
 export interface CoreOptions {
   clock?: TestClock;
   policy?: Partial<ServicePolicy>;
+  /** Replaces authentication and IAM altogether. */
   access?: AccessPolicy;
+  /** Who callers are; default: development mode (loopback callers may do everything). */
+  callers?: CallerAuthenticator;
   /** Undefined verifier: development mode (workers taken at their word). */
   workerAuth?: WorkerAuthenticator;
   deliverAtOnce?: boolean;
@@ -113,7 +116,8 @@ export function coreHarness(options: CoreOptions = {}): CoreHarness {
     clock,
     completionTopic: COMPLETION_TOPIC,
     publisher: options.noPubSub ? undefined : publisher,
-    access: options.access ?? loopbackOnly,
+    callers: options.callers ?? new CallerAuthenticator(undefined),
+    access: options.access,
     workerAuth: options.workerAuth ?? new WorkerAuthenticator(undefined, true),
     deliverAtOnce: options.deliverAtOnce,
   });

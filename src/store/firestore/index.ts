@@ -8,7 +8,8 @@ import type {Stores} from '../../core/ports';
 import {FirestoreCommitter} from './committer';
 import {Counters} from './connection';
 import {FirestoreOperationStore, OPERATION_QUERY_INDEXES} from './operations';
-import {FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
+import {FirestoreDeadLetterStore, FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
+import {FirestorePolicyStore} from './policies';
 import {FirestoreSampleStore, SAMPLE_QUERY_INDEXES} from './samples';
 import {FirestoreSecretStore} from './secrets';
 import {FirestoreWorkerStore} from './workers';
@@ -29,6 +30,8 @@ export function firestoreStores(db: Firestore): Stores {
     workers: new FirestoreWorkerStore(db, counters),
     samples: new FirestoreSampleStore(db, counters),
     outbox: new FirestoreOutboxStore(db, counters),
+    deadLetters: new FirestoreDeadLetterStore(db, counters),
+    policies: new FirestorePolicyStore(db, counters),
     secrets: new FirestoreSecretStore(db, counters),
     committer: new FirestoreCommitter(db, counters),
     stats: () => ({

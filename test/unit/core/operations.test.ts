@@ -168,7 +168,7 @@ describe('core OperationsService', () => {
       await ops().cancel(PROJECT, idOf(name));
       const op = await bench.record(name);
       assert.deepEqual([op.state, op.cancelRequested], ['RUNNING', true]);
-      assert.deepEqual(eventTypes(op), ['WorkerAssignedEvent']);
+      assert.deepEqual(eventTypes(op), ['FailedEvent', 'WorkerAssignedEvent']);
       const written = bench.h.stores.stats().documentsWritten;
       await ops().cancel(PROJECT, idOf(name));
       assert.equal(bench.h.stores.stats().documentsWritten, written);
