@@ -7,6 +7,6 @@ export const locationsWorkerMessages = rpc({
   path: '/v1b3/projects/{projectId}/locations/{location}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
   authorize: ({params, caller}, {workerAuth}) => workerAuth.speaker(caller, params.projectId),
-  handle: ({params, body, principal}, {workerMessages}) =>
-    workerMessages.send(principal, params.projectId, params.location, body),
+  handle: ({params, body, principal, age}, {workerMessages}) =>
+    workerMessages.send(principal, params.projectId, params.location, body, {ageMs: age()}),
 });

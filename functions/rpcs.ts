@@ -15,6 +15,8 @@ import {waitOperation} from './waitOperation';
 import {getIamPolicy} from './getIamPolicy';
 import {setIamPolicy} from './setIamPolicy';
 import {testIamPermissions} from './testIamPermissions';
+import {listDeadLetters} from './listDeadLetters';
+import {retryDeadLetter} from './retryDeadLetter';
 
 export const RPCS: readonly AnyRpc[] = [
   runPipeline,
@@ -32,4 +34,6 @@ export const RPCS: readonly AnyRpc[] = [
   getIamPolicy,
   setIamPolicy,
   testIamPermissions,
+  listDeadLetters,
+  retryDeadLetter,
 ];

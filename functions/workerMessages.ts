@@ -7,5 +7,5 @@ export const workerMessages = rpc({
   path: '/v1b3/projects/{projectId}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
   authorize: ({params, caller}, {workerAuth}) => workerAuth.speaker(caller, params.projectId),
-  handle: ({params, body, principal}, {workerMessages}) => workerMessages.send(principal, params.projectId, undefined, body),
+  handle: ({params, body, principal, age}, {workerMessages}) => workerMessages.send(principal, params.projectId, undefined, body, {ageMs: age()}),
 });

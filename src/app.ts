@@ -11,6 +11,7 @@ import {AccessControl, AccessPolicy, CallerAuthenticator} from './core/access';
 import {createCallerIdentityVerifier} from './core/callerIdentity';
 import {ADMIN_ROLE, IamBinding, IamService} from './core/iam';
 import {ChangeCommitter} from './core/changes';
+import {DeadLettersService} from './core/deadLetters';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
@@ -101,7 +102,7 @@ export interface ServiceDeps {
 /** The core services, wired to their ports. Connects to nothing itself. */
 export function createServices(deps: ServiceDeps): Services {
   const {policy, stores, clock, publisher} = deps;
-  const outbox = publisher ? new OutboxDispatcher({store: stores.outbox, publisher, clock}) : undefined;
+  const outbox = publisher ? new OutboxDispatcher({store: stores.outbox, publisher, clock, maxRetryMs: policy.outboxMaxRetryMs}) : undefined;
   const changes = new ChangeCommitter({
     committer: stores.committer,
     clock,
@@ -125,6 +126,7 @@ export function createServices(deps: ServiceDeps): Services {
       idleRecordIntervalMs: policy.idleRecordIntervalMs,
       retry,
       assignmentWindow: 10,
+      unfencedReportDelayMs: policy.unfencedReportDelayMs,
     },
   });
   return {
@@ -154,6 +156,7 @@ export function createServices(deps: ServiceDeps): Services {
       historyTtlMs: policy.workerHistoryTtlMs,
     }),
     outbox,
+    deadLetters: new DeadLettersService({deadLetters: stores.deadLetters, pageTokens, clock, outbox}),
     iam,
     access: deps.access ?? new AccessControl(deps.callers, iam),
     workerAuth: deps.workerAuth,

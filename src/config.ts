@@ -194,7 +194,7 @@ export const OPTIONS = {
   ),
   requestIdTtlMs: option('GAFFER_REQUEST_ID_TTL', 7 * 24 * 3600_000, 'how long a pipelines.run request id is remembered', durationMs),
   outboxMaxRetryMs: option('GAFFER_OUTBOX_MAX_RETRY', 24 * 3600_000, 'how long a failing Pub/Sub message is retried before it is a dead letter', durationMs),
-  unfencedReportDelayMs: option('GAFFER_UNFENCED_REPORT_DELAY', 60_000, 'how long after a grant reports without ?lease= are answered UNAVAILABLE', durationMs),
+  unfencedReportDelayMs: option('GAFFER_UNFENCED_REPORT_DELAY', 120_000, 'how long after a grant reports without ?lease= are answered UNAVAILABLE (default 120s, at most the lease less two check-in intervals)', durationMs),
   maxTokenLifetimeMs: option('GAFFER_MAX_TOKEN_LIFETIME', 4 * 3600_000, 'longest validity of an identity token', text => {
     const ms = durationMs(text);
     if (ms < 60_000) throw new Error('must be at least "60s"');
@@ -299,6 +299,16 @@ export function parseConfig(env: Env = process.env): Config {
   if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
     throw new ConfigError(
       `${OPTIONS.leaseDurationMs.env} must be at least twice ${OPTIONS.checkInIntervalMs.env}, so one lost check-in does not lose the lease`,
+    );
+  }
+  if (!env[OPTIONS.unfencedReportDelayMs.env]) {
+    // The default, within what the lease leaves: two check-in intervals before it runs out.
+    config.unfencedReportDelayMs = Math.max(0, Math.min(config.unfencedReportDelayMs, config.leaseDurationMs - 2 * config.checkInIntervalMs));
+  }
+  if (config.unfencedReportDelayMs + config.checkInIntervalMs >= config.leaseDurationMs) {
+    throw new ConfigError(
+      `${OPTIONS.unfencedReportDelayMs.env} plus ${OPTIONS.checkInIntervalMs.env} must be less than ${OPTIONS.leaseDurationMs.env}, ` +
+        'so a worker that presents no lease can report before its lease runs out',
     );
   }
   if (config.waitDefaultTimeoutMs > config.waitMaxTimeoutMs) {

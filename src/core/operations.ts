@@ -14,6 +14,7 @@ import {PageTokens, Position, effectivePageSize} from './pageToken';
 import {Conflict, type Clock, type OperationStore, type RequestIdRecord} from './ports';
 import {retryOnConflict} from './retry';
 import {GafferError, invalidArgument, notFound} from './errors';
+import {canonicalJson} from '../lib/canonicalJson';
 import {cancel} from './stateMachine';
 import {parseDuration} from './time';
 
@@ -242,16 +243,4 @@ export class OperationsService {
 function topicMatches(pattern: string, topic: string): boolean {
   const source = pattern.split('*').map(part => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
   return new RegExp(`^${source}$`).test(topic);
-}
-
-/** JSON with object keys sorted, so equal requests hash equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

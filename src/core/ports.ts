@@ -193,7 +193,7 @@ export interface OutboxStore {
    */
   fail(entry: OutboxEntry, error: string, retryAt: Date): Promise<void>;
   /**
-   * Given up on: the entry leaves the outbox and becomes a dead letter of `projectId`
+   * Given up on after one more failed attempt: the entry leaves the outbox and becomes a dead letter of `projectId`
    * with its last error, in one commit; false (nothing changed) if the entry changed since
    * it was read. The queue's later entries become due at `now`.
    */
@@ -207,6 +207,7 @@ export interface DeadLetter extends OutboxMessage {
   createTime: Date;
   /** When it was given up on. */
   deadTime: Date;
+  /** Publishes tried, the last one included. */
   attempts: number;
   lastError: string;
 }

@@ -182,6 +182,15 @@ function parseJsonBody(raw: Buffer): unknown {
   }
 }
 
+/** An RPC without a body schema takes no body: anything but nothing or {} is refused, not ignored. */
+function noBody(parsed: unknown): Record<string, never> {
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length === 0) return {};
+  throw new GafferError('INVALID_ARGUMENT', 'Invalid request: this RPC takes no request body (send none, or {}).', {
+    reason: 'INVALID_REQUEST_BODY',
+    fieldViolations: [{field: '', description: 'this RPC takes no request body'}],
+  });
+}
+
 export function sendJson(res: HttpResponse, status: number, body: unknown, pretty: boolean): void {
   res.status(status);
   res.setHeader('Content-Type', 'application/json; charset=UTF-8');
@@ -190,6 +199,7 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, prett
 
 export function sendError(res: HttpResponse, err: unknown, format: ErrorFormat): void {
   const error = asGafferError(err);
+  if (!res.headersSent && error.retryDelayMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(error.retryDelayMs / 1000)));
   if (!res.headersSent) sendJson(res, error.httpStatus, toStatusBody(error, format), true);
   else res.end();
 }
@@ -222,7 +232,7 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
       };
       const principal = route.rpc.authorize ? await route.rpc.authorize(head, services) : undefined;
       const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge)) : {};
-      const body = route.rpc.bodySchema ? validator.validate(route.rpc.bodySchema, parsed) : (parsed as Record<string, never>);
+      const body = route.rpc.bodySchema ? validator.validate(route.rpc.bodySchema, parsed) : noBody(parsed);
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, services);

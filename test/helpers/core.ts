@@ -109,7 +109,14 @@ export function coreHarness(options: CoreOptions = {}): CoreHarness {
   const stores = memoryStores();
   const clock = options.clock ?? new TestClock();
   const publisher = new RecordingPublisher();
-  const policy: ServicePolicy = {...parseConfig({}), pageTokenSecret: 'a page token secret of at least 32 characters', ...options.policy};
+  const policy: ServicePolicy = {
+    ...parseConfig({}),
+    pageTokenSecret: 'a page token secret of at least 32 characters',
+    // Workers here report right after their grant without presenting a lease: no quarantine,
+    // unless a test asks for one (the fencing tests do).
+    unfencedReportDelayMs: 0,
+    ...options.policy,
+  };
   const services = createServices({
     policy,
     stores,

@@ -214,7 +214,8 @@ function toDeadLetterDoc(entry: OutboxEntry, _projectId: string, error: string, 
     attributes: entry.attributes,
     createTime: Timestamp.fromDate(entry.createTime),
     deadTime: Timestamp.fromDate(now),
-    attempts: entry.attempts,
+    // The attempt that failed last counts too.
+    attempts: entry.attempts + 1,
     lastError: error.slice(0, 2000),
   };
 }

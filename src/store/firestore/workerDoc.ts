@@ -22,6 +22,8 @@ export interface WorkerDoc {
   /** WorkerStatus JSON, as sent: a string, so its arbitrary disk names add no index entries. */
   status?: string;
   statusTime?: Timestamp;
+  /** The report that ended the last lease: "OPERATION:EPOCH:DIGEST" (never queried). */
+  lastFinish?: string;
 }
 
 export function workerPath(projectId: string, workerId: string): string {
@@ -39,6 +41,7 @@ export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
     lastCheckInTime: ts(worker.lastCheckInTime),
     status: worker.status ? JSON.stringify(worker.status) : undefined,
     statusTime: ts(worker.statusTime),
+    lastFinish: worker.lastFinish ? `${worker.lastFinish.operationId}:${worker.lastFinish.epoch}:${worker.lastFinish.digest}` : undefined,
   };
 }
 
@@ -56,7 +59,7 @@ export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
   return doc;
 }
 
-const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime'] as const;
+const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime', 'lastFinish'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
   const worker: WorkerRecord = {projectId, workerId};
@@ -65,6 +68,8 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
   if (doc.lastCheckInTime) worker.lastCheckInTime = doc.lastCheckInTime.toDate();
   if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
   if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();
+  const finish = /^([^:]+):(\d+):(.+)$/.exec(doc.lastFinish ?? '');
+  if (finish?.[1] && finish[2] && finish[3]) worker.lastFinish = {operationId: finish[1], epoch: Number(finish[2]), digest: finish[3]};
   if (doc.health && doc.healthTime) {
     worker.health = {
       report: JSON.parse(doc.health) as Record<string, unknown>,

@@ -325,7 +325,7 @@ export class MemoryStores implements Stores {
     if (!doc || doc.version !== entry.version) return false;
     this.outboxDocs.delete(entry.id);
     const {version: _version, nextAttemptTime: _next, lastError: _last, ...message} = entry;
-    this.deadLetterDocs.set(`${projectId}/${entry.id}`, {...copy(message), projectId, deadTime: now, lastError: error.slice(0, 2000), attempts: entry.attempts});
+    this.deadLetterDocs.set(`${projectId}/${entry.id}`, {...copy(message), projectId, deadTime: now, lastError: error.slice(0, 2000), attempts: entry.attempts + 1});
     this.wrote(2);
     for (const [id, follower] of this.outboxDocs) {
       if (follower.value.queue === entry.queue && follower.value.nextAttemptTime > now) {

@@ -60,6 +60,10 @@ export interface GoogleGenomicsV2Alpha1CheckInRequest {
    * Data about the status of the worker VM.
    */
   workerStatus?: WorkerStatus;
+  /**
+   * Gaffer extension: the lease this check-in is about (features.lease of the response that granted it, OPERATION:EPOCH), for workers that can't add ?lease= to the URL (Google's generated clients pass unknown body fields through). A report that names a lease is taken only if that is the lease the worker holds.
+   */
+  lease?: string;
 }
 /**
  * A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }
