@@ -1,4 +1,5 @@
 /** dataflow projects.locations.workerMessages: POST /v1b3/projects/{projectId}/locations/{location}/WorkerMessages */
+import {checkLocation} from '../src/core/names';
 import {rpc} from '../src/http/rpc';
 
 export const locationsWorkerMessages = rpc({
@@ -8,5 +9,5 @@ export const locationsWorkerMessages = rpc({
   bodySchema: 'sendWorkerMessagesRequest',
   authorize: ({params, caller}, {workerAuth}) => workerAuth.speaker(caller, params.projectId),
   handle: ({params, body, principal, age}, {workerMessages}) =>
-    workerMessages.send(principal, params.projectId, params.location, body, {ageMs: age()}),
+    workerMessages.send(principal, params.projectId, checkLocation(params.location), body, {ageMs: age()}),
 });

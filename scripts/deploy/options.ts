@@ -4,7 +4,7 @@
  * values are refused with a message that names the flag and what it expects.
  */
 import {readFileSync} from 'fs';
-import {ROOT_FUNCTION, WAIT_MAX_SECONDS} from '../../functions/deployment';
+import {FRAMEWORK_ENV, ROOT_FUNCTION, WAIT_MAX_SECONDS} from '../../functions/deployment';
 import {Config, ConfigError, OPTIONS, completionTopicName, parseConfig} from '../../src/config';
 import {parseDuration} from '../../src/core/time';
 import {serviceAccountEmail} from './plan';
@@ -225,6 +225,7 @@ export function parseDeployArgs(
   }
   const sweeper = `serviceAccount:${serviceAccountEmail('gaffer-scheduler', project)}`;
   const env: Record<string, string> = {
+    ...FRAMEWORK_ENV,
     ...user,
     [OPTIONS.accessMode.env]: 'iam',
     // Behind Cloud Run's IAM check, which verified the caller's Google ID token and removed its signature.

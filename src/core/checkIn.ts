@@ -38,6 +38,7 @@ import {
   releaseLease,
 } from './stateMachine';
 import {formatDuration, formatTimestamp} from './time';
+import {parseTimestamp} from '../wire/proto3';
 import {WorkerRecord, WorkerRef, idle} from './worker';
 
 /** The lease a worker says it holds (`?lease=OPERATION:EPOCH`). */
@@ -72,6 +73,12 @@ export interface CheckInDeps {
   clock: Clock;
   policy: LeasePolicy;
 }
+
+/**
+ * How much earlier than a grant a request must have arrived to be taken as about an earlier
+ * lease: instances' clocks differ by less (NTP), and below it the quarantine decides.
+ */
+export const ARRIVAL_SLACK_MS = 1000;
 
 /** Event keys remembered per operation to drop events a retried check-in repeats. */
 const REMEMBERED_EVENT_KEYS = 512;
@@ -158,7 +165,7 @@ export class CheckInService {
   private fenceUnfenced(worker: WorkerRecord, lease: Lease, arrivedAt: Date): void {
     const grant = lease.grantTime;
     if (!grant) return;
-    if (arrivedAt.getTime() < grant.getTime()) {
+    if (arrivedAt.getTime() < grant.getTime() - ARRIVAL_SLACK_MS) {
       throw new GafferError(
         'ABORTED',
         `This check-in arrived before worker ${workerName(worker.projectId, worker.workerId)} was given operation ` +
@@ -167,8 +174,9 @@ export class CheckInService {
         {reason: 'LEASE_NOT_HELD', metadata: {worker: workerName(worker.projectId, worker.workerId), grantTime: grant.toISOString()}},
       );
     }
-    const waitMs = grant.getTime() + this.deps.policy.unfencedReportDelayMs - arrivedAt.getTime();
-    if (waitMs > 0) {
+    const delayMs = this.deps.policy.unfencedReportDelayMs;
+    const waitMs = grant.getTime() + delayMs - arrivedAt.getTime();
+    if (delayMs > 0 && waitMs > 0) {
       throw new GafferError(
         'UNAVAILABLE',
         `Worker ${workerName(worker.projectId, worker.workerId)} was given its operation ${Math.round((arrivedAt.getTime() - grant.getTime()) / 1000)}s ago; ` +
@@ -222,7 +230,7 @@ export class CheckInService {
       if (known.has(key)) return;
       known.add(key);
       keys.push(key);
-      events.push({timestamp: new Date(timestamp), description: describeEvent(data), details: data});
+      events.push({timestamp: parseTimestamp(timestamp) ?? now, description: describeEvent(data), details: data});
     });
     return {events, keys};
   }
@@ -295,7 +303,7 @@ export class CheckInService {
         const held = opRead?.value.lease?.workerId === worker.workerId && opRead.value.lease.epoch === current.leaseEpoch;
         // A notice that arrived before the worker was given this operation is about an earlier one.
         const grant = opRead?.value.lease?.grantTime;
-        if (held && arrivedAt && grant && arrivedAt.getTime() < grant.getTime()) return false;
+        if (held && arrivedAt && grant && arrivedAt.getTime() < grant.getTime() - ARRIVAL_SLACK_MS) return false;
         const changes: Change[] = [{kind: 'worker', read: workerRead, next: idle(current)}];
         if (held) {
           changes.push({kind: 'operation', read: opRead, transition: releaseLease(opRead.value, now, cause, this.deps.policy.retry)});

@@ -17,6 +17,7 @@ import {GafferError, invalidArgument, notFound} from './errors';
 import {canonicalJson} from '../lib/canonicalJson';
 import {cancel} from './stateMachine';
 import {parseDuration} from './time';
+import {MAX_DURATION_SECONDS, MAX_TIMESTAMP_MS} from '../wire/proto3';
 
 export interface ListRequest {
   filter?: string;
@@ -95,7 +96,8 @@ export class OperationsService {
     const projectId = request.pipeline.resources.projectId;
     const now = this.deps.clock.now();
     const op = {
-      ...newOperation(projectId, this.newId(), request, now, new Date(now.getTime() + this.pipelineTimeoutMs(request))),
+      // A timeout past the end of Firestore's time never comes: it is the end of time.
+      ...newOperation(projectId, this.newId(), request, now, new Date(Math.min(now.getTime() + this.pipelineTimeoutMs(request), MAX_TIMESTAMP_MS))),
       ...(submitter ? {submitter} : {}),
     };
     const record = requestId && {...requestId, operationId: op.id, createTime: now, expireTime: new Date(now.getTime() + this.deps.requestIdTtlMs)};
@@ -155,8 +157,12 @@ export class OperationsService {
   /** pipeline.timeout, or the default; counted from creation, queue time included. */
   private pipelineTimeoutMs(request: RunPipelineRequestJson): number {
     const timeout = request.pipeline.timeout;
-    const parsed = timeout === undefined ? undefined : parseDuration(timeout);
-    return parsed && parsed > 0 ? parsed : this.deps.defaultPipelineTimeoutMs;
+    if (timeout === undefined) return this.deps.defaultPipelineTimeoutMs;
+    const parsed = parseDuration(timeout);
+    if (parsed === undefined || parsed > MAX_DURATION_SECONDS * 1000) {
+      throw invalidArgument('pipeline.timeout', `a Duration of at most ${MAX_DURATION_SECONDS}s (10,000 years)`, timeout);
+    }
+    return parsed > 0 ? parsed : this.deps.defaultPipelineTimeoutMs;
   }
 
   async get(projectId: string, id: string): Promise<OperationJson> {

@@ -22,6 +22,7 @@ import type {Clock, SampleStore} from './ports';
 import {retryOnConflict} from './retry';
 import type {ReleaseCause} from './stateMachine';
 import {formatDuration, parseDuration} from './time';
+import {parseTimestamp} from '../wire/proto3';
 import type {WorkerHealth, WorkerRef, WorkerSample} from './worker';
 
 export interface HealthReportPolicy {
@@ -122,7 +123,7 @@ export class WorkerMessagesService {
   }
 
   private interpret(message: WorkerMessageJson, now: Date, index: number): Interpreted {
-    const time = message.time ? new Date(message.time) : now;
+    const time = (message.time ? parseTimestamp(message.time) : undefined) ?? now;
     const jobId = message.labels?.[JOB_ID_LABEL];
     const sample = (kind: SampleKind, data: object, extra: Partial<WorkerSample> = {}): WorkerSample => ({
       kind,

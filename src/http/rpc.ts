@@ -138,8 +138,14 @@ function errorFormat(query: Record<string, string>): ErrorFormat {
 }
 
 function singleValuedQuery(req: HttpRequest): Record<string, string> {
-  const url = new URL(req.originalUrl ?? req.url, 'http://localhost');
-  const query: Record<string, string> = {};
+  let url: URL;
+  try {
+    url = new URL(req.originalUrl ?? req.url, 'http://localhost');
+  } catch {
+    throw new GafferError('INVALID_ARGUMENT', 'The request URL is malformed.', {reason: 'MALFORMED_PATH'});
+  }
+  // No prototype: a parameter named "__proto__" or "constructor" is a parameter like any other.
+  const query = Object.create(null) as Record<string, string>;
   for (const [key, value] of url.searchParams) {
     if (key in query) throw invalidArgument(key, 'given at most once', 'repeated');
     query[key] = value;
@@ -161,6 +167,27 @@ function checkQuery(rpc: AnyRpc, query: Record<string, string>): void {
   if (xgafv !== undefined && xgafv !== '1' && xgafv !== '2') throw invalidArgument('$.xgafv', '"1" or "2"', xgafv);
   const alt = query.alt;
   if (alt !== undefined && alt !== 'json') throw invalidArgument('alt', '"json"', alt);
+  const pretty = query.prettyPrint;
+  if (pretty !== undefined && pretty !== 'true' && pretty !== 'false') throw invalidArgument('prettyPrint', '"true" or "false"', pretty);
+  if (query.callback !== undefined) throw invalidArgument('callback', 'absent: Gaffer answers JSON only, not JSONP', query.callback);
+}
+
+/** Request headers Gaffer reads, in all: what Google's front end allows, far beyond any real client's. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Refuses a request whose headers are larger than MAX_HEADER_BYTES (when the server lets it through). */
+function checkHeaderSize(req: HttpRequest): void {
+  const raw = (req as {rawHeaders?: string[]}).rawHeaders;
+  const size = raw ? raw.reduce((sum, part) => sum + part.length + 2, 0) : 0;
+  if (size > MAX_HEADER_BYTES) throw headersTooLarge(size);
+}
+
+export function headersTooLarge(size?: number): GafferError {
+  return new GafferError(
+    'INVALID_ARGUMENT',
+    `Request headers ${size === undefined ? 'are' : `are ${size} bytes,`} larger than Gaffer reads (${MAX_HEADER_BYTES} bytes).`,
+    {reason: 'HEADERS_TOO_LARGE', metadata: {limitBytes: String(MAX_HEADER_BYTES)}},
+  );
 }
 
 export function requestTooLarge(maxBytes: number): GafferError {
@@ -171,15 +198,46 @@ export function requestTooLarge(maxBytes: number): GafferError {
   );
 }
 
+/** How deep a request body may nest (Firestore stores at most 20 levels; no request needs more). */
+export const MAX_BODY_DEPTH = 20;
+
 function parseJsonBody(raw: Buffer): unknown {
   if (raw.length === 0) return {};
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    text = new TextDecoder('utf-8', {fatal: true}).decode(raw);
+  } catch {
+    throw new GafferError('INVALID_ARGUMENT', 'Invalid JSON payload received. The body is not UTF-8.', {reason: 'MALFORMED_JSON'});
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. ${(err as Error).message}`, {
       reason: 'MALFORMED_JSON',
     });
   }
+  const depth = depthOf(value);
+  if (depth > MAX_BODY_DEPTH) {
+    throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. The body nests ${depth > 1000 ? 'more than 1000' : depth} levels deep; the limit is ${MAX_BODY_DEPTH}.`, {
+      reason: 'MALFORMED_JSON',
+    });
+  }
+  return value;
+}
+
+/** The nesting depth of a JSON value, without recursion (a body may nest deeper than the stack). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > 1000) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /** An RPC without a body schema takes no body: anything but nothing or {} is refused, not ignored. */
@@ -213,6 +271,7 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
     const arrival = arrivalOf(req);
     let format: ErrorFormat = 2;
     try {
+      checkHeaderSize(req);
       const query = singleValuedQuery(req);
       format = errorFormat(query);
       const pretty = query.prettyPrint !== 'false';

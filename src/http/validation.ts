@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
+import {parseTimestamp} from '../wire/proto3';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
 import type {GetIamPolicyRequest} from '../wire/generated/getIamPolicyRequest';
 import type {SetIamPolicyRequest} from '../wire/generated/setIamPolicyRequest';
@@ -68,6 +69,8 @@ export class RequestValidator {
   constructor(dir = schemasDir()) {
     const ajv = new Ajv({strict: true, allErrors: true});
     addFormats(ajv);
+    // A Timestamp must be one Google's parsers (and Firestore) take: within years 1 to 9999, no leap second.
+    ajv.addFormat('date-time', {type: 'string', validate: (text: string) => parseTimestamp(text) !== undefined});
     for (const name of SCHEMA_NAMES) {
       const schema: unknown = JSON.parse(readFileSync(join(dir, `${name}.schema.json`), 'utf8'));
       this.validators.set(name, ajv.compile(schema as object));
@@ -131,6 +134,11 @@ function toViolation(error: ErrorObject): FieldViolation {
         field: where,
         description: `${where || 'value'} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`,
       };
+    case 'format':
+      if (error.params.format === 'date-time') {
+        return {field: where, description: `${where} must be an RFC 3339 timestamp between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z (no leap second)`};
+      }
+      return {field: where, description: `${where || 'request body'} ${error.message ?? 'is invalid'}`};
     default:
       return {field: where, description: `${where || 'request body'} ${error.message ?? 'is invalid'}`};
   }

@@ -44,6 +44,9 @@ describe('deploy options', () => {
   it('sets the functions\' environment and validates it with the functions\' own parser', () => {
     const options = parse('--set-env', 'GAFFER_LEASE_DURATION=300s', '--set-env', 'GAFFER_WORKER_ISSUERS=@issuers.json');
     assert.deepEqual(options.env, {
+      IGNORED_ROUTES: ' ',
+      NODE_OPTIONS: '--max-http-header-size=65536',
+      NODE_ENV: 'production',
       GAFFER_LEASE_DURATION: '300s',
       GAFFER_WORKER_ISSUERS: '[{"kind": "gce", "audience": "https://g.example.com"}]',
       GAFFER_STATE_PROJECT: 'my-project',

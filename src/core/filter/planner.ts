@@ -11,6 +11,7 @@
  */
 
 import {RpcCode} from '../errors';
+import {MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS} from '../../wire/proto3';
 import {EVENT_TYPES, GENOMICS_TYPE_PREFIX} from '../../wire/genomics';
 import {DONE_STATES, FilterableOperation, OPERATION_STATES, OperationState, isDone} from '../model';
 import {Comparator, filterError} from './lexer';
@@ -332,8 +333,9 @@ function compare(left: number, comparator: Comparator, right: number): boolean {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const EPOCH_SECONDS = /^(-?)(\d+)(?:\.(\d+))?$/;
-/** The range of a JavaScript Date. */
-const MAX_TIME_MS = 8.64e15;
+/** The range Firestore (and google.protobuf.Timestamp) can hold: 0001-01-01 to 9999-12-31. */
+const MIN_TIME_MS = MIN_TIMESTAMP_MS;
+const MAX_TIME_MS = MAX_TIMESTAMP_MS;
 
 /** The time floored to a whole millisecond, and whether that was exact. */
 interface TimeValue {
@@ -344,10 +346,10 @@ interface TimeValue {
 function parseTime(value: FilterValue): TimeValue {
   const text = value.kind === 'wildcard' ? '*' : value.text;
   const parsed = parseRfc3339(text, value.position) ?? parseEpochSeconds(text);
-  if (parsed && Math.abs(parsed.ms) <= MAX_TIME_MS) return parsed;
+  if (parsed && parsed.ms >= MIN_TIME_MS && parsed.ms <= MAX_TIME_MS) return parsed;
   throw filterError(
     'createTime must be an RFC 3339 timestamp (e.g. 2024-01-02T03:04:05Z) or seconds since the epoch ' +
-      `(e.g. 1704164645), but was ${JSON.stringify(text)}`,
+      `(e.g. 1704164645) between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, but was ${JSON.stringify(text)}`,
     value.position,
   );
 }
