@@ -10,10 +10,10 @@
  */
 import {strict as assert} from 'assert';
 import {connect, Socket} from 'net';
-import type {Common, genomics_v2alpha1} from 'googleapis';
+import type {genomics_v2alpha1} from 'googleapis';
 import {LocalServer} from '../../src/server';
 import {helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
-import {StatusJson, assertStatus, failure, genomicsClient} from '../helpers/googleapis';
+import {assertStatus, failure, genomicsClient} from '../helpers/googleapis';
 
 type CheckInResponse = genomics_v2alpha1.Schema$CheckInResponse;
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
@@ -85,7 +85,7 @@ describe('fencing a worker that presents no lease (Google\'s generated client)',
     // Another copy, delayed entirely in the network (Gaffer sees it only now, just after the
     // grant): content alone can't tell it from a fresh report, so within the window none is taken.
     const copy = await failure(checkIn({result: {code: 0}}));
-    const error = assertStatus(copy as Common.GaxiosError<StatusJson>, 503, 'UNAVAILABLE', 'UNFENCED_REPORT_TOO_SOON');
+    const error = assertStatus(copy, 503, 'UNAVAILABLE', 'UNFENCED_REPORT_TOO_SOON');
     const retryInfo = error.details.find(d => d['@type'] === 'type.googleapis.com/google.rpc.RetryInfo') as {retryDelay?: string} | undefined;
     assert.match(retryInfo?.retryDelay ?? '', /^\d+s$/);
     assert.ok(Number(copy.response?.headers.get('retry-after')) >= 1);
