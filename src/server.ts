@@ -151,11 +151,20 @@ async function main(): Promise<void> {
       `[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, Pub/Sub ${config.pubsubEmulatorHost ?? 'none'}, project ${config.stateProjectId}, completion topic ${completionTopicName(config)})`,
     );
     if (config.accessMode === 'loopback') {
-      console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
+      console.error(
+        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_CALLER_ISSUERS configured; every loopback caller may do everything, anyone else gets 401.',
+      );
+    } else {
+      const issuers = [...new Set(config.callerIssuers.map(i => i.issuer))].join(', ');
+      const admins = [...config.admins, ...config.inheritedBindings.flatMap(b => b.members)];
+      console.error(
+        `[gaffer] callers authenticate with ID tokens of ${issuers}; each project's IAM policy authorizes them; ` +
+          `first admins: ${admins.length > 0 ? [...new Set(admins)].join(', ') : 'none (set GAFFER_ADMINS)'}`,
+      );
     }
     if (server.app.services.workerAuth.developmentMode) {
       console.error(
-        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback only).',
+        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback peers only).',
       );
     }
     let stopping = false;
