@@ -216,6 +216,17 @@ export function badTokens(keys: () => Pick<TestIssuers, 'gceKey' | 'gceImpostor'
       k8s: true,
       make: (_p, w) => sign(keys().k8sKey, k8sClaims(w, {aud: ['https://kubernetes.default.svc']})),
     },
+    centuryGce: {
+      title: 'a GCE token valid for 100 years',
+      reason: 'WORKER_TOKEN_LIFETIME_TOO_LONG',
+      make: (p, w) => sign(keys().gceKey, gceClaims(p, w, {exp: nowSeconds() + 100 * 365 * 86_400})),
+    },
+    dayLongK8s: {
+      title: 'a Kubernetes token valid for a day (over the 4-hour maximum)',
+      reason: 'WORKER_TOKEN_LIFETIME_TOO_LONG',
+      k8s: true,
+      make: (_p, w) => sign(keys().k8sKey, k8sClaims(w, {exp: nowSeconds() + 86_400})),
+    },
     unknownIssuer: {
       title: 'a token of an unknown issuer',
       reason: 'WORKER_TOKEN_UNKNOWN_ISSUER',
