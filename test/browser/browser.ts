@@ -1,7 +1,7 @@
 /**
  * Browser-test helpers: Debian's headless Chromium driven by playwright-core (its own
- * browser download is not reachable here), a fresh profile per run, screenshots, and a
- * nothing else (the viewer's test uses real ID tokens of a test issuer, test/helpers/tokens.ts).
+ * browser download is not reachable), a fresh profile per run, and screenshots. (The
+ * viewer's test uses real ID tokens of a test issuer, test/helpers/tokens.ts.)
  */
 import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'fs';
 import {tmpdir} from 'os';
