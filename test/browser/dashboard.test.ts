@@ -398,6 +398,7 @@ describe('dashboard (browser)', function () {
       assert.deepEqual(await listed(page), [op.name], 'a viewer sees the operations');
 
       await page.locator(`a[href*="operations/${id}"]`).click();
+      assert.equal(await page.locator('[data-submitter]').textContent(), 'user:runner@example.com', 'who ran it');
       await page.getByRole('button', {name: 'Cancel operation…'}).click();
       await page.getByRole('dialog').getByRole('button', {name: 'Yes, cancel it'}).click();
       const refused = await call(secured, 'POST', `/v2alpha1/${op.name}:cancel`, {}, bearer(viewer!));

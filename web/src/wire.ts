@@ -49,6 +49,9 @@ export interface OperationJson {
     startTime?: string;
     endTime?: string;
     pubSubTopic?: string;
+    /** Gaffer: who ran it, and who cancelled it (IAM members). */
+    submitter?: string;
+    cancelledBy?: string;
   };
 }
 

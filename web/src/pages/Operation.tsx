@@ -127,6 +127,22 @@ function Summary({op}: {op: OperationJson}) {
           <dd class="mono">{m.pubSubTopic}</dd>
         </div>
       )}
+      {m.submitter && (
+        <div>
+          <dt>Submitted by</dt>
+          <dd class="mono" data-submitter>
+            {m.submitter}
+          </dd>
+        </div>
+      )}
+      {m.cancelledBy && (
+        <div>
+          <dt>Cancelled by</dt>
+          <dd class="mono" data-cancelled-by>
+            {m.cancelledBy}
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }
