@@ -10,9 +10,9 @@ export const cancelOperation = rpc({
   path: '/v2alpha1/projects/{project}/operations/{operation}:cancel',
   bodySchema: 'cancelOperationRequest',
   authorize: onPathProject('genomics.operations.cancel'),
-  async handle({params, body}, {operations}) {
+  async handle({params, body, principal}, {operations}) {
     const id = checkOperationId(params.operation);
     checkNameMatchesPath(body.name, params.project, id);
-    return operations.cancel(params.project, id);
+    return operations.cancel(params.project, id, principal.member);
   },
 });

@@ -9,5 +9,6 @@ export const cancelOperationV2beta = rpc({
   path: `${V2BETA_OPERATION}:cancel`,
   bodySchema: 'cancelOperationRequest',
   authorize: onPathProject('genomics.operations.cancel'),
-  handle: ({params}, {operations}) => operations.cancel(params.project, operationIdOf(params), locationView(params.location)),
+  handle: ({params, principal}, {operations}) =>
+    operations.cancel(params.project, operationIdOf(params), principal.member, locationView(params.location)),
 });

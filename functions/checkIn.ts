@@ -4,7 +4,7 @@
  * "Authorization: Bearer <identity token>".
  */
 import {rpc} from '../src/http/rpc';
-import {parseLease} from './lease';
+import {presentedLease} from './lease';
 
 export const checkIn = rpc({
   name: 'checkIn',
@@ -13,5 +13,5 @@ export const checkIn = rpc({
   queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params, caller}, {workerAuth}) => workerAuth.named(caller, params.project, params.worker),
-  handle: ({principal, query, body}, {checkIns}) => checkIns.checkIn(principal, body, parseLease(query.lease)),
+  handle: ({principal, query, body, age}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age()}),
 });

@@ -4,7 +4,7 @@
  * (a GCE instance identity token, a Kubernetes service-account token, ...).
  */
 import {rpc} from '../src/http/rpc';
-import {parseLease} from './lease';
+import {presentedLease} from './lease';
 
 export const checkInByToken = rpc({
   name: 'checkInByToken',
@@ -13,5 +13,5 @@ export const checkInByToken = rpc({
   queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params}, {workerAuth}) => workerAuth.byToken(params.token),
-  handle: ({principal, query, body}, {checkIns}) => checkIns.checkIn(principal, body, parseLease(query.lease)),
+  handle: ({principal, query, body, age}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age()}),
 });

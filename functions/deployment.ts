@@ -56,6 +56,20 @@ export interface Deployable {
   maxInstances: number;
 }
 
+/**
+ * The functions framework's own settings every function gets, so that requests reach Gaffer
+ * rather than being answered by the framework (docs/design.md, "The functions framework and
+ * request bodies"): no routes of its own (it answers /favicon.ico and /robots.txt with an empty
+ * 404 unless told that no route is ignored, which a blank IGNORED_ROUTES says), headers up to
+ * 64 KiB through Node's parser (Gaffer refuses those over 16 KiB itself, as a google.rpc error),
+ * and production mode (Express's own error pages carry no stack trace).
+ */
+export const FRAMEWORK_ENV: Readonly<Record<string, string>> = {
+  IGNORED_ROUTES: ' ',
+  NODE_OPTIONS: '--max-http-header-size=65536',
+  NODE_ENV: 'production',
+};
+
 /** The function that serves every RPC at one URL: the root URL clients use. */
 export const ROOT_FUNCTION = 'gaffer';
 

@@ -1,4 +1,5 @@
 /** dataflow projects.locations.workerMessages: POST /v1b3/projects/{projectId}/locations/{location}/WorkerMessages */
+import {checkLocation} from '../src/core/names';
 import {rpc} from '../src/http/rpc';
 import {workerOfPathProject} from './permissions';
 
@@ -8,6 +9,6 @@ export const locationsWorkerMessages = rpc({
   path: '/v1b3/projects/{projectId}/locations/{location}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
   authorize: workerOfPathProject,
-  handle: ({params, body, principal}, {workerMessages}) =>
-    workerMessages.send(principal, params.projectId, params.location, body),
+  handle: ({params, body, principal, age}, {workerMessages}) =>
+    workerMessages.send(principal, params.projectId, checkLocation(params.location), body, {ageMs: age()}),
 });

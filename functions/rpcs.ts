@@ -22,6 +22,11 @@ import {listLocations} from './listLocations';
 import {listOperationsV2beta} from './listOperationsV2beta';
 import {runPipelineV2beta} from './runPipelineV2beta';
 import {waitOperationV2beta} from './waitOperationV2beta';
+import {getIamPolicy} from './getIamPolicy';
+import {setIamPolicy} from './setIamPolicy';
+import {testIamPermissions} from './testIamPermissions';
+import {listDeadLetters} from './listDeadLetters';
+import {retryDeadLetter} from './retryDeadLetter';
 
 export const RPCS: readonly AnyRpc[] = [
   runPipeline,
@@ -47,4 +52,9 @@ export const RPCS: readonly AnyRpc[] = [
   waitOperationV2beta,
   listLocations,
   getLocation,
+  getIamPolicy,
+  setIamPolicy,
+  testIamPermissions,
+  listDeadLetters,
+  retryDeadLetter,
 ];

@@ -15,8 +15,9 @@ export const runPipelineV2beta = rpc({
   path: '/v2beta/projects/{project}/locations/{location}/pipelines:run',
   bodySchema: 'lifesciencesRunPipelineRequest',
   authorize: onPathProject('genomics.operations.create'),
-  handle: ({params, body}, {operations}) => {
+  handle: ({params, body, principal}, {operations}) => {
     const view = locationView(params.location);
-    return operations.run(fromV2betaRequest(body, params.project), {location: params.location, apiVersion: 'v2beta'}, view);
+    const placement = {location: params.location, apiVersion: 'v2beta'} as const;
+    return operations.run(fromV2betaRequest(body, params.project), {submitter: principal.member, placement}, view);
   },
 });

@@ -8,5 +8,5 @@ export const workerMessages = rpc({
   path: '/v1b3/projects/{projectId}/WorkerMessages',
   bodySchema: 'sendWorkerMessagesRequest',
   authorize: workerOfPathProject,
-  handle: ({params, body, principal}, {workerMessages}) => workerMessages.send(principal, params.projectId, undefined, body),
+  handle: ({params, body, principal, age}, {workerMessages}) => workerMessages.send(principal, params.projectId, undefined, body, {ageMs: age()}),
 });

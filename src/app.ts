@@ -7,8 +7,11 @@
 import {Firestore} from '@google-cloud/firestore';
 import {PubSub} from '@google-cloud/pubsub';
 import {Config, completionTopicName} from './config';
-import {AccessPolicy, accessPolicyFor} from './core/access';
+import {AccessControl, AccessPolicy, CallerAuthenticator} from './core/access';
+import {createCallerIdentityVerifier} from './core/callerIdentity';
+import {ADMIN_ROLE, IamBinding, IamService} from './core/iam';
 import {ChangeCommitter} from './core/changes';
+import {DeadLettersService} from './core/deadLetters';
 import {CheckInService} from './core/checkIn';
 import {createWorkerIdentityVerifier} from './core/identity';
 import {LeaseSweeper} from './core/leaseSweep';
@@ -70,7 +73,21 @@ export type ServicePolicy = Pick<
   | 'locations'
   | 'queueStatsIntervalMs'
   | 'queueStatsTtlMs'
+  | 'admins'
+  | 'inheritedBindings'
+  | 'policyCacheTtlMs'
+  | 'pubSubTopics'
+  | 'requestIdTtlMs'
+  | 'outboxMaxRetryMs'
+  | 'unfencedReportDelayMs'
 >;
+
+/** The bindings every project inherits: GAFFER_IAM_POLICY's, and GAFFER_ADMINS as admins. */
+export function inheritedBindings(policy: Pick<ServicePolicy, 'admins' | 'inheritedBindings'>): IamBinding[] {
+  const bindings = [...policy.inheritedBindings];
+  if (policy.admins.length > 0) bindings.push({role: ADMIN_ROLE, members: [...policy.admins]});
+  return bindings;
+}
 
 export interface ServiceDeps {
   policy: ServicePolicy;
@@ -80,7 +97,10 @@ export interface ServiceDeps {
   completionTopic: string;
   /** Undefined: no Pub/Sub (messages wait in the outbox). */
   publisher?: Publisher;
-  access: AccessPolicy;
+  /** Who callers are (ID tokens, or development mode). */
+  callers: CallerAuthenticator;
+  /** Replaces authentication and the IAM policies altogether (tests). */
+  access?: AccessPolicy;
   workerAuth: WorkerAuthenticator;
   /** false: leave outbox messages to the sweep (tests of a dispatcher that died). */
   deliverAtOnce?: boolean;
@@ -89,7 +109,7 @@ export interface ServiceDeps {
 /** The core services, wired to their ports. Connects to nothing itself. */
 export function createServices(deps: ServiceDeps): Services {
   const {policy, stores, clock, publisher} = deps;
-  const outbox = publisher ? new OutboxDispatcher({store: stores.outbox, publisher, clock}) : undefined;
+  const outbox = publisher ? new OutboxDispatcher({store: stores.outbox, publisher, clock, maxRetryMs: policy.outboxMaxRetryMs}) : undefined;
   const changes = new ChangeCommitter({
     committer: stores.committer,
     clock,
@@ -100,6 +120,7 @@ export function createServices(deps: ServiceDeps): Services {
   });
   const pageTokens = new PageTokens(async () => policy.pageTokenSecret ?? stores.secrets.secret('pageToken', () => PageTokenCodec.randomSecret()));
   const retry = {maxPreemptibleAttempts: policy.maxPreemptibleAttempts};
+  const iam = new IamService({policies: stores.policies, clock, inherited: inheritedBindings(policy), cacheTtlMs: policy.policyCacheTtlMs});
   const checkIns = new CheckInService({
     operations: stores.operations,
     workers: stores.workers,
@@ -112,6 +133,7 @@ export function createServices(deps: ServiceDeps): Services {
       idleRecordIntervalMs: policy.idleRecordIntervalMs,
       retry,
       assignmentWindow: 10,
+      unfencedReportDelayMs: policy.unfencedReportDelayMs,
     },
   });
   return {
@@ -123,6 +145,8 @@ export function createServices(deps: ServiceDeps): Services {
       waitDefaultTimeoutMs: policy.waitDefaultTimeoutMs,
       waitMaxTimeoutMs: policy.waitMaxTimeoutMs,
       defaultPipelineTimeoutMs: policy.defaultPipelineTimeoutMs,
+      pubSubTopics: policy.pubSubTopics,
+      requestIdTtlMs: policy.requestIdTtlMs,
     }),
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
@@ -146,7 +170,9 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     logs: new LogsService({operations: stores.operations, logs: stores.logs, clock, pageTokens, ttlMs: policy.logTtlMs}),
     outbox,
-    access: deps.access,
+    deadLetters: new DeadLettersService({deadLetters: stores.deadLetters, pageTokens, clock, outbox}),
+    iam,
+    access: deps.access ?? new AccessControl(deps.callers, iam),
     workerAuth: deps.workerAuth,
   };
 }
@@ -163,15 +189,18 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
       : undefined;
   const publisher = pubsub ? new PubSubPublisher(pubsub) : undefined;
   const completionTopic = completionTopicName(config);
-  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers) : undefined;
+  const lifetime = {maxLifetimeSeconds: config.maxTokenLifetimeMs / 1000};
+  const verifier = config.workerIssuers.length > 0 ? createWorkerIdentityVerifier(config.workerIssuers, lifetime) : undefined;
+  const callerVerifier = config.callerIssuers.length > 0 ? createCallerIdentityVerifier(config.callerIssuers, lifetime) : undefined;
   const services = createServices({
     policy: config,
     stores,
     clock: overrides.clock ?? systemClock,
     completionTopic,
     publisher,
-    access: overrides.access ?? accessPolicyFor(config.accessMode),
-    workerAuth: new WorkerAuthenticator(verifier, !verifier && config.accessMode === 'loopback'),
+    callers: new CallerAuthenticator(callerVerifier, config.platformAuth),
+    access: overrides.access,
+    workerAuth: new WorkerAuthenticator(verifier, !verifier, config.platformAuth),
     deliverAtOnce: overrides.deliverAtOnce,
   });
   return {

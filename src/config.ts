@@ -3,9 +3,18 @@
  * their own). Each option declares its variable, default and validator in one place;
  * nothing else in Gaffer reads process.env.
  */
-import type {AccessMode} from './core/access';
+import {readFileSync} from 'fs';
+import {CallerIssuer, parseCallerIssuers} from './core/callerIdentity';
+import {IamBinding, parseInheritedPolicy, parseMembers} from './core/iam';
 import {TrustedIssuer, parseTrustedIssuers} from './core/identity';
 import {parseDuration} from './core/time';
+
+/**
+ * `iam`: callers authenticate with ID tokens of GAFFER_CALLER_ISSUERS and are authorized by
+ * each project's IAM policy; `loopback` (development mode): no caller issuer is
+ * configured, and loopback clients may do everything, everyone else nothing.
+ */
+export type AccessMode = 'loopback' | 'iam';
 
 export interface Config {
   /** Port of the local all-in-one server (`npm start`); always bound to 127.0.0.1. */
@@ -23,10 +32,28 @@ export interface Config {
   /** operations.wait: timeout used when the request gives none, and the most it may ask for. */
   waitDefaultTimeoutMs: number;
   waitMaxTimeoutMs: number;
-  /** Who may call: `loopback` allows every caller from 127.0.0.0/8 or ::1 and nobody else;
-   *  `invoker` trusts the platform's IAM check (Cloud Functions deployed without
-   *  --allow-unauthenticated: every caller that can invoke may do everything). */
+  /** Who may call: `iam` when caller issuers are configured, else `loopback` (development mode). */
   accessMode: AccessMode;
+  /** Issuers of callers' ID tokens Gaffer trusts; empty: development mode (loopback callers only). */
+  callerIssuers: CallerIssuer[];
+  /** The platform in front (Cloud Run's IAM check) verified the Authorization token and removed its signature. */
+  platformAuth: boolean;
+  /** Members holding roles/genomics.admin on every project (the first admins). */
+  admins: string[];
+  /** Bindings every project inherits (and the only ones that grant on every project at once: the sweeps). */
+  inheritedBindings: IamBinding[];
+  /** How long a project's IAM policy, once read, is reused by an instance for checks. */
+  policyCacheTtlMs: number;
+  /** Longest validity (exp - iat) of an identity token, worker's or caller's. */
+  maxTokenLifetimeMs: number;
+  /** Topics a RunPipelineRequest's pubSubTopic may name (`*`: any run but "/", `{project}`: the operation's). */
+  pubSubTopics: string[];
+  /** How long a pipelines.run request id is remembered (a retry within it returns the first operation). */
+  requestIdTtlMs: number;
+  /** How long a failing Pub/Sub message is retried before it becomes a dead letter. */
+  outboxMaxRetryMs: number;
+  /** After a grant, how long reports without `?lease=` about it are answered UNAVAILABLE (fencing of unfenced workers). */
+  unfencedReportDelayMs: number;
   /** Timeout of a pipeline that sets none, queue time included. */
   defaultPipelineTimeoutMs: number;
   /** How long a lease lasts after each check-in of its worker. */
@@ -138,9 +165,48 @@ export const OPTIONS = {
   maxRequestBytes: option('GAFFER_MAX_REQUEST_BYTES', 256 * 1024, 'largest request body', integerIn(1024, 900 * 1024)),
   waitDefaultTimeoutMs: option('GAFFER_WAIT_DEFAULT_TIMEOUT', 60_000, 'operations.wait default timeout', durationMs),
   waitMaxTimeoutMs: option('GAFFER_WAIT_MAX_TIMEOUT', 300_000, 'operations.wait longest timeout', durationMs),
-  accessMode: option<AccessMode>('GAFFER_ACCESS', 'loopback', 'who may call', text => {
-    if (text !== 'loopback' && text !== 'invoker') throw new Error('must be "loopback" or "invoker"');
+  accessMode: option<AccessMode>('GAFFER_ACCESS', 'loopback', 'who may call: iam (the default with GAFFER_CALLER_ISSUERS) or loopback', text => {
+    if (text === 'invoker') {
+      throw new Error(
+        'no longer exists ("invoker" let everyone the platform admitted do everything): set GAFFER_ACCESS=iam with ' +
+          'GAFFER_CALLER_ISSUERS, GAFFER_ADMINS and, behind Cloud Run\'s IAM check, GAFFER_PLATFORM_AUTH=true (README, Access control)',
+      );
+    }
+    if (text !== 'loopback' && text !== 'iam') throw new Error('must be "iam" or "loopback"');
     return text;
+  }),
+  callerIssuers: option<CallerIssuer[]>('GAFFER_CALLER_ISSUERS', [], 'trusted issuers of callers\' ID tokens (JSON array or @file)', parseCallerIssuers),
+  platformAuth: option('GAFFER_PLATFORM_AUTH', false, 'trust tokens Cloud Run\'s IAM check verified (their signature removed)', text => {
+    if (text !== 'true' && text !== 'false') throw new Error('must be "true" or "false"');
+    return text === 'true';
+  }),
+  admins: option<string[]>('GAFFER_ADMINS', [], 'members with roles/genomics.admin on every project (comma-separated)', parseMembers),
+  inheritedBindings: option<IamBinding[]>('GAFFER_IAM_POLICY', [], 'IAM policy every project inherits (JSON or @file)', text =>
+    parseInheritedPolicy(text, path => readFileSync(path, 'utf8')),
+  ),
+  policyCacheTtlMs: option('GAFFER_POLICY_CACHE_TTL', 10_000, 'how long an instance reuses a project\'s IAM policy', durationMs),
+  pubSubTopics: option<string[]>(
+    'GAFFER_PUBSUB_TOPICS',
+    ['projects/{project}/topics/*'],
+    'topics pipelines may name as pubSubTopic (comma-separated; * within a segment, {project}: the operation\'s)',
+    text => {
+      if (text.trim() === 'none') return [];
+      const patterns = text.split(',').map(p => p.trim()).filter(p => p !== '');
+      for (const pattern of patterns) {
+        if (!/^projects\/[^/,\s]+\/topics\/[^/,\s]+$/.test(pattern)) {
+          throw new Error(`must list topic patterns projects/PROJECT/topics/TOPIC ("*" within a segment, "{project}"), but has ${JSON.stringify(pattern)}`);
+        }
+      }
+      return patterns;
+    },
+  ),
+  requestIdTtlMs: option('GAFFER_REQUEST_ID_TTL', 7 * 24 * 3600_000, 'how long a pipelines.run request id is remembered', durationMs),
+  outboxMaxRetryMs: option('GAFFER_OUTBOX_MAX_RETRY', 24 * 3600_000, 'how long a failing Pub/Sub message is retried before it is a dead letter', durationMs),
+  unfencedReportDelayMs: option('GAFFER_UNFENCED_REPORT_DELAY', 120_000, 'how long after a grant reports without ?lease= are answered UNAVAILABLE (default 120s, at most the lease less two check-in intervals)', durationMs),
+  maxTokenLifetimeMs: option('GAFFER_MAX_TOKEN_LIFETIME', 4 * 3600_000, 'longest validity of an identity token', text => {
+    const ms = durationMs(text);
+    if (ms < 60_000) throw new Error('must be at least "60s"');
+    return ms;
   }),
   defaultPipelineTimeoutMs: option('GAFFER_DEFAULT_PIPELINE_TIMEOUT', 7 * 24 * 3600_000, 'timeout of pipelines that set none', durationMs),
   leaseDurationMs: option('GAFFER_LEASE_DURATION', 180_000, 'lease length after each check-in', durationMs),
@@ -206,6 +272,16 @@ export function parseConfig(env: Env = process.env): Config {
     waitDefaultTimeoutMs: read(OPTIONS.waitDefaultTimeoutMs),
     waitMaxTimeoutMs: read(OPTIONS.waitMaxTimeoutMs),
     accessMode: read(OPTIONS.accessMode),
+    callerIssuers: read(OPTIONS.callerIssuers),
+    platformAuth: read(OPTIONS.platformAuth),
+    admins: read(OPTIONS.admins),
+    inheritedBindings: read(OPTIONS.inheritedBindings),
+    policyCacheTtlMs: read(OPTIONS.policyCacheTtlMs),
+    maxTokenLifetimeMs: read(OPTIONS.maxTokenLifetimeMs),
+    pubSubTopics: read(OPTIONS.pubSubTopics),
+    requestIdTtlMs: read(OPTIONS.requestIdTtlMs),
+    outboxMaxRetryMs: read(OPTIONS.outboxMaxRetryMs),
+    unfencedReportDelayMs: read(OPTIONS.unfencedReportDelayMs),
     defaultPipelineTimeoutMs: read(OPTIONS.defaultPipelineTimeoutMs),
     leaseDurationMs: read(OPTIONS.leaseDurationMs),
     leaseGraceMs: read(OPTIONS.leaseGraceMs),
@@ -228,6 +304,14 @@ export function parseConfig(env: Env = process.env): Config {
     localStateDir: read(OPTIONS.localStateDir),
     localStateIntervalMs: read(OPTIONS.localStateIntervalMs),
   };
+  const explicitAccess = env[OPTIONS.accessMode.env];
+  if (!explicitAccess) config.accessMode = config.callerIssuers.length > 0 ? 'iam' : 'loopback';
+  if (config.accessMode === 'iam' && config.callerIssuers.length === 0) {
+    throw new ConfigError(`${OPTIONS.accessMode.env}=iam needs ${OPTIONS.callerIssuers.env}: the issuers whose ID tokens identify callers`);
+  }
+  if (config.accessMode === 'loopback' && config.callerIssuers.length > 0) {
+    throw new ConfigError(`${OPTIONS.accessMode.env}=loopback (development mode) contradicts ${OPTIONS.callerIssuers.env}; leave ${OPTIONS.accessMode.env} unset`);
+  }
   const {healthReportMinIntervalMs: min, healthReportIntervalMs: mid, healthReportMaxIntervalMs: max} = config;
   if (!(min <= mid && mid <= max)) {
     throw new ConfigError('GAFFER_HEALTH_REPORT_MIN_INTERVAL <= GAFFER_HEALTH_REPORT_INTERVAL <= GAFFER_HEALTH_REPORT_MAX_INTERVAL must hold');
@@ -235,6 +319,16 @@ export function parseConfig(env: Env = process.env): Config {
   if (config.checkInIntervalMs * 2 > config.leaseDurationMs) {
     throw new ConfigError(
       `${OPTIONS.leaseDurationMs.env} must be at least twice ${OPTIONS.checkInIntervalMs.env}, so one lost check-in does not lose the lease`,
+    );
+  }
+  if (!env[OPTIONS.unfencedReportDelayMs.env]) {
+    // The default, within what the lease leaves: two check-in intervals before it runs out.
+    config.unfencedReportDelayMs = Math.max(0, Math.min(config.unfencedReportDelayMs, config.leaseDurationMs - 2 * config.checkInIntervalMs));
+  }
+  if (config.unfencedReportDelayMs + config.checkInIntervalMs >= config.leaseDurationMs) {
+    throw new ConfigError(
+      `${OPTIONS.unfencedReportDelayMs.env} plus ${OPTIONS.checkInIntervalMs.env} must be less than ${OPTIONS.leaseDurationMs.env}, ` +
+        'so a worker that presents no lease can report before its lease runs out',
     );
   }
   if (config.waitDefaultTimeoutMs > config.waitMaxTimeoutMs) {

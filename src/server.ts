@@ -5,14 +5,17 @@
  * (default .gaffer/) across restarts.
  */
 import express from 'express';
-import {Server} from 'http';
+import {Server, createServer} from 'http';
+import type {Duplex} from 'stream';
 import {AddressInfo} from 'net';
 import {resolve} from 'path';
 import {App, AppOverrides, createApp} from './app';
 import {Config, ConfigError, completionTopicName, parseConfig} from './config';
 import {RunningEmulator, startEmulator} from './dev/emulators';
 import {LocalState, LocalStateError} from './dev/localState';
-import {HttpRequest, HttpResponse, httpHandler, requestTooLarge, sendError} from './http/rpc';
+import {ARRIVAL, HttpRequest, HttpResponse, headersTooLarge, httpHandler, requestTooLarge, sendError} from './http/rpc';
+import {toStatusBody} from './http/status';
+import {GafferError} from './core/errors';
 import {RPCS} from '../functions/rpcs';
 import {withBatch} from './http/batch';
 import {DashboardResponse, withDashboard} from './http/dashboard';
@@ -42,17 +45,25 @@ export async function startLocalServer(
   const server = express();
   server.disable('x-powered-by');
   server.set('etag', false);
+  // When a request arrived, before its body is read (fencing compares it with lease grants).
+  server.use((req, _res, next) => {
+    (req as unknown as Record<symbol, number>)[ARRIVAL] = performance.now();
+    next();
+  });
   // Raw bytes, whatever the content type: the handler parses JSON itself so that
   // malformed bodies get a google.rpc error like everything else.
   server.use(express.raw({type: () => true, limit: config.maxRequestBytes}));
   server.use((req, res) => void handler(req as HttpRequest, res as DashboardResponse));
   server.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const tooLarge = (err as {type?: string}).type === 'entity.too.large';
-    sendError(res as HttpResponse, tooLarge ? requestTooLarge(config.maxRequestBytes) : err, 2);
+    sendError(res as HttpResponse, bodyError(err, config.maxRequestBytes), 2);
   });
-  const http: Server = await new Promise((resolve, reject) => {
-    const listening = server.listen(config.port, '127.0.0.1', () => resolve(listening));
-    listening.on('error', reject);
+  // Headers up to 64 KiB reach Gaffer, which refuses those over 16 KiB as google.rpc errors;
+  // beyond that, and for anything Node can't parse as HTTP, clientError answers the same way.
+  const http: Server = createServer({maxHeaderSize: 64 * 1024}, server);
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, '127.0.0.1', () => resolve());
   });
   const {port} = http.address() as AddressInfo;
   // Locally, the lease sweep runs here; deployed, Cloud Scheduler calls expireLeases.
@@ -83,6 +94,35 @@ export async function startLocalServer(
       await app.close();
     },
   };
+}
+
+/** What the body parser refused (too large, an encoding or charset it can't read, a broken stream) as a google.rpc error. */
+function bodyError(err: unknown, maxBytes: number): unknown {
+  const e = err as {type?: unknown; status?: unknown; message?: unknown};
+  if (e.type === 'entity.too.large') return requestTooLarge(maxBytes);
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new GafferError('INVALID_ARGUMENT', `The request body could not be read: ${String(e.message)}.`, {
+      reason: 'UNREADABLE_BODY',
+      metadata: {type: typeof e.type === 'string' ? e.type : ''},
+    });
+  }
+  return err;
+}
+
+/** A request Node could not parse (headers too large, not HTTP): a google.rpc error, then the connection closes. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err as {code?: string}).code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const error = tooLarge
+    ? headersTooLarge()
+    : new GafferError('INVALID_ARGUMENT', 'The request is not valid HTTP/1.1.', {reason: 'MALFORMED_REQUEST', metadata: {parser: String(err.code ?? '')}});
+  const body = JSON.stringify(toStatusBody(error, 2));
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -118,11 +158,20 @@ async function main(): Promise<void> {
       `[gaffer] serving on ${server.url} (Firestore ${config.firestoreEmulatorHost}, Pub/Sub ${config.pubsubEmulatorHost ?? 'none'}, project ${config.stateProjectId}, completion topic ${completionTopicName(config)})`,
     );
     if (config.accessMode === 'loopback') {
-      console.error('[gaffer] access: every loopback caller may do everything (GAFFER_ACCESS=loopback)');
+      console.error(
+        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_CALLER_ISSUERS configured; every loopback caller may do everything, anyone else gets 401.',
+      );
+    } else {
+      const issuers = [...new Set(config.callerIssuers.map(i => i.issuer))].join(', ');
+      const admins = [...config.admins, ...config.inheritedBindings.flatMap(b => b.members)];
+      console.error(
+        `[gaffer] callers authenticate with ID tokens of ${issuers}; each project's IAM policy authorizes them; ` +
+          `first admins: ${admins.length > 0 ? [...new Set(admins)].join(', ') : 'none (set GAFFER_ADMINS)'}`,
+      );
     }
     if (server.app.services.workerAuth.developmentMode) {
       console.error(
-        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback only).',
+        '[gaffer] WARNING: DEVELOPMENT MODE: no GAFFER_WORKER_ISSUERS configured; named workers check in WITHOUT authentication (loopback peers only).',
       );
     }
     let stopping = false;

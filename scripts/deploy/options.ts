@@ -4,9 +4,20 @@
  * values are refused with a message that names the flag and what it expects.
  */
 import {readFileSync} from 'fs';
-import {WAIT_MAX_SECONDS} from '../../functions/deployment';
+import {FRAMEWORK_ENV, ROOT_FUNCTION, WAIT_MAX_SECONDS} from '../../functions/deployment';
 import {Config, ConfigError, OPTIONS, completionTopicName, parseConfig} from '../../src/config';
 import {parseDuration} from '../../src/core/time';
+import {serviceAccountEmail} from './plan';
+
+/** The gaffer function's cloudfunctions.net URL: an audience Cloud Run functions accept for it, known before it exists. */
+export function rootFunctionUrl(project: string, region: string): string {
+  return `https://${region}-${project.replace(':', '.')}.cloudfunctions.net/${ROOT_FUNCTION}`;
+}
+
+/** The default Firebase Hosting site of a project (domain-scoped projects: the part after ":"). */
+function hostingSite(project: string): string {
+  return project.slice(project.indexOf(':') + 1);
+}
 
 export interface DeployOptions {
   project: string;
@@ -17,8 +28,12 @@ export interface DeployOptions {
   dryRun: boolean;
   /** Principals granted roles/run.invoker on every HTTP function, e.g. "user:ann@example.com". */
   invokers: string[];
+  /** The first admins: roles/genomics.admin on every project (GAFFER_ADMINS); they grant the rest. */
+  admins: string[];
   /** Environment of every function, validated by the same parser the functions use. */
   env: Record<string, string>;
+  /** With --public, the root function's environment: Gaffer verifies its callers' tokens itself. */
+  publicEnv?: Record<string, string>;
   /** The parsed configuration the functions will see. */
   config: Config;
   /** The completion topic's full name (projects/../topics/..). */
@@ -39,11 +54,15 @@ prints the root URL. Safe to re-run.
   --project PROJECT          Google Cloud project id (required)
   --region REGION            region of the functions and Cloud Scheduler jobs, e.g. us-central1 (required)
   --firestore-location LOC   location of the Firestore database if it must be created (default: REGION)
-  --invoker MEMBER           may call the API, e.g. user:ann@example.com, group:team@example.com,
-                             serviceAccount:worker@PROJECT.iam.gserviceaccount.com (repeatable)
+  --admin MEMBER             a first admin: roles/genomics.admin on every project, who grants the rest
+                             roles with \`gaffer policy\` (repeatable; required); also an --invoker
+  --invoker MEMBER           may reach the API through Cloud Run's IAM check, e.g. user:ann@example.com,
+                             group:team@example.com, serviceAccount:worker@PROJECT.iam.gserviceaccount.com
+                             (repeatable); what they may do there is each project's IAM policy
   --set-env NAME=VALUE       a Gaffer option for the functions, e.g. GAFFER_WORKER_ISSUERS=@issuers.json
                              (repeatable; @FILE values are read here and inlined)
-  --public                   root URL on Firebase Hosting (needs a GAFFER_ACCESS mode that authenticates callers)
+  --public                   root URL on Firebase Hosting, open to everyone: Gaffer verifies callers' Google
+                             ID tokens itself (GAFFER_CALLER_ISSUERS) and authorizes them per project
   --jobs N                   function deploys at once (default 4)
   --dry-run                  print every command, run none
   --help                     this text`;
@@ -58,15 +77,21 @@ const MANAGED: Record<string, string> = {
   [OPTIONS.outboxIntervalMs.env]: 'only for npm start (deployed, Cloud Scheduler runs the sweep every minute)',
   [OPTIONS.localStateDir.env]: 'only for npm start (deployed, the state is in Firestore)',
   [OPTIONS.localStateIntervalMs.env]: 'only for npm start (deployed, the state is in Firestore)',
+  [OPTIONS.accessMode.env]: 'the deploy sets it to iam (callers authenticate, each project\'s IAM policy authorizes them)',
+  [OPTIONS.platformAuth.env]:
+    'the deploy sets it: true behind Cloud Run\'s IAM check (which verifies the token and removes its signature), false for the public root of --public',
+  [OPTIONS.admins.env]: 'use --admin',
 };
 
 /**
  * GAFFER_ACCESS modes in which Gaffer authenticates every caller itself. Only with one of
- * these (`--public --set-env GAFFER_ACCESS=MODE`) may the root function be public, as
- * Firebase Hosting needs. None exists yet: `invoker` trusts the platform's IAM check,
- * which a public function does not make.
+ * these may the root function be public, as Firebase Hosting needs: `iam` verifies each
+ * caller's ID token (GAFFER_CALLER_ISSUERS) and authorizes it with the project's policy.
  */
-export const SELF_AUTHENTICATING_ACCESS: readonly string[] = [];
+export const SELF_AUTHENTICATING_ACCESS: readonly string[] = ['iam'];
+
+/** gcloud's OAuth client: the audience of `gcloud auth print-identity-token` for a user account. */
+export const GCLOUD_CLIENT_AUDIENCE = '32555940559.apps.googleusercontent.com';
 
 const PROJECT = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const REGION = /^[a-z]+(?:-[a-z]+)+[0-9]+$/;
@@ -85,6 +110,7 @@ const FLAGS: Record<string, Flag> = {
   '--region': {takesValue: true},
   '--firestore-location': {takesValue: true},
   '--invoker': {takesValue: true, repeatable: true},
+  '--admin': {takesValue: true, repeatable: true},
   '--set-env': {takesValue: true, repeatable: true},
   '--public': {takesValue: false},
   '--jobs': {takesValue: true},
@@ -128,7 +154,7 @@ function checked(name: string, value: string | undefined, pattern: RegExp, expec
 }
 
 /** NAME=VALUE pairs of --set-env: known Gaffer options only, @FILE read and inlined. */
-function userEnv(pairs: readonly string[], readFile: (path: string) => string, isPublic: boolean): Record<string, string> {
+function userEnv(pairs: readonly string[], readFile: (path: string) => string): Record<string, string> {
   const known = new Set(Object.values(OPTIONS).map(o => o.env));
   const env: Record<string, string> = {};
   for (const pair of pairs) {
@@ -136,9 +162,6 @@ function userEnv(pairs: readonly string[], readFile: (path: string) => string, i
     const name = eq === -1 ? pair : pair.slice(0, eq);
     if (eq === -1 || !ENV_NAME.test(name)) throw new UsageError(`--set-env must be NAME=VALUE, but was: ${JSON.stringify(pair)}`);
     if (MANAGED[name]) throw new UsageError(`--set-env ${name}: not settable here: ${MANAGED[name]}`);
-    if (name === OPTIONS.accessMode.env && !isPublic) {
-      throw new UsageError(`--set-env ${name}: not settable here: the deploy sets it to invoker (the platform checks who may call)`);
-    }
     if (!known.has(name)) throw new UsageError(`--set-env ${name}: not a Gaffer option (see src/config.ts OPTIONS)`);
     if (name in env) throw new UsageError(`--set-env ${name} given more than once`);
     let value = pair.slice(eq + 1);
@@ -171,37 +194,74 @@ export function parseDeployArgs(
     FIRESTORE_LOCATION,
     'a Firestore location such as us-central1, nam5 or eur3',
   );
-  const invokers = flags.get('--invoker') ?? [];
-  for (const member of invokers) {
-    if (!MEMBER.test(member)) {
-      throw new UsageError(
-        `--invoker must be user:EMAIL, group:EMAIL, serviceAccount:EMAIL or domain:DOMAIN, but was: ${JSON.stringify(member)}`,
-      );
+  const admins = flags.get('--admin') ?? [];
+  for (const [flag, members] of [['--invoker', flags.get('--invoker') ?? []], ['--admin', admins]] as const) {
+    for (const member of members) {
+      if (!MEMBER.test(member)) {
+        throw new UsageError(
+          `${flag} must be user:EMAIL, group:EMAIL, serviceAccount:EMAIL or domain:DOMAIN, but was: ${JSON.stringify(member)}`,
+        );
+      }
     }
   }
+  if (admins.length === 0) {
+    throw new UsageError(
+      '--admin is required: the first admins (e.g. --admin user:you@example.com) hold roles/genomics.admin on every ' +
+        'project and grant everyone else their roles (gaffer policy add-binding).',
+    );
+  }
+  const invokers = [...new Set([...(flags.get('--invoker') ?? []), ...admins])];
   const jobsText = single(flags, '--jobs') ?? '4';
   const jobs = Number(jobsText);
   if (!/^\d+$/.test(jobsText) || jobs < 1 || jobs > 16) throw new UsageError(`--jobs must be an integer within [1, 16], but was: ${jobsText}`);
   const isPublic = flags.has('--public');
+  const user = userEnv(flags.get('--set-env') ?? [], readFile);
+  // The scheduler's account may run the sweeps (on every project), and nothing else.
+  let inherited: Array<{role: string; members: string[]}> = [];
+  try {
+    inherited = user[OPTIONS.inheritedBindings.env] ? (JSON.parse(user[OPTIONS.inheritedBindings.env] ?? '') as {bindings: typeof inherited}).bindings : [];
+  } catch {
+    // parseConfig below names the problem.
+  }
+  const sweeper = `serviceAccount:${serviceAccountEmail('gaffer-scheduler', project)}`;
   const env: Record<string, string> = {
-    [OPTIONS.accessMode.env]: 'invoker',
-    ...userEnv(flags.get('--set-env') ?? [], readFile, isPublic),
+    ...FRAMEWORK_ENV,
+    ...user,
+    [OPTIONS.accessMode.env]: 'iam',
+    // Behind Cloud Run's IAM check, which verified the caller's Google ID token and removed its signature.
+    [OPTIONS.platformAuth.env]: 'true',
+    [OPTIONS.callerIssuers.env]: user[OPTIONS.callerIssuers.env] ?? JSON.stringify([{kind: 'google', audience: rootFunctionUrl(project, region)}]),
+    [OPTIONS.admins.env]: admins.join(','),
+    [OPTIONS.inheritedBindings.env]: JSON.stringify({bindings: [...(Array.isArray(inherited) ? inherited : []), {role: 'roles/gaffer.sweeper', members: [sweeper]}]}),
     [OPTIONS.stateProjectId.env]: project,
   };
+  let publicEnv: Record<string, string> | undefined;
   if (isPublic) {
     // A public function is invoked by anyone: Gaffer itself must tell callers apart.
     if (!SELF_AUTHENTICATING_ACCESS.includes(env[OPTIONS.accessMode.env] ?? '')) {
-      throw new UsageError(
-        '--public: Firebase Hosting can only reach a function that everyone may invoke, and Gaffer does not yet ' +
-          'authenticate callers itself (GAFFER_ACCESS=invoker trusts the platform\'s IAM check): anyone could run, ' +
-          'read and cancel operations. Deploy without --public: the root URL is then the gaffer function\'s own URL, ' +
-          'behind IAM (docs/deploy.md).' +
-          (SELF_AUTHENTICATING_ACCESS.length > 0 ? ` With --public, --set-env GAFFER_ACCESS=${SELF_AUTHENTICATING_ACCESS.join('|')}.` : ''),
-      );
+      throw new UsageError('--public: Firebase Hosting can only reach a function that everyone may invoke: Gaffer must authenticate callers itself.');
     }
     // Hosting ends every request at 60 s: operations.wait must answer before.
     env[OPTIONS.waitMaxTimeoutMs.env] ??= HOSTING_WAIT_MAX;
     if (!env[OPTIONS.waitDefaultTimeoutMs.env]) env[OPTIONS.waitDefaultTimeoutMs.env] = HOSTING_WAIT_MAX;
+    // The public root: nothing in front checks tokens, so every token must carry its signature;
+    // Google ID tokens of gcloud users, and of service accounts minted for the Hosting URL.
+    publicEnv = {
+      ...env,
+      [OPTIONS.platformAuth.env]: 'false',
+      [OPTIONS.callerIssuers.env]:
+        user[OPTIONS.callerIssuers.env] ??
+        JSON.stringify([
+          {kind: 'google', audience: GCLOUD_CLIENT_AUDIENCE},
+          {kind: 'google', audience: `https://${hostingSite(project)}.web.app`},
+        ]),
+    };
+    try {
+      parseConfig(publicEnv);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`--set-env: ${err.message}`);
+      throw err;
+    }
   }
   let config: Config;
   try {
@@ -223,7 +283,9 @@ export function parseDeployArgs(
     firestoreLocation,
     dryRun: flags.has('--dry-run'),
     invokers,
+    admins,
     env,
+    ...(publicEnv ? {publicEnv} : {}),
     config,
     completionTopic: completionTopicName(config),
     public: isPublic,

@@ -43,6 +43,8 @@ export const join = (...parts: Part[]): readonly Part[] => parts;
 export const STAGE_DIR = 'build/deploy';
 export const SOURCE_DIR = `${STAGE_DIR}/source`;
 export const ENV_FILE = `${STAGE_DIR}/env.yaml`;
+/** With --public, the root function's environment (it verifies tokens itself: no platform check in front). */
+export const PUBLIC_ENV_FILE = `${STAGE_DIR}/env-public.yaml`;
 export const HOSTING_CONFIG = `${STAGE_DIR}/firebase.json`;
 
 /** Cloud Functions runtime: nodejs20 was decommissioned on 2026-10-30 (no new deploys). */
@@ -293,7 +295,7 @@ function functionFlags(d: Deployable, options: DeployOptions, runtimeSa: string,
     `--entry-point=${d.name}`,
     `--service-account=${runtimeSa}`,
     `--build-service-account=projects/${options.project}/serviceAccounts/${buildSa}`,
-    `--env-vars-file=${ENV_FILE}`,
+    `--env-vars-file=${options.publicEnv && d.name === ROOT_FUNCTION ? PUBLIC_ENV_FILE : ENV_FILE}`,
     `--timeout=${d.timeoutSeconds}s`,
     `--memory=${d.memory}`,
     `--cpu=${d.cpu}`,

@@ -135,7 +135,7 @@ export class Runner {
   private local(action: LocalAction, indent: string): void {
     const what: Record<LocalAction, () => string> = {
       'stage-source': () => stageSource(this.root),
-      'write-env-file': () => writeEnvFile(this.root, this.options.env),
+      'write-env-file': () => writeEnvFile(this.root, this.options.env, this.options.publicEnv),
       'write-hosting-config': () => writeHostingConfig(this.root, this.options.region),
     };
     if (this.options.dryRun) {

@@ -8,7 +8,7 @@
 import {cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'fs';
 import {dirname, join, relative} from 'path';
 import {ROOT_FUNCTION} from '../../functions/deployment';
-import {ENV_FILE, HOSTING_CONFIG, SOURCE_DIR, STAGE_DIR} from './plan';
+import {ENV_FILE, HOSTING_CONFIG, PUBLIC_ENV_FILE, SOURCE_DIR, STAGE_DIR} from './plan';
 
 /** Compiled directories the functions load at run time (build/src/agent and cli included: cheap, and never a missing import). */
 const COMPILED = ['build/src', 'build/functions'];
@@ -127,11 +127,15 @@ export function envYaml(env: Readonly<Record<string, string>>): string {
     .join('');
 }
 
-export function writeEnvFile(root: string, env: Readonly<Record<string, string>>): string {
-  const path = join(root, ENV_FILE);
-  mkdirSync(dirname(path), {recursive: true});
-  writeFileSync(path, envYaml(env));
-  return `${ENV_FILE}: ${Object.keys(env).sort().join(', ')}`;
+export function writeEnvFile(root: string, env: Readonly<Record<string, string>>, publicEnv?: Readonly<Record<string, string>>): string {
+  const written: string[] = [];
+  for (const [file, values] of [[ENV_FILE, env], ...(publicEnv ? [[PUBLIC_ENV_FILE, publicEnv] as const] : [])] as const) {
+    const path = join(root, file);
+    mkdirSync(dirname(path), {recursive: true});
+    writeFileSync(path, envYaml(values));
+    written.push(`${file}: ${Object.keys(values).sort().join(', ')}`);
+  }
+  return written.join('; ');
 }
 
 /**

@@ -10,12 +10,13 @@ export type OptionValues = Record<string, string | boolean | Array<string | bool
 export const GLOBAL_OPTIONS: OptionsConfig = {
   server: {type: 'string'},
   project: {type: 'string'},
+  'token-command': {type: 'string'},
   json: {type: 'boolean'},
   help: {type: 'boolean', short: 'h'},
 };
 
 /** Global options that take a value (the argument after them is not the command). */
-const GLOBAL_VALUE_OPTIONS = new Set(['--server', '--project']);
+const GLOBAL_VALUE_OPTIONS = new Set(['--server', '--project', '--token-command']);
 
 /** Splits argv into the command word and everything else, wherever the global options are. */
 export function splitCommand(argv: readonly string[]): {command?: string; rest: string[]} {

@@ -2,10 +2,21 @@
  * Gaffer's public HTTP API over fetch: JSON in, JSON out, and google.rpc errors turned
  * into ApiError. Nothing here knows about Firestore or the server's code.
  */
+import {randomUUID} from 'crypto';
 import type {OperationJson} from '../wire/genomics';
 import type {ListLogsResponseJson} from '../wire/logs';
+import type {DeadLetterJson, ListDeadLettersResponseJson, PolicyJson} from '../wire/iam';
 import type {WorkerJson} from '../wire/workers';
 import {CliError} from './io';
+
+/** The caller's ID token for each request, or undefined to send none (a server in development mode). */
+export type TokenSource = () => Promise<string | undefined>;
+
+/** How often, and how long apart, pipelines.run is retried after a transport error or a busy server. */
+export interface RetryPolicy {
+  attempts: number;
+  delayMs: number;
+}
 
 /** A google.rpc.Status the server answered with. */
 export class ApiError extends CliError {
@@ -48,12 +59,46 @@ type Query = Record<string, string | undefined>;
 export class GafferClient {
   private readonly root: string;
 
-  constructor(readonly server: string) {
+  constructor(
+    readonly server: string,
+    private readonly token: TokenSource = async () => undefined,
+    private readonly retry: RetryPolicy = {attempts: 4, delayMs: 1000},
+  ) {
     this.root = server.replace(/\/+$/, '');
   }
 
-  runPipeline(request: unknown): Promise<OperationJson> {
-    return this.send('POST', '/v2alpha1/pipelines:run', {body: request});
+  /**
+   * pipelines.run with a request id (a new UUID unless given): a connection reset or a busy
+   * server is retried with the same id, so the pipeline runs once whatever happens.
+   */
+  async runPipeline(request: unknown, requestId: string = randomUUID()): Promise<OperationJson> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send<OperationJson>('POST', '/v2alpha1/pipelines:run', {body: request, query: {requestId}});
+      } catch (err) {
+        const retriable = err instanceof TransportError || (err instanceof ApiError && [429, 502, 503, 504].includes(err.httpStatus));
+        if (!retriable || attempt >= this.retry.attempts) throw err;
+        await new Promise(resolve => setTimeout(resolve, this.retry.delayMs * attempt));
+      }
+    }
+  }
+
+  getIamPolicy(project: string): Promise<PolicyJson> {
+    return this.send('POST', `/v2alpha1/projects/${segment(project)}:getIamPolicy`, {body: {}});
+  }
+
+  setIamPolicy(project: string, policy: PolicyJson): Promise<PolicyJson> {
+    return this.send('POST', `/v2alpha1/projects/${segment(project)}:setIamPolicy`, {body: {policy}});
+  }
+
+  listDeadLetters(project: string, page: PageRequest): Promise<ListDeadLettersResponseJson> {
+    return this.send('GET', `/v2alpha1/projects/${segment(project)}/deadLetters`, {
+      query: {pageSize: page.pageSize === undefined ? undefined : String(page.pageSize), pageToken: page.pageToken},
+    });
+  }
+
+  retryDeadLetter(project: string, id: string): Promise<DeadLetterJson> {
+    return this.send('POST', `/v2alpha1/projects/${segment(project)}/deadLetters/${segment(id)}:retry`, {body: {}});
   }
 
   getOperation(ref: OperationRef): Promise<OperationJson> {
@@ -90,12 +135,16 @@ export class GafferClient {
       if (value !== undefined) url.searchParams.set(key, value);
     }
     const timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+    const token = await this.token();
     let status: number;
     let text: string;
     try {
       const res = await fetch(url, {
         method,
-        headers: options.body === undefined ? {} : {'Content-Type': 'application/json'},
+        headers: {
+          ...(options.body === undefined ? {} : {'Content-Type': 'application/json'}),
+          ...(token ? {Authorization: `Bearer ${token}`} : {}),
+        },
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -112,12 +161,15 @@ export class GafferClient {
 
   private transportError(err: unknown, timeoutMs: number): CliError {
     if (err instanceof Error && err.name === 'TimeoutError') {
-      return new CliError(`Gaffer at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)}s`);
+      return new TransportError(`Gaffer at ${this.server} did not answer within ${Math.round(timeoutMs / 1000)}s`);
     }
     const cause = causeOf(err);
-    return new CliError(`can't reach Gaffer at ${this.server} (is \`npm start\` running?)${cause ? ` [${cause}]` : ''}`);
+    return new TransportError(`can't reach Gaffer at ${this.server} (is \`npm start\` running?)${cause ? ` [${cause}]` : ''}`);
   }
 }
+
+/** No answer: the request may or may not have reached Gaffer. */
+export class TransportError extends CliError {}
 
 function pageQuery(page: PageRequest): Query {
   return {

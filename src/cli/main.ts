@@ -14,11 +14,24 @@ import {logsCommand} from './commands/logs';
 import {runCommand} from './commands/run';
 import {waitCommand} from './commands/wait';
 import {workersCommand} from './commands/workers';
+import {policyCommand} from './commands/policy';
+import {deadLettersCommand} from './commands/deadLetters';
+import {tokenSource} from './token';
 import {CliError, EXIT_USAGE, Io, UsageError, println} from './io';
 
 export type {Io} from './io';
 
-const COMMANDS: readonly Command[] = [runCommand, listCommand, describeCommand, waitCommand, logsCommand, cancelCommand, workersCommand];
+const COMMANDS: readonly Command[] = [
+  runCommand,
+  listCommand,
+  describeCommand,
+  waitCommand,
+  logsCommand,
+  cancelCommand,
+  workersCommand,
+  policyCommand,
+  deadLettersCommand,
+];
 
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 const USAGE = 'Usage: gaffer [--server URL] [--project ID] [--json] COMMAND [ARGS]';
@@ -91,7 +104,7 @@ function context(command: Command, values: OptionValues, positionals: string[], 
   const projectFlag = stringOption(values, 'project');
   return {
     io,
-    client: new GafferClient(server),
+    client: new GafferClient(server, tokenSource(stringOption(values, 'token-command') ?? io.env.GAFFER_TOKEN_COMMAND, io.env.GAFFER_ID_TOKEN)),
     project: projectFlag ?? (io.env.GAFFER_PROJECT || undefined),
     projectFlag,
     json: booleanOption(values, 'json'),
@@ -161,6 +174,8 @@ function globalOptionLines(): string[] {
     'Global options:',
     `  --server URL    Gaffer's URL (default: $GAFFER_SERVER, else ${DEFAULT_SERVER})`,
     '  --project ID    the project (default: $GAFFER_PROJECT)',
+    '  --token-command CMD  prints your ID token, e.g. \'gcloud auth print-identity-token\'',
+    '                  (default: $GAFFER_TOKEN_COMMAND; or the token itself in $GAFFER_ID_TOKEN)',
     '  --json          print the server\'s JSON instead of text',
     '  --help          show help',
   ];

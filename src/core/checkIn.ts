@@ -7,7 +7,17 @@
  * worker's document records the epoch it holds and every later check-in commits only
  * if the operation still shows that worker and that epoch, in the same atomic commit.
  * A worker that lost its lease (expired, cancelled, given to another) changes nothing.
+ *
+ * Fencing of workers that can't present `?lease=` (Google's generated clients): a report
+ * is about the lease the worker held when the request arrived, never a later one; a
+ * report without a lease about a lease granted less than `unfencedReportDelayMs` before
+ * it arrived is answered UNAVAILABLE (retry later), so a delayed request from before the
+ * grant can't pass for a fresh one; a second delivery of the report that ended the last
+ * lease is recognised and changes nothing (docs/design.md, "Fencing workers that send no
+ * lease").
  */
+import {createHash} from 'crypto';
+import {canonicalJson} from '../lib/canonicalJson';
 import type {AnyJson, CheckInFeatures, CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
 import {Change, ChangeCommitter} from './changes';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
@@ -27,12 +37,18 @@ import {
   releaseLease,
 } from './stateMachine';
 import {formatDuration, formatTimestamp} from './time';
+import {parseTimestamp} from '../wire/proto3';
 import {WorkerRecord, WorkerRef, idle, normalizeCapabilities} from './worker';
 
 /** The lease a worker says it holds (`?lease=OPERATION:EPOCH`). */
 export interface PresentedLease {
   operationId: string;
   epoch: number;
+}
+
+/** When a request arrived, as the time it has been in this process so far. */
+export interface Arrival {
+  ageMs: number;
 }
 
 export interface LeasePolicy {
@@ -45,6 +61,8 @@ export interface LeasePolicy {
   retry: RetryPolicy;
   /** How many of the oldest queued operations a worker picks from. */
   assignmentWindow: number;
+  /** After a grant, how long reports that present no lease are answered UNAVAILABLE. */
+  unfencedReportDelayMs: number;
 }
 
 export interface CheckInDeps {
@@ -55,16 +73,24 @@ export interface CheckInDeps {
   policy: LeasePolicy;
 }
 
+/**
+ * How much earlier than a grant a request must have arrived to be taken as about an earlier
+ * lease: instances' clocks differ by less (NTP), and below it the quarantine decides.
+ */
+export const ARRIVAL_SLACK_MS = 1000;
+
 /** Event keys remembered per operation to drop events a retried check-in repeats. */
 const REMEMBERED_EVENT_KEYS = 512;
 
 export class CheckInService {
   constructor(private readonly deps: CheckInDeps) {}
 
-  async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease): Promise<CheckInResponseJson> {
+  async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease, arrival?: Arrival): Promise<CheckInResponseJson> {
+    // Before anything is awaited: a report is about what the worker held when it arrived.
+    const arrivedAt = new Date(this.deps.clock.now().getTime() - (arrival?.ageMs ?? 0));
     return retryOnConflict(
       this.deps.clock,
-      () => this.attempt(worker, request, presented),
+      () => this.attempt(worker, request, presented, arrivedAt),
       () => {
         // Heavy contention. A report must not be answered as if it were recorded: the
         // worker retries it (its events are deduplicated). A plain poll asks again soon.
@@ -78,7 +104,7 @@ export class CheckInService {
     );
   }
 
-  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined): Promise<CheckInResponseJson> {
+  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined, arrivedAt: Date): Promise<CheckInResponseJson> {
     const now = this.deps.clock.now();
     const workerRead = await this.deps.workers.read(ref.projectId, ref.workerId);
     const worker: WorkerRecord = {...(workerRead.value ?? ref), lastCheckInTime: now};
@@ -87,8 +113,12 @@ export class CheckInService {
       worker.statusTime = now;
     }
     if (request.capabilities) worker.capabilities = normalizeCapabilities(request.capabilities);
+    if (reports(request) && isRepeatOfLastFinish(worker, request, presented)) {
+      // The report that ended the worker's last lease, delivered again: it was recorded.
+      return this.idleResponse(now);
+    }
     return worker.operationId
-      ? this.report(workerRead, worker, worker.operationId, request, now, presented)
+      ? this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt)
       : this.assignOrIdle(workerRead, worker, request, now, presented);
   }
 
@@ -100,6 +130,7 @@ export class CheckInService {
     request: CheckInRequestJson,
     now: Date,
     presented: PresentedLease | undefined,
+    arrivedAt: Date,
   ): Promise<CheckInResponseJson> {
     const epoch = worker.leaseEpoch ?? 0;
     // A stale request (another operation, an older epoch) is refused and changes
@@ -114,14 +145,47 @@ export class CheckInService {
       await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: idle(worker)}]);
       throw leaseLost(worker, {operationId, epoch});
     }
+    if (!presented && reports(request)) this.fenceUnfenced(worker, lease, arrivedAt);
     const {transition, released} = this.applyReport(opRead.value, lease, request, now);
+    const finished: WorkerRecord = {...idle(worker), lastFinish: {operationId, epoch, digest: digestOf(request)}};
     const changes: Change[] = [
       {kind: 'operation', read: opRead, transition},
-      {kind: 'worker', read: workerRead, next: released ? idle(worker) : worker},
+      {kind: 'worker', read: workerRead, next: released ? finished : worker},
     ];
     const [committed] = await this.deps.changes.commit(changes);
     if (released || !committed) return this.idleResponse(now);
     return this.holdingResponse(committed);
+  }
+
+  /**
+   * A report that presents no lease must have arrived after its lease was granted, and
+   * not within `unfencedReportDelayMs` of it: a request delayed in the network from before
+   * the grant is indistinguishable from a fresh one, so for that long none is taken.
+   */
+  private fenceUnfenced(worker: WorkerRecord, lease: Lease, arrivedAt: Date): void {
+    const grant = lease.grantTime;
+    if (!grant) return;
+    if (arrivedAt.getTime() < grant.getTime() - ARRIVAL_SLACK_MS) {
+      throw new GafferError(
+        'ABORTED',
+        `This check-in arrived before worker ${workerName(worker.projectId, worker.workerId)} was given operation ` +
+          `${operationName(worker.projectId, worker.operationId ?? '')} ` +
+          `(lease epoch ${lease.epoch}, granted ${grant.toISOString()}): it reports on an earlier lease, and was not recorded.`,
+        {reason: 'LEASE_NOT_HELD', metadata: {worker: workerName(worker.projectId, worker.workerId), grantTime: grant.toISOString()}},
+      );
+    }
+    const delayMs = this.deps.policy.unfencedReportDelayMs;
+    const waitMs = grant.getTime() + delayMs - arrivedAt.getTime();
+    if (delayMs > 0 && waitMs > 0) {
+      throw new GafferError(
+        'UNAVAILABLE',
+        `Worker ${workerName(worker.projectId, worker.workerId)} was given its operation ${Math.round((arrivedAt.getTime() - grant.getTime()) / 1000)}s ago; ` +
+          `a report that presents no lease is taken only ${formatDuration(this.deps.policy.unfencedReportDelayMs)} after the grant, so that a ` +
+          `delayed request about an earlier lease can't pass for one about this lease. Nothing was recorded: retry in ` +
+          `${Math.ceil(waitMs / 1000)}s, or present the lease (?lease= or "lease" in the body, as given in features.lease) to be taken at once.`,
+        {reason: 'UNFENCED_REPORT_TOO_SOON', retryDelayMs: waitMs, metadata: {lease: `${worker.operationId ?? ''}:${lease.epoch}`}},
+      );
+    }
   }
 
   private applyReport(op: OperationRecord, lease: Lease, request: CheckInRequestJson, now: Date): {transition: Transition; released: boolean} {
@@ -171,7 +235,7 @@ export class CheckInService {
       if (known.has(key)) return;
       known.add(key);
       keys.push(key);
-      events.push({timestamp: new Date(timestamp), description: describeEvent(data, actions), details: data});
+      events.push({timestamp: parseTimestamp(timestamp) ?? now, description: describeEvent(data, actions), details: data});
     });
     return {events, keys};
   }
@@ -230,7 +294,7 @@ export class CheckInService {
    * exactly as lease expiry would; with `onlyOperation`, only if that is what it holds.
    * Returns false if nothing was released.
    */
-  async releaseWorker(worker: WorkerRef, cause: ReleaseCause, onlyOperation?: string): Promise<boolean> {
+  async releaseWorker(worker: WorkerRef, cause: ReleaseCause, onlyOperation?: string, arrivedAt?: Date): Promise<boolean> {
     const {clock} = this.deps;
     return retryOnConflict(
       clock,
@@ -243,6 +307,9 @@ export class CheckInService {
         if (onlyOperation !== undefined && onlyOperation !== current.operationId) return false;
         const opRead = await this.deps.operations.read(worker.projectId, current.operationId);
         const held = opRead?.value.lease?.workerId === worker.workerId && opRead.value.lease.epoch === current.leaseEpoch;
+        // A notice that arrived before the worker was given this operation is about an earlier one.
+        const grant = opRead?.value.lease?.grantTime;
+        if (held && arrivedAt && grant && arrivedAt.getTime() < grant.getTime() - ARRIVAL_SLACK_MS) return false;
         const changes: Change[] = [{kind: 'worker', read: workerRead, next: idle(current)}];
         if (held) {
           changes.push({kind: 'operation', read: opRead, transition: releaseLease(opRead.value, now, cause, this.deps.policy.retry)});
@@ -257,6 +324,24 @@ export class CheckInService {
       },
     );
   }
+}
+
+/** A digest of a report, to recognise a second delivery of it. */
+function digestOf(request: CheckInRequestJson): string {
+  return createHash('sha256').update(canonicalJson({...request, workerStatus: undefined})).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Whether this report is a second delivery of the one that ended the worker's last lease
+ * (the worker retried it after a lost answer, or the network delivered it twice): the same
+ * request, presenting that lease or none. A worker that reports identically on its next
+ * lease is answered from that lease once its grant is old enough (fenceUnfenced).
+ */
+function isRepeatOfLastFinish(worker: WorkerRecord, request: CheckInRequestJson, presented: PresentedLease | undefined): boolean {
+  const last = worker.lastFinish;
+  if (!last || digestOf(request) !== last.digest) return false;
+  if (presented) return presented.operationId === last.operationId && presented.epoch === last.epoch;
+  return worker.operationId === undefined;
 }
 
 /** Whether a check-in reports on work (anything besides liveness and status). */

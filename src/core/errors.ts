@@ -49,6 +49,8 @@ export interface GafferErrorOptions {
   /** ErrorInfo.metadata: short facts a client may act on. */
   metadata?: Record<string, string>;
   fieldViolations?: FieldViolation[];
+  /** google.rpc.RetryInfo: how long the client should wait before it retries (and the Retry-After header). */
+  retryDelayMs?: number;
 }
 
 /** An expected failure, carrying its google.rpc code. Anything else is INTERNAL. */
@@ -57,6 +59,7 @@ export class GafferError extends Error {
   readonly reason: string;
   readonly metadata: Record<string, string>;
   readonly fieldViolations: FieldViolation[];
+  readonly retryDelayMs?: number;
 
   constructor(code: RpcCodeName, message: string, options: GafferErrorOptions) {
     super(message);
@@ -65,6 +68,7 @@ export class GafferError extends Error {
     this.reason = options.reason;
     this.metadata = options.metadata ?? {};
     this.fieldViolations = options.fieldViolations ?? [];
+    if (options.retryDelayMs !== undefined) this.retryDelayMs = options.retryDelayMs;
   }
 
   get httpStatus(): number {

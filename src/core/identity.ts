@@ -1,13 +1,21 @@
 /**
- * Worker identity: verifies the signed JWT a worker presents when it checks in
- * (`workers/{token}:checkIn`, or `Authorization: Bearer <token>`), and says which
- * project and worker it speaks for.
+ * Signed identity tokens (JWTs): one verifier, two policies. The verifier checks a
+ * token's signature, issuer, audience, algorithm, validity window and lifetime against
+ * the issuers configured for a policy, and says exactly what is wrong when it refuses.
+ * A policy says whose token it is and what it proves:
  *
- * Trust is configured per issuer (GAFFER_WORKER_ISSUERS): Google Compute Engine
- * instance identity tokens, or any OIDC issuer such as a Kubernetes cluster's
- * service-account token issuer. Only asymmetric signatures are accepted, the token
- * must expire, and every failure is UNAUTHENTICATED with a reason and a message
- * telling the worker what to fix. The token itself never appears in a message.
+ * - workers (this file): the project and worker a check-in or WorkerMessages request
+ *   speaks for (GAFFER_WORKER_ISSUERS): Google Compute Engine instance identity tokens,
+ *   or any OIDC issuer such as a Kubernetes cluster's service-account token issuer;
+ * - callers (callerIdentity.ts): who calls every other RPC, as IAM members
+ *   (GAFFER_CALLER_ISSUERS): Google ID tokens, or any OIDC issuer.
+ *
+ * Only asymmetric signatures are accepted, the token must expire and may not be valid
+ * for longer than a configured maximum, and every failure is UNAUTHENTICATED with a
+ * reason and a message telling the caller what to fix. The token itself never appears in
+ * a message. Behind Cloud Run's IAM check (GAFFER_PLATFORM_AUTH), a Google token in the
+ * Authorization header arrives with its signature replaced by Google: the platform
+ * verified it, and only then is it accepted without a signature.
  */
 import {readFileSync} from 'fs';
 import {
@@ -26,7 +34,19 @@ import {
 import {GafferError} from './errors';
 import {PROJECT_ID, WORKER_ID} from './names';
 
-export interface TrustedIssuer {
+/** Where an issuer's tokens are checked against: its iss, the aud they carry, its keys. */
+export interface IssuerKeys {
+  /** Required `iss`. */
+  issuer: string;
+  /** Required `aud` (the token's aud is a string, or an array containing it). */
+  audience: string;
+  /** Path to a JWKS JSON file, read once when the verifier is created. */
+  jwksFile?: string;
+  /** JWKS URL, fetched and cached. */
+  jwksUri?: string;
+}
+
+export interface TrustedIssuer extends IssuerKeys {
   /** 'gce': Google Compute Engine instance identity tokens (iss https://accounts.google.com;
    *  worker = google.compute_engine.instance_name claim, project =
    *  google.compute_engine.project_id; the VM must request the token with format=full).
@@ -34,14 +54,6 @@ export interface TrustedIssuer {
    *  `workerClaim` (default 'sub'), project = the `projectClaim` if configured, else the
    *  fixed `projectId` of this issuer config. */
   kind: 'gce' | 'oidc';
-  /** Required `iss` (gce default 'https://accounts.google.com'). */
-  issuer: string;
-  /** Required `aud` (the token's aud is a string, or an array containing it). */
-  audience: string;
-  /** Path to a JWKS JSON file, read once when the verifier is created. */
-  jwksFile?: string;
-  /** JWKS URL, fetched and cached. gce default: https://www.googleapis.com/oauth2/v3/certs. */
-  jwksUri?: string;
   /** oidc only: dotted path of the claim naming the worker; a key may itself contain dots
    *  ('kubernetes.io.pod.name' finds {"kubernetes.io": {"pod": {"name": ...}}}). */
   workerClaim?: string;
@@ -59,13 +71,24 @@ export interface WorkerIdentity {
   expiresAt: Date;
 }
 
-export interface WorkerIdentityVerifier {
-  /** Throws UNAUTHENTICATED (missing/malformed/expired/bad signature/unknown issuer/wrong
-   *  audience) with a clear message; never logs the token. */
-  verify(token: string): Promise<WorkerIdentity>;
+/** How a token reached Gaffer. */
+export interface Presentation {
+  /**
+   * The platform in front of Gaffer (Cloud Run's IAM check, GAFFER_PLATFORM_AUTH) verified
+   * this token and replaced its signature; set only for the header the platform checked.
+   */
+  platformVerified?: boolean;
 }
 
-/** ErrorInfo reasons of the failures verify() raises. */
+export interface TokenVerifier<Identity> {
+  /** Throws UNAUTHENTICATED (missing/malformed/expired/bad signature/unknown issuer/wrong
+   *  audience/too long-lived) with a clear message; never logs the token. */
+  verify(token: string, presentation?: Presentation): Promise<Identity>;
+}
+
+export type WorkerIdentityVerifier = TokenVerifier<WorkerIdentity>;
+
+/** ErrorInfo reasons of the failures verify() raises for worker tokens. */
 export const WorkerTokenReason = {
   MISSING: 'WORKER_TOKEN_MISSING',
   MALFORMED: 'WORKER_TOKEN_MALFORMED',
@@ -75,39 +98,45 @@ export const WorkerTokenReason = {
   UNKNOWN_ISSUER: 'WORKER_TOKEN_UNKNOWN_ISSUER',
   WRONG_AUDIENCE: 'WORKER_TOKEN_WRONG_AUDIENCE',
   MISSING_CLAIM: 'WORKER_TOKEN_MISSING_CLAIM',
+  /** The token is valid for longer than the configured maximum lifetime. */
+  LIFETIME_TOO_LONG: 'WORKER_TOKEN_LIFETIME_TOO_LONG',
   /** UNAVAILABLE, not the worker's fault: the issuer's remote JWKS could not be fetched. */
   JWKS_UNAVAILABLE: 'WORKER_JWKS_UNAVAILABLE',
 } as const;
 
+/** The reasons a policy's refusals carry, one per kind of failure. */
+export type TokenReasons = {readonly [K in keyof typeof WorkerTokenReason]: string};
+export type TokenFailure = Exclude<keyof TokenReasons, 'JWKS_UNAVAILABLE'>;
+
 export const GCE_ISSUER = 'https://accounts.google.com';
 export const GCE_JWKS_URI = 'https://www.googleapis.com/oauth2/v3/certs';
+/** The `iss` values of Google-signed ID tokens. */
+export const GOOGLE_ISSUERS: readonly string[] = ['https://accounts.google.com', 'accounts.google.com'];
+/** What Google's front end puts in place of the signature of a token it verified. */
+export const SIGNATURE_REMOVED_BY_GOOGLE = 'SIGNATURE_REMOVED_BY_GOOGLE';
 export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256', 'EdDSA'] as const;
 /** Longest token accepted; real identity tokens are 1-2 KB. */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Longest validity (exp - iat) accepted unless configured: GCE and Google ID tokens last an hour. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 4 * 3600;
 
-const CONFIG_SOURCE = 'GAFFER_WORKER_ISSUERS';
+const WORKER_CONFIG_SOURCE = 'GAFFER_WORKER_ISSUERS';
+const LIFETIME_SOURCE = 'GAFFER_MAX_TOKEN_LIFETIME';
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 const GCE_WORKER_PATH = ['google', 'compute_engine', 'instance_name'];
 const GCE_PROJECT_PATH = ['google', 'compute_engine', 'project_id'];
-const ISSUER_KEYS: ReadonlySet<string> = new Set([
-  'kind',
-  'issuer',
-  'audience',
-  'jwksFile',
-  'jwksUri',
-  'workerClaim',
-  'projectClaim',
-  'projectId',
-]);
+const KEY_FIELDS = ['issuer', 'audience', 'jwksFile', 'jwksUri'] as const;
+const WORKER_ISSUER_KEYS: ReadonlySet<string> = new Set(['kind', ...KEY_FIELDS, 'workerClaim', 'projectClaim', 'projectId']);
 
 // ---------------------------------------------------------------------------------------
-// Configuration
+// Configuration, shared by both policies
 
-/** Parses the GAFFER_WORKER_ISSUERS value: a JSON array of TrustedIssuer, or
- *  `@/path/to/file.json` to read it from a file. Throws Error with a precise message on any
- *  problem (unknown keys, missing audience, both/neither of jwksFile/jwksUri, gce with
- *  projectClaim, ...). Messages read after the variable's name ("GAFFER_WORKER_ISSUERS ..."). */
-export function parseTrustedIssuers(text: string): TrustedIssuer[] {
+/**
+ * Parses a list of issuers: a JSON array, or `@/path/to/file.json` to read it from a file;
+ * each entry checked by `validate`. Throws Error with a precise message on any problem;
+ * messages read after the variable's name ("GAFFER_WORKER_ISSUERS ...").
+ */
+export function parseIssuerList<T extends IssuerKeys>(text: string, validate: (entry: unknown) => T): T[] {
   let json = text.trim();
   let where = '';
   if (json.startsWith('@')) {
@@ -137,7 +166,7 @@ export function parseTrustedIssuers(text: string): TrustedIssuer[] {
   if (value.length === 0) throw new Error(`must list at least one trusted issuer${where}`);
   const issuers = value.map((entry, index) => {
     try {
-      return validateIssuer(entry);
+      return validate(entry);
     } catch (err) {
       throw new Error(`entry [${index}]${where}: ${(err as Error).message}`, {cause: err});
     }
@@ -146,17 +175,23 @@ export function parseTrustedIssuers(text: string): TrustedIssuer[] {
   return issuers;
 }
 
-/** Validates and normalizes one issuer config (defaults filled in). */
-function validateIssuer(entry: unknown): TrustedIssuer {
+/** An issuer entry as read: its keys checked against `allowed`, strings read strictly. */
+export interface IssuerEntry {
+  raw: Record<string, unknown>;
+  /** A non-empty string without surrounding spaces, or undefined when absent. */
+  str: (key: string) => string | undefined;
+}
+
+export function issuerEntry(entry: unknown, allowed: ReadonlySet<string>): IssuerEntry {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
     throw new Error(`must be a JSON object, but is ${describeJsonType(entry)}`);
   }
   const raw = entry as Record<string, unknown>;
-  const unknown = Object.keys(raw).filter(key => !ISSUER_KEYS.has(key));
+  const unknown = Object.keys(raw).filter(key => !allowed.has(key));
   if (unknown.length > 0) {
     throw new Error(
       `has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map(k => JSON.stringify(k)).join(', ')}; ` +
-        `allowed keys: ${[...ISSUER_KEYS].join(', ')}`,
+        `allowed keys: ${[...allowed].join(', ')}`,
     );
   }
   const str = (key: string): string | undefined => {
@@ -167,6 +202,46 @@ function validateIssuer(entry: unknown): TrustedIssuer {
     }
     return v;
   };
+  return {raw, str};
+}
+
+/** The issuer, audience and keys of an entry; `defaults` fill in a well-known issuer's. */
+export function issuerKeysOf(
+  {str}: IssuerEntry,
+  what: {kind: string; tokens: string; defaultIssuer?: string; defaultJwksUri?: string},
+): IssuerKeys {
+  const issuer = str('issuer') ?? what.defaultIssuer;
+  if (issuer === undefined) throw new Error(`"issuer" is required for kind "${what.kind}": the "iss" the tokens carry`);
+  const audience = str('audience');
+  if (audience === undefined) throw new Error(`"audience" is required: the "aud" the ${what.tokens} carry`);
+  let jwksFile = str('jwksFile');
+  let jwksUri = str('jwksUri');
+  if (jwksFile !== undefined && jwksUri !== undefined) {
+    throw new Error('set "jwksFile" or "jwksUri", not both');
+  }
+  if (jwksFile === undefined && jwksUri === undefined) {
+    if (what.defaultJwksUri === undefined) {
+      throw new Error('needs the issuer\'s keys: set "jwksFile" (a JWKS JSON file) or "jwksUri"');
+    }
+    jwksUri = what.defaultJwksUri;
+  }
+  if (jwksUri !== undefined) checkJwksUri(jwksUri);
+  if (jwksFile !== undefined) jwksFile = jwksFile.trim();
+  return {issuer, audience, ...(jwksFile ? {jwksFile} : {jwksUri})};
+}
+
+/** Parses the GAFFER_WORKER_ISSUERS value: a JSON array of TrustedIssuer, or
+ *  `@/path/to/file.json` to read it from a file. Throws Error with a precise message on any
+ *  problem (unknown keys, missing audience, both/neither of jwksFile/jwksUri, gce with
+ *  projectClaim, ...). Messages read after the variable's name ("GAFFER_WORKER_ISSUERS ..."). */
+export function parseTrustedIssuers(text: string): TrustedIssuer[] {
+  return parseIssuerList(text, validateIssuer);
+}
+
+/** Validates and normalizes one worker issuer config (defaults filled in). */
+function validateIssuer(entry: unknown): TrustedIssuer {
+  const read = issuerEntry(entry, WORKER_ISSUER_KEYS);
+  const {raw, str} = read;
   const kind = raw.kind;
   if (kind !== 'gce' && kind !== 'oidc') {
     throw new Error(
@@ -175,23 +250,11 @@ function validateIssuer(entry: unknown): TrustedIssuer {
         : `"kind" must be "gce" or "oidc", but is ${describeShort(kind)}`,
     );
   }
-  const issuer = str('issuer') ?? (kind === 'gce' ? GCE_ISSUER : undefined);
-  if (issuer === undefined) throw new Error('"issuer" is required for kind "oidc": the "iss" the tokens carry');
-  const audience = str('audience');
-  if (audience === undefined) throw new Error('"audience" is required: the "aud" the worker tokens carry');
-
-  let jwksFile = str('jwksFile');
-  let jwksUri = str('jwksUri');
-  if (jwksFile !== undefined && jwksUri !== undefined) {
-    throw new Error('set "jwksFile" or "jwksUri", not both');
-  }
-  if (jwksFile === undefined && jwksUri === undefined) {
-    if (kind !== 'gce') throw new Error('needs the issuer\'s keys: set "jwksFile" (a JWKS JSON file) or "jwksUri"');
-    jwksUri = GCE_JWKS_URI;
-  }
-  if (jwksUri !== undefined) checkJwksUri(jwksUri);
-  if (jwksFile !== undefined) jwksFile = jwksFile.trim();
-
+  const keys = issuerKeysOf(read, {
+    kind,
+    tokens: 'worker tokens',
+    ...(kind === 'gce' ? {defaultIssuer: GCE_ISSUER, defaultJwksUri: GCE_JWKS_URI} : {}),
+  });
   const workerClaim = str('workerClaim');
   const projectClaim = str('projectClaim');
   const projectId = str('projectId');
@@ -203,15 +266,13 @@ function validateIssuer(entry: unknown): TrustedIssuer {
           'google.compute_engine.instance_name and the project from google.compute_engine.project_id',
       );
     }
-    return {kind, issuer, audience, ...(jwksFile ? {jwksFile} : {jwksUri})};
+    return {kind, ...keys};
   }
   for (const [key, path] of [
     ['workerClaim', workerClaim],
     ['projectClaim', projectClaim],
   ] as const) {
-    if (path !== undefined && path.split('.').some(part => part === '')) {
-      throw new Error(`"${key}" must be a dotted claim path such as "kubernetes.io.pod.name", but is ${JSON.stringify(path)}`);
-    }
+    if (path !== undefined) checkClaimPath(key, path, 'kubernetes.io.pod.name');
   }
   if (projectClaim !== undefined && projectId !== undefined) {
     throw new Error('set "projectClaim" (the claim naming the project) or "projectId" (a fixed project), not both');
@@ -224,12 +285,16 @@ function validateIssuer(entry: unknown): TrustedIssuer {
   }
   return {
     kind,
-    issuer,
-    audience,
-    ...(jwksFile ? {jwksFile} : {jwksUri}),
+    ...keys,
     workerClaim: workerClaim ?? 'sub',
     ...(projectClaim !== undefined ? {projectClaim} : {projectId}),
   };
+}
+
+export function checkClaimPath(key: string, path: string, example: string): void {
+  if (path.split('.').some(part => part === '')) {
+    throw new Error(`"${key}" must be a dotted claim path such as "${example}", but is ${JSON.stringify(path)}`);
+  }
 }
 
 function checkJwksUri(uri: string): void {
@@ -245,7 +310,7 @@ function checkJwksUri(uri: string): void {
   }
 }
 
-function checkDuplicates(issuers: readonly TrustedIssuer[], where = ''): void {
+function checkDuplicates(issuers: readonly IssuerKeys[], where = ''): void {
   const seen = new Set<string>();
   for (const [index, {issuer, audience}] of issuers.entries()) {
     const key = JSON.stringify([issuer, audience]);
@@ -260,13 +325,69 @@ function checkDuplicates(issuers: readonly TrustedIssuer[], where = ''): void {
 }
 
 // ---------------------------------------------------------------------------------------
+// Policies
+
+/** Builds a policy's refusal: UNAUTHENTICATED with the policy's reason for `failure`. */
+export type Fail = (failure: TokenFailure, message: string, metadata?: Record<string, string>) => GafferError;
+
+/** Whose tokens a verifier checks, and what a valid token proves. */
+export interface TokenPolicy<Config extends IssuerKeys, Identity> {
+  /** "worker token", "ID token": how messages name the token. */
+  noun: string;
+  /** "worker", "caller": whose clock a message suggests checking. */
+  holder: string;
+  reasons: TokenReasons;
+  /** The option that lists the trusted issuers (messages point at it). */
+  configSource: string;
+  /** The message when no token was presented. */
+  missing: string;
+  /** Claims every token must carry (besides exp, always required). */
+  requiredClaims: readonly string[];
+  /** The identity a verified token proves; refuses with `fail` when it proves none. */
+  identify(payload: JWTPayload, config: Config, fail: Fail): Identity;
+}
+
+const WORKER_POLICY: TokenPolicy<TrustedIssuer, WorkerIdentity> = {
+  noun: 'worker token',
+  holder: 'worker',
+  reasons: WorkerTokenReason,
+  configSource: WORKER_CONFIG_SOURCE,
+  missing:
+    'No worker token was presented: send the worker\'s identity token (a signed JWT) in the check-in URL ' +
+    '(workers/{token}:checkIn) or as "Authorization: Bearer <token>".',
+  requiredClaims: ['sub'],
+  identify(payload, config, fail) {
+    const workerPath = config.kind === 'gce' ? GCE_WORKER_PATH : config.workerClaim ?? 'sub';
+    const projectPath = config.kind === 'gce' ? GCE_PROJECT_PATH : config.projectClaim;
+    const workerId = readIdClaim(payload, workerPath, 'worker id', WORKER_ID, config, fail);
+    const projectId = projectPath ? readIdClaim(payload, projectPath, 'Google Cloud project ID', PROJECT_ID, config, fail) : config.projectId;
+    // validateIssuer made every oidc issuer have a projectClaim or a projectId.
+    if (projectId === undefined) throw new Error(`issuer ${config.issuer} has neither projectClaim nor projectId`);
+    return {projectId, workerId, issuer: String(payload.iss), subject: String(payload.sub), expiresAt: new Date(Number(payload.exp) * 1000)};
+  },
+};
+
+// ---------------------------------------------------------------------------------------
 // Verification
 
-interface PreparedIssuer {
-  config: TrustedIssuer;
+export interface VerifierOptions {
+  clockToleranceSeconds?: number;
+  now?: () => Date;
+  /** Longest validity (exp - iat, or exp - nbf) a token may have; default 4 hours. */
+  maxLifetimeSeconds?: number;
+}
+
+interface PreparedIssuer<Config extends IssuerKeys> {
+  config: Config;
   getKey: JWTVerifyGetKey;
-  workerPath: string | readonly string[];
-  projectPath?: string | readonly string[];
+}
+
+interface Prepared<Config extends IssuerKeys, Identity> {
+  policy: TokenPolicy<Config, Identity>;
+  byIssuer: ReadonlyMap<string, Array<PreparedIssuer<Config>>>;
+  tolerance: number;
+  maxLifetime: number;
+  now: () => Date;
 }
 
 /** Thrown by the key getter when the issuer's key set itself failed (not the token). */
@@ -276,17 +397,40 @@ class KeySetFailure extends Error {
   }
 }
 
-/** Creates the verifier. Reads every jwksFile now; throws Error (a startup configuration
- *  problem) when a config is invalid or a JWKS file is unreadable or not a public key set. */
-export function createWorkerIdentityVerifier(
-  issuers: readonly TrustedIssuer[],
-  options: {clockToleranceSeconds?: number; now?: () => Date} = {},
-): WorkerIdentityVerifier {
+/**
+ * The verifier of one policy over `issuers` (already validated; each may list several
+ * `issuer` values through `alsoIssuers`). Reads every jwksFile now; throws Error (a
+ * startup configuration problem) when a JWKS file is unreadable or not a public key set.
+ */
+export function createTokenVerifier<Config extends IssuerKeys, Identity>(
+  issuers: ReadonlyArray<Config & {alsoIssuers?: readonly string[]}>,
+  policy: TokenPolicy<Config, Identity>,
+  options: VerifierOptions = {},
+): TokenVerifier<Identity> {
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
   if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 600) {
     throw new Error(`clockToleranceSeconds must be within [0, 600], but was ${tolerance}`);
   }
-  const now = options.now ?? (() => new Date());
+  const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (!Number.isFinite(maxLifetime) || maxLifetime < 60) {
+    throw new Error(`maxLifetimeSeconds must be at least 60, but was ${maxLifetime}`);
+  }
+  const byIssuer = new Map<string, Array<PreparedIssuer<Config>>>();
+  for (const config of issuers) {
+    const prepared: PreparedIssuer<Config> = {config, getKey: wrapKeySet(keySetOf(config))};
+    for (const iss of [config.issuer, ...(config.alsoIssuers ?? [])]) {
+      const list = byIssuer.get(iss) ?? [];
+      list.push(prepared);
+      byIssuer.set(iss, list);
+    }
+  }
+  const prepared: Prepared<Config, Identity> = {policy, byIssuer, tolerance, maxLifetime, now: options.now ?? (() => new Date())};
+  return {verify: (token, presentation) => verifyToken(token, prepared, presentation ?? {})};
+}
+
+/** Creates the worker verifier. Reads every jwksFile now; throws Error (a startup configuration
+ *  problem) when a config is invalid or a JWKS file is unreadable or not a public key set. */
+export function createWorkerIdentityVerifier(issuers: readonly TrustedIssuer[], options: VerifierOptions = {}): WorkerIdentityVerifier {
   const normalized = issuers.map((entry, index) => {
     try {
       return validateIssuer(entry);
@@ -295,20 +439,7 @@ export function createWorkerIdentityVerifier(
     }
   });
   checkDuplicates(normalized);
-
-  const byIssuer = new Map<string, PreparedIssuer[]>();
-  for (const config of normalized) {
-    const prepared: PreparedIssuer = {
-      config,
-      getKey: wrapKeySet(keySetOf(config)),
-      workerPath: config.kind === 'gce' ? GCE_WORKER_PATH : config.workerClaim ?? 'sub',
-      projectPath: config.kind === 'gce' ? GCE_PROJECT_PATH : config.projectClaim,
-    };
-    const list = byIssuer.get(config.issuer) ?? [];
-    list.push(prepared);
-    byIssuer.set(config.issuer, list);
-  }
-  return {verify: token => verifyToken(token, byIssuer, tolerance, now)};
+  return createTokenVerifier(normalized, WORKER_POLICY, options);
 }
 
 const remoteKeySets = new Map<string, JWTVerifyGetKey>();
@@ -324,7 +455,7 @@ function remoteKeySet(uri: string): JWTVerifyGetKey {
 }
 
 /** The issuer's keys: its JWKS file, or its JWKS URL (validateIssuer required one of them). */
-function keySetOf(config: TrustedIssuer): JWTVerifyGetKey {
+function keySetOf(config: IssuerKeys): JWTVerifyGetKey {
   if (config.jwksFile !== undefined) return loadJwksFile(config.jwksFile);
   if (config.jwksUri !== undefined) return remoteKeySet(config.jwksUri);
   throw new Error(`issuer ${config.issuer} has neither jwksFile nor jwksUri`);
@@ -371,31 +502,26 @@ function wrapKeySet(getKey: JWTVerifyGetKey): JWTVerifyGetKey {
   };
 }
 
-async function verifyToken(
+
+async function verifyToken<Config extends IssuerKeys, Identity>(
   input: string,
-  byIssuer: ReadonlyMap<string, PreparedIssuer[]>,
-  tolerance: number,
-  now: () => Date,
-): Promise<WorkerIdentity> {
-  if (typeof input !== 'string' || input.trim() === '') {
-    throw unauthenticated(
-      'MISSING',
-      'No worker token was presented: send the worker\'s identity token (a signed JWT) in the check-in URL ' +
-        '(workers/{token}:checkIn) or as "Authorization: Bearer <token>".',
-    );
-  }
+  {policy, byIssuer, tolerance, maxLifetime, now}: Prepared<Config, Identity>,
+  presentation: Presentation,
+): Promise<Identity> {
+  const {noun} = policy;
+  const Noun = `The ${noun}`;
+  const fail: Fail = (failure, message, metadata = {}) =>
+    new GafferError('UNAUTHENTICATED', message, {reason: policy.reasons[failure], metadata});
+  if (typeof input !== 'string' || input.trim() === '') throw fail('MISSING', policy.missing);
   const token = input.trim();
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw unauthenticated(
-      'MALFORMED',
-      `The worker token is ${token.length} characters long; identity tokens are at most ${MAX_TOKEN_LENGTH}.`,
-    );
+    throw fail('MALFORMED', `${Noun} is ${token.length} characters long; identity tokens are at most ${MAX_TOKEN_LENGTH}.`);
   }
   const segments = token.split('.');
   if (segments.length !== 3) {
-    throw unauthenticated(
+    throw fail(
       'MALFORMED',
-      `The worker token is not a signed JWT: it has ${segments.length} segment${segments.length === 1 ? '' : 's'}, ` +
+      `${Noun} is not a signed JWT: it has ${segments.length} segment${segments.length === 1 ? '' : 's'}, ` +
         'but a signed JWT has three base64url segments, header.payload.signature.',
     );
   }
@@ -405,17 +531,14 @@ async function verifyToken(
     header = decodeProtectedHeader(token);
     claims = decodeJwt(token);
   } catch {
-    throw unauthenticated(
-      'MALFORMED',
-      'The worker token is not a signed JWT: its header and payload must be base64url-encoded JSON objects.',
-    );
+    throw fail('MALFORMED', `${Noun} is not a signed JWT: its header and payload must be base64url-encoded JSON objects.`);
   }
 
   const alg = header.alg;
   if (!(ALLOWED_ALGORITHMS as readonly unknown[]).includes(alg)) {
-    throw unauthenticated(
+    throw fail(
       'INVALID_SIGNATURE',
-      `The worker token's "alg" is ${describeShort(alg)}; Gaffer accepts only tokens signed with an asymmetric ` +
+      `${Noun}'s "alg" is ${describeShort(alg)}; Gaffer accepts only tokens signed with an asymmetric ` +
         `key: ${ALLOWED_ALGORITHMS.join(', ')}.`,
       {alg: String(alg)},
     );
@@ -423,16 +546,16 @@ async function verifyToken(
 
   const iss = claims.iss;
   if (typeof iss !== 'string' || iss === '') {
-    throw unauthenticated('MISSING_CLAIM', 'The worker token has no "iss" (issuer) claim.', {claim: 'iss'});
+    throw fail('MISSING_CLAIM', `${Noun} has no "iss" (issuer) claim.`, {claim: 'iss'});
   }
   const candidates = byIssuer.get(iss);
   const fallback = candidates?.[0];
   if (!candidates || !fallback) {
-    throw unauthenticated(
+    throw fail(
       'UNKNOWN_ISSUER',
-      `The worker token's issuer is ${describeShort(iss)}; this Gaffer trusts ${[...byIssuer.keys()]
+      `${Noun}'s issuer is ${describeShort(iss)}; this Gaffer trusts ${[...byIssuer.keys()]
         .map(i => JSON.stringify(i))
-        .join(', ')} (${CONFIG_SOURCE}).`,
+        .join(', ')} (${policy.configSource}).`,
       {issuer: truncate(iss)},
     );
   }
@@ -443,51 +566,102 @@ async function verifyToken(
   const chosen = candidates.find(c => tokenAudiences.includes(c.config.audience)) ?? fallback;
   const accepted = candidates.map(c => c.config.audience);
   const currentDate = now();
-  const verifyOptions: JWTVerifyOptions = {
-    issuer: iss,
-    audience: accepted,
-    algorithms: [...ALLOWED_ALGORITHMS],
-    requiredClaims: ['exp', 'sub'],
-    clockTolerance: tolerance,
-    currentDate,
-  };
+  const nowSeconds = Math.floor(currentDate.getTime() / 1000);
+  const meta = {issuer: truncate(iss)};
 
   let payload: JWTPayload;
-  try {
-    payload = await verifyWithKeySet(token, chosen.getKey, verifyOptions);
-  } catch (err) {
-    throw translate(err, {iss, header, claims, accepted, currentDate, tolerance});
+  if (segments[2] === SIGNATURE_REMOVED_BY_GOOGLE) {
+    payload = acceptPlatformVerified(claims, {noun: Noun, iss, presentation, nowSeconds, currentDate, tolerance, fail, meta});
+  } else {
+    const verifyOptions: JWTVerifyOptions = {
+      issuer: iss,
+      audience: accepted,
+      algorithms: [...ALLOWED_ALGORITHMS],
+      requiredClaims: ['exp', ...policy.requiredClaims],
+      clockTolerance: tolerance,
+      currentDate,
+    };
+    try {
+      payload = await verifyWithKeySet(token, chosen.getKey, verifyOptions);
+    } catch (err) {
+      throw translate(err, {policy, fail, iss, header, claims, accepted, currentDate, tolerance});
+    }
   }
 
-  const nowSeconds = Math.floor(currentDate.getTime() / 1000);
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + tolerance) {
-    throw unauthenticated(
+    throw fail(
       'NOT_YET_VALID',
-      `The worker token was issued at ${isoSeconds(payload.iat)}, after Gaffer's clock (${currentDate.toISOString()}, ` +
-        `tolerance ${tolerance}s); check the worker's clock.`,
-      {issuer: iss},
+      `${Noun} was issued at ${isoSeconds(payload.iat)}, after Gaffer's clock (${currentDate.toISOString()}, ` +
+        `tolerance ${tolerance}s); check the ${policy.holder}'s clock.`,
+      meta,
     );
   }
   const exp = payload.exp as number;
   const start = typeof payload.nbf === 'number' ? payload.nbf : payload.iat;
   if (typeof start === 'number' && start >= exp) {
-    throw unauthenticated('MALFORMED', 'The worker token\'s "exp" is not after its "nbf"/"iat".', {issuer: iss});
+    throw fail('MALFORMED', `${Noun}'s "exp" is not after its "nbf"/"iat".`, meta);
   }
-  if (typeof payload.sub !== 'string' || payload.sub === '') {
-    throw unauthenticated('MISSING_CLAIM', 'The worker token\'s "sub" claim must be a non-empty string.', {
-      issuer: iss,
-      claim: 'sub',
-    });
+  // A token valid for a century is a standing credential, not an identity token.
+  const lifetime = exp - (typeof start === 'number' ? start : nowSeconds);
+  if (lifetime > maxLifetime) {
+    throw fail(
+      'LIFETIME_TOO_LONG',
+      `${Noun} is valid for ${formatSeconds(lifetime)} (${typeof start === 'number' ? `from ${isoSeconds(start)} ` : ''}until ` +
+        `${isoSeconds(exp)}); Gaffer accepts tokens valid for at most ${formatSeconds(maxLifetime)} (${LIFETIME_SOURCE}): ` +
+        'use a short-lived token, as GCE (1 hour) and Kubernetes projected tokens (expirationSeconds) are.',
+      {...meta, lifetimeSeconds: String(lifetime), maxLifetimeSeconds: String(maxLifetime)},
+    );
   }
+  for (const claim of policy.requiredClaims) {
+    const value = payload[claim];
+    if (typeof value !== 'string' || value === '') {
+      throw fail('MISSING_CLAIM', `${Noun}'s "${claim}" claim must be a non-empty string.`, {...meta, claim});
+    }
+  }
+  return policy.identify(payload, chosen.config, fail);
+}
 
-  const {config} = chosen;
-  const workerId = readIdClaim(payload, chosen.workerPath, 'worker id', WORKER_ID, config);
-  const projectId = chosen.projectPath
-    ? readIdClaim(payload, chosen.projectPath, 'Google Cloud project ID', PROJECT_ID, config)
-    : config.projectId;
-  // validateIssuer made every oidc issuer have a projectClaim or a projectId.
-  if (projectId === undefined) throw new Error(`issuer ${config.issuer} has neither projectClaim nor projectId`);
-  return {projectId, workerId, issuer: iss, subject: payload.sub, expiresAt: new Date(exp * 1000)};
+interface PlatformContext {
+  noun: string;
+  iss: string;
+  presentation: Presentation;
+  nowSeconds: number;
+  currentDate: Date;
+  tolerance: number;
+  fail: Fail;
+  meta: Record<string, string>;
+}
+
+/**
+ * A token whose signature Google's front end replaced after verifying it (Cloud Run's IAM
+ * check): accepted only where the platform checked it (GAFFER_PLATFORM_AUTH, and the header
+ * it checked), only for Google's issuer, and only while valid. The audience is the
+ * platform's to check: it admitted the token for this very service.
+ */
+function acceptPlatformVerified(claims: JWTPayload, ctx: PlatformContext): JWTPayload {
+  const {noun, fail, meta, nowSeconds, tolerance, currentDate} = ctx;
+  if (!ctx.presentation.platformVerified) {
+    throw fail(
+      'INVALID_SIGNATURE',
+      `${noun} carries no signature: Google's front end removed it after Cloud Run's IAM check. Gaffer accepts such ` +
+        'a token only in the Authorization header of a deployment behind that check (GAFFER_PLATFORM_AUTH=true); ' +
+        'anywhere else it must be signed.',
+      meta,
+    );
+  }
+  if (!GOOGLE_ISSUERS.includes(ctx.iss)) {
+    throw fail('INVALID_SIGNATURE', `${noun} carries no signature, and only Google's own tokens are verified by the platform.`, meta);
+  }
+  if (typeof claims.exp !== 'number') {
+    throw fail('MISSING_CLAIM', `${noun} has no "exp" claim; Gaffer accepts only tokens that expire.`, {...meta, claim: 'exp'});
+  }
+  if (claims.exp + tolerance <= nowSeconds) {
+    throw fail('EXPIRED', `${noun} expired at ${isoSeconds(claims.exp)} (Gaffer's clock: ${currentDate.toISOString()}, tolerance ${tolerance}s).`, meta);
+  }
+  if (typeof claims.nbf === 'number' && claims.nbf > nowSeconds + tolerance) {
+    throw fail('NOT_YET_VALID', `${noun} is not valid before ${isoSeconds(claims.nbf)}.`, meta);
+  }
+  return claims;
 }
 
 /** jwtVerify, trying each candidate key when the token names no kid and several keys fit. */
@@ -512,6 +686,8 @@ async function verifyWithKeySet(
 }
 
 interface FailureContext {
+  policy: TokenPolicy<IssuerKeys, unknown>;
+  fail: Fail;
   iss: string;
   header: ProtectedHeaderParameters;
   claims: JWTPayload;
@@ -521,13 +697,14 @@ interface FailureContext {
 }
 
 function translate(err: unknown, ctx: FailureContext): GafferError {
-  const {iss} = ctx;
+  const {iss, policy, fail: unauthenticated} = ctx;
+  const Noun = `The ${policy.noun}`;
   const meta = {issuer: truncate(iss)};
   if (err instanceof KeySetFailure) {
     return new GafferError(
       'UNAVAILABLE',
       `Gaffer could not load the signing keys of issuer ${JSON.stringify(iss)}; retry later.`,
-      {reason: WorkerTokenReason.JWKS_UNAVAILABLE, metadata: meta},
+      {reason: policy.reasons.JWKS_UNAVAILABLE, metadata: meta},
     );
   }
   const clock = `Gaffer's clock: ${ctx.currentDate.toISOString()}, tolerance ${ctx.tolerance}s`;
@@ -537,7 +714,7 @@ function translate(err: unknown, ctx: FailureContext): GafferError {
       const kid = typeof ctx.header.kid === 'string' ? `kid ${describeShort(ctx.header.kid)}` : 'no kid';
       return unauthenticated(
         'INVALID_SIGNATURE',
-        `No key of issuer ${JSON.stringify(iss)} matches the worker token (${kid}, alg ${ctx.header.alg}); ` +
+        `No key of issuer ${JSON.stringify(iss)} matches the ${policy.noun} (${kid}, alg ${ctx.header.alg}); ` +
           'the token was not signed by this issuer, or its keys have rotated since Gaffer loaded them.',
         meta,
       );
@@ -545,7 +722,7 @@ function translate(err: unknown, ctx: FailureContext): GafferError {
     case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
       return unauthenticated(
         'INVALID_SIGNATURE',
-        `The worker token's signature does not verify against the keys of issuer ${JSON.stringify(iss)}.`,
+        `${Noun}'s signature does not verify against the keys of issuer ${JSON.stringify(iss)}.`,
         meta,
       );
     case 'ERR_JOSE_ALG_NOT_ALLOWED':
@@ -553,7 +730,7 @@ function translate(err: unknown, ctx: FailureContext): GafferError {
     case 'ERR_JWK_INVALID':
       return unauthenticated(
         'INVALID_SIGNATURE',
-        `The worker token's signature (alg ${describeShort(ctx.header.alg)}) cannot be verified with the keys of ` +
+        `${Noun}'s signature (alg ${describeShort(ctx.header.alg)}) cannot be verified with the keys of ` +
           `issuer ${JSON.stringify(iss)}.`,
         meta,
       );
@@ -561,7 +738,7 @@ function translate(err: unknown, ctx: FailureContext): GafferError {
       const exp = typeof ctx.claims.exp === 'number' ? ` at ${isoSeconds(ctx.claims.exp)}` : '';
       return unauthenticated(
         'EXPIRED',
-        `The worker token expired${exp} (${clock}); fetch a fresh token from ${JSON.stringify(iss)}.`,
+        `${Noun} expired${exp} (${clock}); fetch a fresh token from ${JSON.stringify(iss)}.`,
         meta,
       );
     }
@@ -571,34 +748,34 @@ function translate(err: unknown, ctx: FailureContext): GafferError {
         return unauthenticated(
           'MISSING_CLAIM',
           claim === 'exp'
-            ? 'The worker token has no "exp" claim; Gaffer accepts only tokens that expire.'
-            : `The worker token has no ${JSON.stringify(claim)} claim.`,
+            ? `${Noun} has no "exp" claim; Gaffer accepts only tokens that expire.`
+            : `${Noun} has no ${JSON.stringify(claim)} claim.`,
           {...meta, claim},
         );
       }
       if (claim === 'aud') {
         return unauthenticated(
           'WRONG_AUDIENCE',
-          `The worker token's audience is ${describeShort(ctx.claims.aud)}; this Gaffer accepts ` +
-            `${ctx.accepted.map(a => JSON.stringify(a)).join(' or ')} for issuer ${JSON.stringify(iss)} (${CONFIG_SOURCE}).`,
+          `${Noun}'s audience is ${describeShort(ctx.claims.aud)}; this Gaffer accepts ` +
+            `${ctx.accepted.map(a => JSON.stringify(a)).join(' or ')} for issuer ${JSON.stringify(iss)} (${policy.configSource}).`,
           meta,
         );
       }
       if (claim === 'nbf' && e.reason === 'check_failed' && typeof ctx.claims.nbf === 'number') {
         return unauthenticated(
           'NOT_YET_VALID',
-          `The worker token is not valid before ${isoSeconds(ctx.claims.nbf)} (${clock}); check the worker's clock.`,
+          `${Noun} is not valid before ${isoSeconds(ctx.claims.nbf)} (${clock}); check the ${policy.holder}'s clock.`,
           meta,
         );
       }
       return unauthenticated(
         'MALFORMED',
-        `The worker token's ${JSON.stringify(claim)} claim is invalid: ${(err as Error).message}.`,
+        `${Noun}'s ${JSON.stringify(claim)} claim is invalid: ${(err as Error).message}.`,
         {...meta, claim},
       );
     }
     default:
-      return unauthenticated('MALFORMED', `The worker token could not be verified: it is not a valid signed JWT.`, meta);
+      return unauthenticated('MALFORMED', `${Noun} could not be verified: it is not a valid signed JWT.`, meta);
   }
 }
 
@@ -608,6 +785,7 @@ function readIdClaim(
   what: string,
   pattern: RegExp,
   config: TrustedIssuer,
+  fail: Fail,
 ): string {
   const name = typeof path === 'string' ? path : path.join('.');
   const value = typeof path === 'string' ? claimAtPath(payload, path) : claimAtSegments(payload, path);
@@ -617,15 +795,15 @@ function readIdClaim(
       config.kind === 'gce'
         ? '; request the instance identity token with format=full ' +
           '(metadata: instance/service-accounts/default/identity?audience=...&format=full)'
-        : ` (the claim named by ${CONFIG_SOURCE} for issuer ${JSON.stringify(config.issuer)})`;
-    throw unauthenticated('MISSING_CLAIM', `The worker token has no ${JSON.stringify(name)} claim${hint}.`, meta);
+        : ` (the claim named by ${WORKER_CONFIG_SOURCE} for issuer ${JSON.stringify(config.issuer)})`;
+    throw fail('MISSING_CLAIM', `The worker token has no ${JSON.stringify(name)} claim${hint}.`, meta);
   }
   if (typeof value !== 'string' || !pattern.test(value)) {
     const hint =
       what === 'worker id' && typeof value === 'string' && value.includes(':')
         ? '; for Kubernetes service-account tokens set "workerClaim" to "kubernetes.io.pod.name"'
         : '';
-    throw unauthenticated(
+    throw fail(
       'MISSING_CLAIM',
       `The worker token's ${JSON.stringify(name)} claim must be a ${what}` +
         (what === 'worker id' ? ' (a letter or digit, then up to 127 letters, digits, ".", "_" or "-")' : '') +
@@ -656,7 +834,7 @@ function lookup(node: unknown, parts: readonly string[], from: number): unknown 
   return undefined;
 }
 
-function claimAtSegments(claims: unknown, segments: readonly string[]): unknown {
+export function claimAtSegments(claims: unknown, segments: readonly string[]): unknown {
   let node = claims;
   for (const key of segments) {
     if (node === null || typeof node !== 'object' || !Object.prototype.hasOwnProperty.call(node, key)) return undefined;
@@ -668,30 +846,22 @@ function claimAtSegments(claims: unknown, segments: readonly string[]): unknown 
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-function unauthenticated(
-  reason: Exclude<keyof typeof WorkerTokenReason, 'JWKS_UNAVAILABLE'>,
-  message: string,
-  metadata: Record<string, string> = {},
-): GafferError {
-  return new GafferError('UNAUTHENTICATED', message, {reason: WorkerTokenReason[reason], metadata});
-}
-
 function joseCode(err: unknown): string | undefined {
   const code = (err as {code?: unknown} | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 
-function isoSeconds(seconds: number): string {
+export function isoSeconds(seconds: number): string {
   const date = new Date(seconds * 1000);
   return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
 }
 
-function truncate(text: string, max = 200): string {
+export function truncate(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
 /** A claim value for a message: JSON, shortened (claims are not secret; the token is). */
-function describeShort(value: unknown): string {
+export function describeShort(value: unknown): string {
   if (value === undefined) return 'missing';
   return truncate(JSON.stringify(value) ?? typeof value, 120);
 }
@@ -700,4 +870,12 @@ function describeJsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** 14400 -> "4h", 90 -> "1m30s", 3155760000 -> "876600h". */
+function formatSeconds(total: number): string {
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = Math.floor(total % 60);
+  return [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', seconds || total < 60 ? `${seconds}s` : ''].join('');
 }

@@ -87,6 +87,10 @@ export interface OperationRecord {
   timeoutTime?: Date;
   /** Keys of recently appended worker events, so a retried check-in adds no duplicates. */
   recentEventKeys: string[];
+  /** Who submitted it: the IAM member of the pipelines.run caller. */
+  submitter?: string;
+  /** Who cancelled it. */
+  cancelledBy?: string;
 }
 
 /** Where an operation is and which API submitted it. */
@@ -132,6 +136,8 @@ export interface Lease {
   workerId: string;
   epoch: number;
   expireTime: Date;
+  /** When it was granted: a report that arrived before then is about an earlier lease. */
+  grantTime?: Date;
 }
 
 /** The errorCode the filter language sees: absent while not done, 0 on success. */

@@ -54,3 +54,13 @@ export function checkLocationId(value: string): string {
   }
   return value;
 }
+
+/** A Google Cloud location (a region such as us-central1). */
+export const LOCATION = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+
+export function checkLocation(value: string, field = 'location'): string {
+  if (value.length > 63 || !LOCATION.test(value)) {
+    throw invalidArgument(field, 'a location such as us-central1 (lowercase letters, digits and hyphens)', value, 'INVALID_RESOURCE_NAME');
+  }
+  return value;
+}

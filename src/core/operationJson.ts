@@ -30,6 +30,8 @@ export function operationToJson(op: OperationRecord): OperationJson {
   if (op.startTime) metadata.startTime = formatTimestamp(op.startTime);
   if (op.endTime) metadata.endTime = formatTimestamp(op.endTime);
   if (op.request.pubSubTopic) metadata.pubSubTopic = op.request.pubSubTopic;
+  if (op.submitter) metadata.submitter = op.submitter;
+  if (op.cancelledBy) metadata.cancelledBy = op.cancelledBy;
 
   const json: OperationJson = {name: operationName(op.projectId, op.id), metadata, done: isDone(op.state)};
   if (json.done) {

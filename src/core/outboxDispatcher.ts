@@ -8,7 +8,10 @@
  * at once while the claim holds); it is deleted once published. A failed publish leaves
  * the head in place with an error and a backed-off retry time: that queue waits,
  * every other one goes on. Messages are delivered at once after their commit (kick) and,
- * should the process die first, by the sweep (dispatchDue) that runs on a schedule.
+ * should the process die first, by the sweep (dispatchDue) that runs on a schedule. A
+ * message that still fails once `maxRetryMs` passed since it was queued becomes a dead
+ * letter (with its last error, for operators to see and retry) and its queue goes on:
+ * nothing is retried forever, and nothing is dropped silently.
  */
 import type {OutboxMessage} from './notifications';
 import type {Clock, OutboxEntry, OutboxStore, Publisher} from './ports';
@@ -16,6 +19,8 @@ import type {Clock, OutboxEntry, OutboxStore, Publisher} from './ports';
 export interface DispatchReport {
   published: number;
   failed: number;
+  /** Messages given up on (moved to the dead letters). */
+  deadLettered: number;
 }
 
 export interface OutboxDispatcherOptions {
@@ -27,6 +32,8 @@ export interface OutboxDispatcherOptions {
   /** Backoff after the first failure, doubled per attempt up to maxBackoffMs. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long after it was queued a failing message is still retried (default 24 hours). */
+  maxRetryMs?: number;
   log?: (message: string) => void;
 }
 
@@ -34,6 +41,7 @@ export class OutboxDispatcher {
   private readonly claimMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxRetryMs: number;
   /** Per queue, the delivery running in this process (kicks join it, not race it). */
   private readonly running = new Map<string, Promise<DispatchReport>>();
   private readonly rerun = new Set<string>();
@@ -42,6 +50,7 @@ export class OutboxDispatcher {
     this.claimMs = options.claimMs ?? 60_000;
     this.minBackoffMs = options.minBackoffMs ?? 1_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 600_000;
+    this.maxRetryMs = options.maxRetryMs ?? 24 * 3600_000;
   }
 
   /** Deliver these just-committed messages now (fire and forget; the sweep is the safety net). */
@@ -56,10 +65,10 @@ export class OutboxDispatcher {
     const due = await this.options.store.due(this.options.clock.now(), limit);
     const keys = [...new Set(due.map(e => e.queue))];
     const reports = await Promise.all(keys.map(key => this.deliverKey(key)));
-    return reports.reduce((a, b) => ({published: a.published + b.published, failed: a.failed + b.failed}), {
-      published: 0,
-      failed: 0,
-    });
+    return reports.reduce(
+      (a, b) => ({published: a.published + b.published, failed: a.failed + b.failed, deadLettered: a.deadLettered + b.deadLettered}),
+      {published: 0, failed: 0, deadLettered: 0},
+    );
   }
 
   /** Waits for every delivery running in this process (tests, shutdown). */
@@ -75,12 +84,13 @@ export class OutboxDispatcher {
       return current;
     }
     const run = (async () => {
-      const total: DispatchReport = {published: 0, failed: 0};
+      const total: DispatchReport = {published: 0, failed: 0, deadLettered: 0};
       do {
         this.rerun.delete(key);
         const report = await this.drain(key);
         total.published += report.published;
         total.failed += report.failed;
+        total.deadLettered += report.deadLettered;
       } while (this.rerun.has(key));
       return total;
     })().finally(() => this.running.delete(key));
@@ -91,7 +101,7 @@ export class OutboxDispatcher {
   /** Publishes the queue's messages in order until none is left, one fails, or another dispatcher holds it. */
   private async drain(key: string): Promise<DispatchReport> {
     const {store, publisher, clock} = this.options;
-    const report: DispatchReport = {published: 0, failed: 0};
+    const report: DispatchReport = {published: 0, failed: 0, deadLettered: 0};
     for (;;) {
       const head = await store.head(key);
       const now = clock.now();
@@ -102,7 +112,19 @@ export class OutboxDispatcher {
         await publisher.publish(claimed);
       } catch (err) {
         const error = (err as Error).message ?? String(err);
-        const retryAt = new Date(clock.now().getTime() + this.backoff(claimed));
+        const failedAt = clock.now();
+        if (failedAt.getTime() - claimed.createTime.getTime() >= this.maxRetryMs) {
+          // Retried for long enough: kept as a dead letter, and the queue goes on without it.
+          const project = claimed.attributes.project ?? '-';
+          const lastError = `${error} (attempt ${claimed.attempts + 1}; gave up ${Math.round(this.maxRetryMs / 1000)}s after it was queued)`;
+          if (await store.deadLetter(claimed, project, lastError, failedAt)) {
+            this.log(`gave up on ${claimed.id} to ${claimed.topic} after ${claimed.attempts + 1} attempts: dead letter of project ${project}: ${error}`);
+            report.deadLettered++;
+            continue;
+          }
+          return report;
+        }
+        const retryAt = new Date(failedAt.getTime() + this.backoff(claimed));
         this.log(`publish to ${claimed.topic} failed (attempt ${claimed.attempts + 1}, retry at ${retryAt.toISOString()}): ${error}`);
         await store.fail(claimed, error, retryAt);
         report.failed++;

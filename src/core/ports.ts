@@ -10,6 +10,7 @@
  */
 import type {OperationQueryPlan} from './filter';
 import type {LogAppendPlan, LogCursor, LogState, StoredLogChunk} from './logs';
+import type {IamPolicyRecord} from './iam';
 import type {OperationEvent, OperationRecord} from './model';
 import type {OutboxMessage} from './notifications';
 import type {SampleKind} from '../wire/workers';
@@ -77,9 +78,29 @@ export interface OperationPage {
   documentsRead: number;
 }
 
+/**
+ * A pipelines.run request id (AIP-155), kept with the operation it created so a retry of
+ * the same request returns that operation instead of running the pipeline twice.
+ */
+export interface RequestIdRecord {
+  /** A hash of (project, caller, request id): the key, unique per project. */
+  key: string;
+  operationId: string;
+  /** A hash of the request body: the same id with another body is refused. */
+  bodyDigest: string;
+  createTime: Date;
+  /** When the record may be forgotten (Firestore TTL). */
+  expireTime: Date;
+}
+
 export interface OperationStore {
-  /** Stores a new operation; its id must not be taken. */
-  create(op: OperationRecord): Promise<void>;
+  /**
+   * Stores a new operation; its id must not be taken. With `requestId`, its record is
+   * created in the same commit: if either exists already, nothing is written (Conflict).
+   */
+  create(op: OperationRecord, requestId?: RequestIdRecord): Promise<void>;
+  /** The request id record of the project under `key`, if any. */
+  requestId(projectId: string, key: string): Promise<RequestIdRecord | undefined>;
   /** The operation with all of its events, or undefined. */
   get(projectId: string, id: string): Promise<OperationRecord | undefined>;
   /** The operation with its inline events only, and its version, for a read-decide-commit. */
@@ -221,6 +242,37 @@ export interface OutboxStore {
    * entries out of the due window with it (they wait for their head).
    */
   fail(entry: OutboxEntry, error: string, retryAt: Date): Promise<void>;
+  /**
+   * Given up on after one more failed attempt: the entry leaves the outbox and becomes a dead letter of `projectId`
+   * with its last error, in one commit; false (nothing changed) if the entry changed since
+   * it was read. The queue's later entries become due at `now`.
+   */
+  deadLetter(entry: OutboxEntry, projectId: string, error: string, now: Date): Promise<boolean>;
+}
+
+/** A message that kept failing past the retry limit: kept, with its last error, for operators. */
+export interface DeadLetter extends OutboxMessage {
+  /** The project of the operation the message is about. */
+  projectId: string;
+  createTime: Date;
+  /** When it was given up on. */
+  deadTime: Date;
+  /** Publishes tried, the last one included. */
+  attempts: number;
+  lastError: string;
+}
+
+/** Where a dead-letter listing page starts: after this (deadTime, id), newest first. */
+export interface DeadLetterCursor {
+  deadTimeMicros: number;
+  id: string;
+}
+
+export interface DeadLetterStore {
+  /** One page of the project's dead letters, newest first, after `after`. */
+  list(projectId: string, pageSize: number, after?: DeadLetterCursor): Promise<{deadLetters: DeadLetter[]; next?: DeadLetterCursor}>;
+  /** Moves a dead letter back into the outbox, due at `now`; undefined if there is none. */
+  retry(projectId: string, id: string, now: Date): Promise<DeadLetter | undefined>;
 }
 
 export interface Publisher {
@@ -244,6 +296,16 @@ export interface StoreStats {
   activeListeners: number;
 }
 
+// ---------------------------------------------------------------------------------------
+// IAM policies
+
+export interface PolicyStore {
+  /** The project's policy (undefined: none was ever set), with its version. */
+  read(projectId: string): Promise<Versioned<IamPolicyRecord | undefined>>;
+  /** Replaces the policy iff it is still at the version read. @throws Conflict otherwise. */
+  write(projectId: string, next: IamPolicyRecord, read: Versioned<IamPolicyRecord | undefined>): Promise<void>;
+}
+
 /** Every store port, as one adapter provides them. */
 export interface Stores {
   operations: OperationStore;
@@ -251,6 +313,8 @@ export interface Stores {
   samples: SampleStore;
   queueStats: QueueStatsStore;
   outbox: OutboxStore;
+  deadLetters: DeadLetterStore;
+  policies: PolicyStore;
   secrets: SecretStore;
   logs: LogStore;
   committer: Committer;

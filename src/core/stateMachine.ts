@@ -99,7 +99,7 @@ export function assign(op: OperationRecord, worker: AssignedWorker, now: Date, l
       ...op,
       state: 'RUNNING',
       startTime: op.startTime ?? now,
-      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs)},
+      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs), grantTime: now},
       leaseEpoch: epoch,
       attempts: op.attempts + 1,
     },
@@ -179,7 +179,7 @@ export type CancelOutcome =
  * learns it at its next check-in. Cancelling a done operation is refused: the caller
  * learns that the outcome was already decided.
  */
-export function cancel(op: OperationRecord, now: Date): CancelOutcome {
+export function cancel(op: OperationRecord, now: Date, by?: string): CancelOutcome {
   if (isDone(op.state)) {
     throw new GafferError(
       'FAILED_PRECONDITION',
@@ -187,13 +187,15 @@ export function cancel(op: OperationRecord, now: Date): CancelOutcome {
       {reason: 'OPERATION_ALREADY_DONE', metadata: {state: op.state}},
     );
   }
+  const who = by ? ` by ${by}` : '';
   if (op.state === 'QUEUED') {
-    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
-    return {
-      kind: 'cancelled',
-      transition: finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [failed]),
-    };
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: `${CANCELLED_MESSAGE}${who}`});
+    const finished = finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [failed]);
+    return {kind: 'cancelled', transition: {...finished, next: {...finished.next, ...(by ? {cancelledBy: by} : {})}}};
   }
   if (op.cancelRequested) return {kind: 'alreadyRequested'};
-  return {kind: 'cancelRequested', transition: {next: {...op, cancelRequested: true}, newEvents: []}};
+  // No event yet: the worker learns it at its next check-in and reports "The operation was
+  // cancelled" once it has stopped, as Google's did (dsub reads the first such FailedEvent
+  // as the cancellation). Who asked is kept on the operation.
+  return {kind: 'cancelRequested', transition: {next: {...op, cancelRequested: true, ...(by ? {cancelledBy: by} : {})}, newEvents: []}};
 }

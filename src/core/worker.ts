@@ -27,6 +27,11 @@ export interface WorkerRecord extends WorkerRef {
   capabilities?: WorkerCapabilitiesJson;
   health?: WorkerHealth;
   lastMessageTime?: Date;
+  /**
+   * The report that ended the worker's last lease: which lease, and a digest of the
+   * request, so that a second delivery of it is recognised and changes nothing.
+   */
+  lastFinish?: {operationId: string; epoch: number; digest: string};
 }
 
 /** One thing a worker reported (a WorkerMessage part), kept for a while as history. */

@@ -1,39 +1,42 @@
 /**
  * Who is checking in. The token form carries a signed identity token in the path; the
  * named form names the worker in the path and proves it with a bearer token verified
- * the same way. A worker may speak only for itself. With no trusted issuer configured
- * and loopback access, development mode takes named workers at their word (and
- * `npm start` says so loudly).
+ * the same way. A worker may speak only for itself. With no trusted issuer configured,
+ * development mode takes named workers at their word, but only from a loopback peer
+ * address (the socket's, never a header); anyone else is UNAUTHENTICATED. `npm start`
+ * says so loudly.
  */
-import {Caller} from './access';
+import {Caller, isLoopback, notLoopback, presentedToken} from './access';
 import {GafferError} from './errors';
-import {WorkerIdentityVerifier} from './identity';
+import {WorkerIdentityVerifier, WorkerTokenReason} from './identity';
 import {checkProjectId, checkWorkerId, workerName} from './names';
 import type {WorkerRef} from './worker';
 
 export class WorkerAuthenticator {
   /**
    * @param verifier undefined when no trusted issuer is configured.
-   * @param developmentMode accept named workers without a token (loopback only).
+   * @param developmentMode accept named workers without a token from loopback peers.
+   * @param platformAuth tokens verified by Cloud Run's IAM check are trusted without their signature.
    */
   constructor(
     private readonly verifier: WorkerIdentityVerifier | undefined,
     readonly developmentMode: boolean,
+    private readonly platformAuth = false,
   ) {}
 
   /** The named form: the bearer token must identify exactly this worker of this project. */
   async named(caller: Caller, projectId: string, workerId: string): Promise<WorkerRef> {
     const claimed = {projectId: checkProjectId(projectId), workerId: checkWorkerId(workerId)};
-    const token = bearerToken(caller.authorization);
-    if (!token) {
-      if (this.developmentMode) return claimed;
+    const presented = presentedToken(caller, this.platformAuth, WorkerTokenReason);
+    if (!presented) {
+      if (this.developmentMode) return this.loopbackOnly(caller, claimed);
       throw new GafferError(
         'UNAUTHENTICATED',
         `Worker ${workerName(projectId, workerId)} must send its identity token as "Authorization: Bearer <token>".`,
         {reason: 'WORKER_TOKEN_MISSING'},
       );
     }
-    const identity = await this.verify(token);
+    const identity = await this.verify(presented.token, presented.presentation);
     if (identity.projectId !== claimed.projectId || identity.workerId !== claimed.workerId) {
       throw new GafferError(
         'PERMISSION_DENIED',
@@ -50,14 +53,14 @@ export class WorkerAuthenticator {
    */
   async speaker(caller: Caller, projectId: string): Promise<WorkerRef | undefined> {
     checkProjectId(projectId, 'projectId');
-    const token = bearerToken(caller.authorization);
-    if (!token) {
-      if (this.developmentMode) return undefined;
+    const presented = presentedToken(caller, this.platformAuth, WorkerTokenReason);
+    if (!presented) {
+      if (this.developmentMode) return this.loopbackOnly(caller, undefined);
       throw new GafferError('UNAUTHENTICATED', 'A worker must send its identity token as "Authorization: Bearer <token>".', {
         reason: 'WORKER_TOKEN_MISSING',
       });
     }
-    const identity = await this.verify(token);
+    const identity = await this.verify(presented.token, presented.presentation);
     if (identity.projectId !== projectId) {
       throw new GafferError(
         'PERMISSION_DENIED',
@@ -68,12 +71,18 @@ export class WorkerAuthenticator {
     return identity;
   }
 
-  /** The token form: the worker is whoever the token says. */
+  /** The token form: the worker is whoever the token says (a path is never verified by the platform). */
   async byToken(token: string): Promise<WorkerRef> {
-    return this.verify(token);
+    return this.verify(token, {});
   }
 
-  private async verify(token: string): Promise<WorkerRef> {
+  /** Development mode trusts a worker's word only from a loopback peer. */
+  private loopbackOnly<T>(caller: Caller, trusted: T): T {
+    if (isLoopback(caller.remoteAddress)) return trusted;
+    throw notLoopback(caller.remoteAddress, 'workers', 'GAFFER_WORKER_ISSUERS', 'DEVELOPMENT_MODE_LOOPBACK_ONLY');
+  }
+
+  private async verify(token: string, presentation: {platformVerified?: boolean}): Promise<WorkerRef> {
     if (!this.verifier) {
       throw new GafferError(
         'UNAUTHENTICATED',
@@ -81,18 +90,7 @@ export class WorkerAuthenticator {
         {reason: 'WORKER_TOKEN_UNKNOWN_ISSUER'},
       );
     }
-    const {projectId, workerId} = await this.verifier.verify(token);
+    const {projectId, workerId} = await this.verifier.verify(token, {platformVerified: presentation.platformVerified});
     return {projectId, workerId};
   }
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
-    throw new GafferError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".', {
-      reason: 'WORKER_TOKEN_MALFORMED',
-    });
-  }
-  return match[1];
 }

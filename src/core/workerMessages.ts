@@ -22,6 +22,7 @@ import type {Clock, SampleStore} from './ports';
 import {retryOnConflict} from './retry';
 import type {ReleaseCause} from './stateMachine';
 import {formatDuration, parseDuration} from './time';
+import {parseTimestamp} from '../wire/proto3';
 import type {WorkerHealth, WorkerRef, WorkerSample} from './worker';
 
 export interface HealthReportPolicy {
@@ -69,7 +70,10 @@ export class WorkerMessagesService {
     projectId: string,
     location: string | undefined,
     request: SendWorkerMessagesRequestJson,
+    arrival?: {ageMs: number},
   ): Promise<SendWorkerMessagesResponseJson> {
+    // A notice acts only on a lease granted before it arrived (a delayed one never releases a later lease).
+    const arrivedAt = new Date(this.deps.clock.now().getTime() - (arrival?.ageMs ?? 0));
     if (location !== undefined && request.location !== undefined && request.location !== location) {
       throw invalidArgument('location', `the location of the path (${location})`, request.location);
     }
@@ -98,7 +102,7 @@ export class WorkerMessagesService {
         },
       );
     }
-    for (const {ref, releases} of byWorker.values()) await this.release(ref, releases);
+    for (const {ref, releases} of byWorker.values()) await this.release(ref, releases, arrivedAt);
     return {workerMessageResponses: interpreted.map(i => i.response)};
   }
 
@@ -107,19 +111,19 @@ export class WorkerMessagesService {
    * broken VM, a notice without a JOB_ID) releases whatever it holds; one naming an
    * operation releases only that one, so a late notice never releases another.
    */
-  private async release(ref: WorkerRef, releases: readonly Release[]): Promise<void> {
+  private async release(ref: WorkerRef, releases: readonly Release[], arrivedAt: Date): Promise<void> {
     const unscoped = releases.find(r => r.onlyOperation === undefined);
     if (unscoped) {
-      await this.deps.checkIns.releaseWorker(ref, unscoped.cause);
+      await this.deps.checkIns.releaseWorker(ref, unscoped.cause, undefined, arrivedAt);
       return;
     }
     for (const {cause, onlyOperation} of releases) {
-      if (await this.deps.checkIns.releaseWorker(ref, cause, onlyOperation)) return;
+      if (await this.deps.checkIns.releaseWorker(ref, cause, onlyOperation, arrivedAt)) return;
     }
   }
 
   private interpret(message: WorkerMessageJson, now: Date, index: number): Interpreted {
-    const time = message.time ? new Date(message.time) : now;
+    const time = (message.time ? parseTimestamp(message.time) : undefined) ?? now;
     const jobId = message.labels?.[JOB_ID_LABEL];
     const sample = (kind: SampleKind, data: object, extra: Partial<WorkerSample> = {}): WorkerSample => ({
       kind,

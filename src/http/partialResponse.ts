@@ -15,8 +15,14 @@ function badFields(text: string, detail: string): GafferError {
   });
 }
 
+/** Selections deeper or longer than this are refused (a response is never that deep). */
+export const MAX_FIELDS_DEPTH = 16;
+export const MAX_FIELDS_LENGTH = 2048;
+
 export function parseFields(text: string): FieldSelection {
+  if (text.length > MAX_FIELDS_LENGTH) throw badFields(`${text.slice(0, 40)}...`, `the selection is ${text.length} characters long; the limit is ${MAX_FIELDS_LENGTH}`);
   let pos = 0;
+  let depth = 0;
   const name = (): string => {
     const match = /^[A-Za-z_@$][A-Za-z0-9_@$.]*|^\*/.exec(text.slice(pos));
     if (!match) throw badFields(text, `expected a field name at position ${pos + 1}`);
@@ -31,6 +37,14 @@ export function parseFields(text: string): FieldSelection {
   };
   // A path (a/b/c) with an optional sub-selection, as one nested selection.
   const item = (): [string, FieldSelection | true] => {
+    if (++depth > MAX_FIELDS_DEPTH) throw badFields(text.length > 80 ? `${text.slice(0, 77)}...` : text, `the selection nests more than ${MAX_FIELDS_DEPTH} levels deep`);
+    try {
+      return itemAt();
+    } finally {
+      depth--;
+    }
+  };
+  const itemAt = (): [string, FieldSelection | true] => {
     const head = name();
     if (text[pos] === '/') {
       pos++;

@@ -10,7 +10,7 @@ import {readBody} from './body';
 import {applyFields, parseFields} from './partialResponse';
 import type {Services} from './services';
 import {ErrorFormat, asGafferError, toStatusBody} from './status';
-import {TooDeeplyNested, withoutNulls} from '../wire/proto3';
+import {withoutNulls} from '../wire/proto3';
 import {RequestValidator, SchemaBodies, SchemaName, nullIsUnset} from './validation';
 
 /** The parts of an HTTP request Gaffer reads (express's and the functions framework's fit). */
@@ -47,6 +47,10 @@ export interface RequestHead<Path extends string> {
   params: PathParams<Path>;
   query: Readonly<Record<string, string>>;
   caller: Caller;
+  /** A request header's value (the first, if repeated); names are case-insensitive. */
+  header: (name: string) => string | undefined;
+  /** Milliseconds since the request arrived at this process (fencing compares arrival with lease grants). */
+  age: () => number;
 }
 
 export interface RpcContext<Path extends string, Body, Principal> extends RequestHead<Path> {
@@ -135,8 +139,14 @@ function errorFormat(query: Record<string, string>): ErrorFormat {
 }
 
 function singleValuedQuery(req: HttpRequest): Record<string, string> {
-  const url = new URL(req.originalUrl ?? req.url, 'http://localhost');
-  const query: Record<string, string> = {};
+  let url: URL;
+  try {
+    url = new URL(req.originalUrl ?? req.url, 'http://localhost');
+  } catch {
+    throw new GafferError('INVALID_ARGUMENT', 'The request URL is malformed.', {reason: 'MALFORMED_PATH'});
+  }
+  // No prototype: a parameter named "__proto__" or "constructor" is a parameter like any other.
+  const query = Object.create(null) as Record<string, string>;
   for (const [key, value] of url.searchParams) {
     if (key in query) throw invalidArgument(key, 'given at most once', 'repeated');
     query[key] = value;
@@ -158,6 +168,27 @@ function checkQuery(rpc: AnyRpc, query: Record<string, string>): void {
   if (xgafv !== undefined && xgafv !== '1' && xgafv !== '2') throw invalidArgument('$.xgafv', '"1" or "2"', xgafv);
   const alt = query.alt;
   if (alt !== undefined && alt !== 'json') throw invalidArgument('alt', '"json"', alt);
+  const pretty = query.prettyPrint;
+  if (pretty !== undefined && pretty !== 'true' && pretty !== 'false') throw invalidArgument('prettyPrint', '"true" or "false"', pretty);
+  if (query.callback !== undefined) throw invalidArgument('callback', 'absent: Gaffer answers JSON only, not JSONP', query.callback);
+}
+
+/** Request headers Gaffer reads, in all: what Google's front end allows, far beyond any real client's. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/** Refuses a request whose headers are larger than MAX_HEADER_BYTES (when the server lets it through). */
+function checkHeaderSize(req: HttpRequest): void {
+  const raw = (req as {rawHeaders?: string[]}).rawHeaders;
+  const size = raw ? raw.reduce((sum, part) => sum + part.length + 2, 0) : 0;
+  if (size > MAX_HEADER_BYTES) throw headersTooLarge(size);
+}
+
+export function headersTooLarge(size?: number): GafferError {
+  return new GafferError(
+    'INVALID_ARGUMENT',
+    `Request headers ${size === undefined ? 'are' : `are ${size} bytes,`} larger than Gaffer reads (${MAX_HEADER_BYTES} bytes).`,
+    {reason: 'HEADERS_TOO_LARGE', metadata: {limitBytes: String(MAX_HEADER_BYTES)}},
+  );
 }
 
 export function requestTooLarge(maxBytes: number): GafferError {
@@ -168,24 +199,57 @@ export function requestTooLarge(maxBytes: number): GafferError {
   );
 }
 
+/** How deep a request body may nest (Firestore stores at most 20 levels; no request needs more). */
+export const MAX_BODY_DEPTH = 20;
+
 /** The body as JSON; with `nullIsUnset`, nulls read as unset, as proto3 JSON reads a message field's null. */
 function parseJsonBody(raw: Buffer, nullIsUnset: boolean): unknown {
   if (raw.length === 0) return {};
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(raw.toString('utf8')) as unknown;
+    text = new TextDecoder('utf-8', {fatal: true}).decode(raw);
+  } catch {
+    throw new GafferError('INVALID_ARGUMENT', 'Invalid JSON payload received. The body is not UTF-8.', {reason: 'MALFORMED_JSON'});
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
   } catch (err) {
     throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. ${(err as Error).message}`, {
       reason: 'MALFORMED_JSON',
     });
   }
-  if (!nullIsUnset) return parsed;
-  try {
-    return withoutNulls(parsed);
-  } catch (err) {
-    if (!(err instanceof TooDeeplyNested)) throw err;
-    throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received: ${err.message}.`, {reason: 'MALFORMED_JSON'});
+  const depth = depthOf(value);
+  if (depth > MAX_BODY_DEPTH) {
+    throw new GafferError('INVALID_ARGUMENT', `Invalid JSON payload received. The body nests ${depth > 1000 ? 'more than 1000' : depth} levels deep; the limit is ${MAX_BODY_DEPTH}.`, {
+      reason: 'MALFORMED_JSON',
+    });
   }
+  // Within MAX_BODY_DEPTH, so withoutNulls never finds it too deep.
+  return nullIsUnset ? withoutNulls(value) : value;
+}
+
+/** The nesting depth of a JSON value, without recursion (a body may nest deeper than the stack). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > 1000) return deepest;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** An RPC without a body schema takes no body: anything but nothing or {} is refused, not ignored. */
+function noBody(parsed: unknown): Record<string, never> {
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length === 0) return {};
+  throw new GafferError('INVALID_ARGUMENT', 'Invalid request: this RPC takes no request body (send none, or {}).', {
+    reason: 'INVALID_REQUEST_BODY',
+    fieldViolations: [{field: '', description: 'this RPC takes no request body'}],
+  });
 }
 
 export function sendJson(res: HttpResponse, status: number, body: unknown, pretty: boolean): void {
@@ -196,6 +260,7 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, prett
 
 export function sendError(res: HttpResponse, err: unknown, format: ErrorFormat): void {
   const error = asGafferError(err);
+  if (!res.headersSent && error.retryDelayMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(error.retryDelayMs / 1000)));
   if (!res.headersSent) sendJson(res, error.httpStatus, toStatusBody(error, format), true);
   else res.end();
 }
@@ -206,8 +271,10 @@ export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Promise<void>
 export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<HttpContext>): HttpHandler {
   const routes = rpcs.map(compile);
   return async (req, res) => {
+    const arrival = arrivalOf(req);
     let format: ErrorFormat = 2;
     try {
+      checkHeaderSize(req);
       const query = singleValuedQuery(req);
       format = errorFormat(query);
       const pretty = query.prettyPrint !== 'false';
@@ -218,11 +285,17 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
       checkQuery(route.rpc, query);
       const selection = query.fields ? parseFields(query.fields) : undefined;
       const {services, validator, maxRequestBytes} = await context();
-      const head: RequestHead<string> = {params: {...route.pattern.exec(path)?.groups}, query, caller: callerOf(req)};
+      const head: RequestHead<string> = {
+        params: {...route.pattern.exec(path)?.groups},
+        query,
+        caller: callerOf(req),
+        header: name => headerOf(req, name),
+        age: () => performance.now() - arrival,
+      };
       const principal = route.rpc.authorize ? await route.rpc.authorize(head, services) : undefined;
       const schema = route.rpc.bodySchema;
       const parsed = route.rpc.method === 'POST' ? parseJsonBody(await readBody(req, maxRequestBytes, requestTooLarge), !schema || nullIsUnset(schema)) : {};
-      const body = schema ? validator.validate(schema, parsed) : (parsed as Record<string, never>);
+      const body = schema ? validator.validate(schema, parsed) : noBody(parsed);
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const result = await route.rpc.handle({...head, body, principal, signal: abort.signal}, services);
@@ -233,12 +306,27 @@ export function httpHandler(rpcs: readonly AnyRpc[], context: () => Promise<Http
   };
 }
 
+function headerOf(req: HttpRequest, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Who is calling: the socket's peer address (never X-Forwarded-For or any other header) and the credentials. */
 function callerOf(req: HttpRequest): Caller {
-  const authorization = req.headers.authorization;
   return {
     remoteAddress: req.socket.remoteAddress,
-    authorization: Array.isArray(authorization) ? authorization[0] : authorization,
+    authorization: headerOf(req, 'authorization'),
+    serverlessAuthorization: headerOf(req, 'x-serverless-authorization'),
   };
+}
+
+/** Where a server that sees requests before their bodies are read notes their arrival (performance.now()). */
+export const ARRIVAL = Symbol.for('gaffer.arrival');
+
+/** When the request arrived: as noted by the server before its body was read, else now. */
+function arrivalOf(req: HttpRequest): number {
+  const noted = (req as unknown as Record<symbol, unknown>)[ARRIVAL];
+  return typeof noted === 'number' ? noted : performance.now();
 }
 
 function decodePath(path: string): string {

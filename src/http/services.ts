@@ -1,6 +1,8 @@
 /** The core services an RPC handler may call: what handlers get instead of the whole app. */
 import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
+import type {DeadLettersService} from '../core/deadLetters';
+import type {IamService} from '../core/iam';
 import type {LeaseSweeper} from '../core/leaseSweep';
 import type {LogsService} from '../core/logs';
 import type {LocationsService} from '../core/locations';
@@ -23,6 +25,11 @@ export interface Services {
   logs: LogsService;
   /** Undefined when no Pub/Sub is configured (messages wait in the outbox). */
   outbox?: OutboxDispatcher;
+  /** Pub/Sub messages given up on. */
+  deadLetters: DeadLettersService;
+  /** Projects' IAM policies (getIamPolicy, setIamPolicy, testIamPermissions). */
+  iam: IamService;
+  /** Who is calling, and whether they may: every RPC but the workers' asks this. */
   access: AccessPolicy;
   workerAuth: WorkerAuthenticator;
 }

@@ -43,6 +43,9 @@ export function toStatusBody(err: GafferError, format: ErrorFormat): StatusBody 
       metadata: err.metadata,
     },
   ];
+  if (err.retryDelayMs !== undefined) {
+    details.push({'@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.ceil(err.retryDelayMs / 1000)}s`});
+  }
   if (err.fieldViolations.length > 0) {
     details.push({'@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: err.fieldViolations});
   }

@@ -9,9 +9,13 @@ import addFormats from 'ajv-formats';
 import {readFileSync} from 'fs';
 import {join} from 'path';
 import {FieldViolation, GafferError} from '../core/errors';
+import {parseTimestamp} from '../wire/proto3';
 import type {SendWorkerMessagesRequestJson} from '../wire/dataflow';
 import type {AppendLogsRequestJson} from '../wire/logs';
 import type {V2betaRunPipelineRequestJson} from '../wire/lifesciences';
+import type {GetIamPolicyRequest} from '../wire/generated/getIamPolicyRequest';
+import type {SetIamPolicyRequest} from '../wire/generated/setIamPolicyRequest';
+import type {TestIamPermissionsRequest} from '../wire/generated/testIamPermissionsRequest';
 import type {
   CancelOperationRequestJson,
   CheckInRequestJson,
@@ -45,6 +49,9 @@ export interface SchemaBodies {
   checkInRequest: CheckInRequestJson;
   sendWorkerMessagesRequest: SendWorkerMessagesRequestJson;
   appendLogsRequest: AppendLogsRequestJson;
+  getIamPolicyRequest: GetIamPolicyRequest;
+  setIamPolicyRequest: SetIamPolicyRequest;
+  testIamPermissionsRequest: TestIamPermissionsRequest;
 }
 
 export type SchemaName = keyof SchemaBodies;
@@ -74,6 +81,9 @@ const SCHEMA_NAMES: readonly SchemaName[] = [
   'checkInRequest',
   'sendWorkerMessagesRequest',
   'appendLogsRequest',
+  'getIamPolicyRequest',
+  'setIamPolicyRequest',
+  'testIamPermissionsRequest',
 ];
 
 export class RequestValidator {
@@ -82,6 +92,8 @@ export class RequestValidator {
   constructor(dir = schemasDir()) {
     const ajv = new Ajv({strict: true, allErrors: true});
     addFormats(ajv);
+    // A Timestamp must be one Google's parsers (and Firestore) take: within years 1 to 9999, no leap second.
+    ajv.addFormat('date-time', {type: 'string', validate: (text: string) => parseTimestamp(text) !== undefined});
     for (const name of SCHEMA_NAMES) {
       const schema: unknown = JSON.parse(readFileSync(join(dir, `${name}.schema.json`), 'utf8'));
       this.validators.set(name, ajv.compile(schema as object));
@@ -145,6 +157,11 @@ function toViolation(error: ErrorObject): FieldViolation {
         field: where,
         description: `${where || 'value'} must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`,
       };
+    case 'format':
+      if (error.params.format === 'date-time') {
+        return {field: where, description: `${where} must be an RFC 3339 timestamp between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z (no leap second)`};
+      }
+      return {field: where, description: `${where || 'request body'} ${error.message ?? 'is invalid'}`};
     default:
       return {field: where, description: `${where || 'request body'} ${error.message ?? 'is invalid'}`};
   }

@@ -68,6 +68,10 @@ export interface MetadataJson {
   startTime?: string;
   endTime?: string;
   pubSubTopic?: string;
+  /** Gaffer: who ran the pipeline (an IAM member, e.g. user:ann@example.com). */
+  submitter?: string;
+  /** Gaffer: who cancelled it. */
+  cancelledBy?: string;
 }
 
 /** google.longrunning.Operation: once done, exactly one of `error` or `response`. */

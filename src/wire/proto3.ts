@@ -20,6 +20,31 @@ export function formatDuration(ms: number): string {
   return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(3).replace(/0+$/, '')}s`;
 }
 
+/** The range of google.protobuf.Timestamp (and of Firestore's timestamps): 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+export const MAX_TIMESTAMP_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** The longest google.protobuf.Duration: 10,000 years. */
+export const MAX_DURATION_SECONDS = 315_576_000_000;
+
+/**
+ * A proto3 JSON Timestamp as Google's parsers read it: RFC 3339 with "Z" or an offset, up to
+ * nine fraction digits, within the Timestamp range; no leap second (":60"). Undefined if not.
+ */
+export function parseTimestamp(text: string): Date | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCDate() !== day) return undefined;
+  const offsetMinutes = m[8] ? (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) : 0;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return undefined;
+  const ms = date.getTime() + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1000 + Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  if (ms < MIN_TIMESTAMP_MS || ms > MAX_TIMESTAMP_MS) return undefined;
+  return new Date(ms);
+}
+
 /** RFC 3339 in UTC, as Google's JSON mapping writes Timestamps. */
 export function formatTimestamp(time: Date): string {
   return time.toISOString();

@@ -1,14 +1,12 @@
 /**
  * Browser-test helpers: Debian's headless Chromium driven by playwright-core (its own
- * browser download is not reachable here), a fresh profile per run, screenshots, and a
- * stand-in access policy that tells callers apart by bearer token.
+ * browser download is not reachable), a fresh profile per run, and screenshots. (The
+ * viewer's test uses real ID tokens of a test issuer, test/helpers/tokens.ts.)
  */
 import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'fs';
 import {tmpdir} from 'os';
 import {join, resolve} from 'path';
 import {BrowserContext, Page, chromium} from 'playwright-core';
-import {AccessPolicy, Permission, isLoopback} from '../../src/core/access';
-import {GafferError} from '../../src/core/errors';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -73,44 +71,3 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
   await page.screenshot({path, fullPage});
   return path;
 }
-
-/** Bearer tokens of the stand-in callers. */
-export const TOKENS = {viewer: 'viewer-token', runner: 'runner-token'} as const;
-
-const VIEWER: ReadonlySet<Permission> = new Set<Permission>([
-  'genomics.operations.get',
-  'genomics.operations.list',
-  'gaffer.workers.get',
-  'gaffer.workers.list',
-]);
-
-/**
- * Stand-in for the bearer-token authentication being added: until it lands, the test
- * server is given this policy through the access seam (AppOverrides.access), so the
- * dashboard meets real 401/403 answers from the real HTTP stack. A viewer reads, a runner
- * may do everything, an unknown token is UNAUTHENTICATED, no token is the default
- * loopback policy (everything, from loopback). Replace with real ID tokens once they exist.
- */
-export const tokenRoles: AccessPolicy = {
-  async check(caller, permission, projectId) {
-    const auth = caller.authorization;
-    if (!auth) {
-      if (isLoopback(caller.remoteAddress)) return;
-      throw new GafferError('PERMISSION_DENIED', `Permission '${permission}' denied on project ${projectId}.`, {
-        reason: 'IAM_PERMISSION_DENIED',
-      });
-    }
-    if (auth === `Bearer ${TOKENS.runner}`) return;
-    if (auth === `Bearer ${TOKENS.viewer}`) {
-      if (VIEWER.has(permission)) return;
-      throw new GafferError(
-        'PERMISSION_DENIED',
-        `Permission '${permission}' denied on resource 'projects/${projectId}' (or it may not exist): viewer@example.com holds only the viewer role.`,
-        {reason: 'IAM_PERMISSION_DENIED', metadata: {permission, projectId}},
-      );
-    }
-    throw new GafferError('UNAUTHENTICATED', 'Request had invalid authentication credentials: the ID token is malformed or expired.', {
-      reason: 'ACCESS_TOKEN_INVALID',
-    });
-  },
-};

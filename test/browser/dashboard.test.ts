@@ -8,8 +8,10 @@
 import {strict as assert} from 'assert';
 import type {Page} from 'playwright-core';
 import {LocalServer} from '../../src/server';
+import {rmSync} from 'fs';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
-import {Browser, TOKENS, browserMissing, launchBrowser, screenshot, tokenRoles} from './browser';
+import {TestCallers, bearer, makeTestCallers} from '../helpers/tokens';
+import {Browser, browserMissing, launchBrowser, screenshot} from './browser';
 
 /*
  * What functions evaluated in the page use. The Node program has no DOM library, and
@@ -72,7 +74,9 @@ describe('dashboard (browser)', function () {
       console.log(`      skipping the browser tests: ${missing}`);
       this.skip();
     }
-    server = await startGaffer({}, {access: tokenRoles});
+    // Development mode, as `npm start` runs for one person: loopback callers may do everything.
+    // The viewer's test below runs on a Gaffer that authenticates callers for real.
+    server = await startGaffer();
     browser = await launchBrowser();
   });
   after(async () => {
@@ -375,46 +379,68 @@ describe('dashboard (browser)', function () {
   });
 
   it('a viewer cannot cancel: the server’s 403 is shown and cancel is disabled; a bad token’s 401 is shown', async () => {
-    // Stand-in roles at the access seam until bearer-token auth lands (see tokenRoles).
-    const project = randomProject('dash');
-    const op = await run(helloRequest(project, {suite: 'viewer'}));
-    const id = op.name.split('/').pop()!;
-    await page.goto(dashboard('', {project}));
-    await listed(page);
+    // A Gaffer that authenticates callers with ID tokens of a test issuer and authorizes them
+    // with the project's real IAM policy, set through setIamPolicy by an admin.
+    const callers: TestCallers = await makeTestCallers('gaffer-dashboard-');
+    const secured = await startGaffer({callerIssuers: callers.callerIssuers, accessMode: 'iam', admins: ['user:admin@example.com']});
+    try {
+      const project = randomProject('dash');
+      const [admin, runner, viewer] = await Promise.all(['admin', 'runner', 'viewer'].map(who => callers.token(`${who}@example.com`)));
+      const granted = await call(secured, 'POST', `/v2alpha1/projects/${project}:setIamPolicy`, {
+        policy: {
+          bindings: [
+            {role: 'roles/genomics.pipelinesRunner', members: ['user:runner@example.com']},
+            {role: 'roles/genomics.viewer', members: ['user:viewer@example.com']},
+          ],
+        },
+      }, bearer(admin!));
+      assert.equal(granted.status, 200, JSON.stringify(granted.json));
+      const ran = await call(secured, 'POST', '/v2alpha1/pipelines:run', helloRequest(project, {suite: 'viewer'}), bearer(runner!));
+      assert.equal(ran.status, 200, JSON.stringify(ran.json));
+      const op = ran.json as unknown as OperationJson;
+      const id = op.name.split('/').pop()!;
+      const page2 = `${secured.url}/dashboard/?${new URLSearchParams({project})}`;
+      await page.goto(page2);
 
-    // Sign in as a viewer, with the keyboard.
-    await page.locator('#sign-in-token').focus();
-    await page.keyboard.type(TOKENS.viewer);
-    await page.keyboard.press('Enter');
-    await page.locator('[data-signed-in]').waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('gaffer.idToken')), TOKENS.viewer);
-    // The list reloads as the viewer: wait for that answer, not the one before signing in.
-    await page.locator(`table.operations tbody tr[data-operation="${op.name}"]`).waitFor({timeout: LIVE_TIMEOUT_MS});
-    assert.deepEqual(await listed(page), [op.name], 'a viewer sees the operations');
+      // Sign in as a viewer, with the keyboard.
+      await page.locator('#sign-in-token').focus();
+      await page.keyboard.type(viewer!);
+      await page.keyboard.press('Enter');
+      await page.locator('[data-signed-in]').waitFor();
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('gaffer.idToken')), viewer);
+      // The list reloads as the viewer: wait for that answer, not the one before signing in.
+      await page.locator(`table.operations tbody tr[data-operation="${op.name}"]`).waitFor({timeout: LIVE_TIMEOUT_MS});
+      assert.deepEqual(await listed(page), [op.name], 'a viewer sees the operations');
 
-    await page.locator(`a[href*="operations/${id}"]`).click();
-    await page.getByRole('button', {name: 'Cancel operation…'}).click();
-    await page.getByRole('dialog').getByRole('button', {name: 'Yes, cancel it'}).click();
-    const refused = await call(server, 'POST', `/v2alpha1/${op.name}:cancel`, {}, {Authorization: `Bearer ${TOKENS.viewer}`});
-    assert.equal(refused.status, 403);
-    const banner = page.locator('.banner.error[data-http-status="403"]');
-    await banner.waitFor();
-    assert.equal(await banner.locator('.server-message').textContent(), (refused.json.error as {message: string}).message);
-    assert.equal(await page.getByRole('button', {name: 'Cancel operation…'}).isDisabled(), true);
-    assert.equal((await get(op.name)).done, false, 'nothing was cancelled');
-    await screenshot(page, 'viewer-cannot-cancel');
+      await page.locator(`a[href*="operations/${id}"]`).click();
+      assert.equal(await page.locator('[data-submitter]').textContent(), 'user:runner@example.com', 'who ran it');
+      await page.getByRole('button', {name: 'Cancel operation…'}).click();
+      await page.getByRole('dialog').getByRole('button', {name: 'Yes, cancel it'}).click();
+      const refused = await call(secured, 'POST', `/v2alpha1/${op.name}:cancel`, {}, bearer(viewer!));
+      assert.equal(refused.status, 403);
+      assert.match((refused.json.error as {message: string}).message, /genomics\.operations\.cancel/);
+      const banner = page.locator('.banner.error[data-http-status="403"]');
+      await banner.waitFor();
+      assert.equal(await banner.locator('.server-message').textContent(), (refused.json.error as {message: string}).message);
+      assert.equal(await page.getByRole('button', {name: 'Cancel operation…'}).isDisabled(), true);
+      const still = await call(secured, 'GET', `/v2alpha1/${op.name}`, undefined, bearer(runner!));
+      assert.equal((still.json as unknown as OperationJson).done, false, 'nothing was cancelled');
+      await screenshot(page, 'viewer-cannot-cancel');
 
-    // A token the server does not accept: 401, in its words, with a way to sign in again.
-    await page.getByRole('button', {name: 'Sign out'}).click();
-    await page.locator('#sign-in-token').fill('not-a-token');
-    await page.keyboard.press('Enter');
-    await page.goto(dashboard('', {project}));
-    const unauthenticated = page.locator('.banner.error[data-http-status="401"]');
-    await unauthenticated.waitFor();
-    assert.equal(
-      await unauthenticated.locator('.server-message').textContent(),
-      'Request had invalid authentication credentials: the ID token is malformed or expired.',
-    );
+      // A token the server does not accept: 401, in its words, with a way to sign in again.
+      await page.getByRole('button', {name: 'Sign out'}).click();
+      await page.locator('#sign-in-token').fill('not-a-token');
+      await page.keyboard.press('Enter');
+      await page.goto(page2);
+      const unauthenticated = page.locator('.banner.error[data-http-status="401"]');
+      await unauthenticated.waitFor();
+      const expected = await call(secured, 'GET', `/v2alpha1/projects/${project}/operations`, undefined, {Authorization: 'Bearer not-a-token'});
+      assert.equal(expected.status, 401);
+      assert.equal(await unauthenticated.locator('.server-message').textContent(), (expected.json.error as {message: string}).message);
+    } finally {
+      await secured.close();
+      rmSync(callers.dir, {recursive: true, force: true});
+    }
   });
 
   it('shows workers: health, what each holds, last check-in and capacity, and the history of their health reports', async () => {

@@ -353,6 +353,98 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
       });
     });
 
+    describe('request ids', () => {
+      it('creates an operation and its request id together, or neither', async () => {
+        const p = project();
+        const record = (operationId: string) => ({
+          key: `k${randomBytes(4).toString('hex')}`,
+          operationId,
+          bodyDigest: 'digest-1',
+          createTime: new Date(T0),
+          expireTime: new Date(T0 + 86_400_000),
+        });
+        const first = record('a');
+        await stores.operations.create(operation(p, 'a'), first);
+        assert.deepEqual(await stores.operations.requestId(p, first.key), first);
+        assert.equal(await stores.operations.requestId(project(), first.key), undefined, 'request ids are per project');
+        // The same key again (a retry racing the first): nothing is written.
+        await assert.rejects(stores.operations.create(operation(p, 'b'), {...first, operationId: 'b'}), Conflict);
+        assert.equal(await stores.operations.get(p, 'b'), undefined, 'the retry created no operation');
+        assert.equal((await stores.operations.requestId(p, first.key))?.operationId, 'a');
+        // A taken operation id with a new key: the key is not recorded either.
+        const second = record('a');
+        await assert.rejects(stores.operations.create(operation(p, 'a'), second), Conflict);
+        assert.equal(await stores.operations.requestId(p, second.key), undefined);
+      });
+    });
+
+    describe('dead letters', () => {
+      it('moves a message given up on out of the outbox, with its error, where operators list and retry it', async () => {
+        const p = project();
+        const queue = `dead ${p}`;
+        const past = new Date(Date.UTC(2002, 0, 1));
+        const entries = [1, 2].map(seq => outboxEntry(queue, seq, p, past));
+        await stores.committer.commit(entries.map(entry => ({kind: 'outbox' as const, entry})));
+        const head = (await stores.outbox.head(queue))!;
+        await stores.outbox.fail(head, 'NOT_FOUND: topic', new Date(Date.UTC(2030, 0, 1)));
+        const failed = (await stores.outbox.head(queue))!;
+        assert.equal(await stores.outbox.deadLetter(head, p, 'stale', new Date(Date.UTC(2003, 0, 1))), false, 'a stale entry is not moved');
+        const deadAt = new Date(Date.UTC(2003, 0, 1));
+        assert.equal(await stores.outbox.deadLetter(failed, p, 'NOT_FOUND: topic (gave up)', deadAt), true);
+        // The follower no longer waits for its head.
+        assert.equal((await stores.outbox.head(queue))?.sequence, 2);
+        const due = (await stores.outbox.due(deadAt, 500)).filter(e => e.attributes.project === p);
+        assert.deepEqual(due.map(e => e.sequence), [2]);
+        const listed = await stores.deadLetters.list(p, 10);
+        assert.equal(listed.deadLetters.length, 1);
+        const letter = listed.deadLetters[0]!;
+        assert.deepEqual(
+          [letter.id, letter.projectId, letter.topic, letter.attempts, letter.lastError, letter.deadTime.getTime(), letter.data],
+          [failed.id, p, failed.topic, 2, 'NOT_FOUND: topic (gave up)', deadAt.getTime(), failed.data],
+        );
+        assert.deepEqual((await stores.deadLetters.list(project(), 10)).deadLetters, [], 'dead letters are per project');
+        // Retried: back in the outbox, due now, attempts from zero.
+        const retried = await stores.deadLetters.retry(p, letter.id, new Date(Date.UTC(2004, 0, 1)));
+        assert.equal(retried?.id, letter.id);
+        assert.deepEqual((await stores.deadLetters.list(p, 10)).deadLetters, []);
+        const back = (await stores.outbox.head(queue))!;
+        assert.deepEqual([back.id, back.attempts, back.nextAttemptTime.getTime()], [letter.id, 0, Date.UTC(2004, 0, 1)]);
+        assert.equal(await stores.deadLetters.retry(p, letter.id, new Date()), undefined);
+      });
+
+      it('lists newest first and pages with a cursor', async () => {
+        const p = project();
+        for (let i = 0; i < 5; i++) {
+          const entry = outboxEntry(`q${i} ${p}`, 1, p, new Date(Date.UTC(2002, 0, 1)));
+          await stores.committer.commit([{kind: 'outbox', entry}]);
+          await stores.outbox.deadLetter((await stores.outbox.head(entry.queue))!, p, `error ${i}`, new Date(Date.UTC(2003, 0, 1 + i)));
+        }
+        const first = await stores.deadLetters.list(p, 2);
+        assert.deepEqual(first.deadLetters.map(d => d.lastError), ['error 4', 'error 3']);
+        const second = await stores.deadLetters.list(p, 2, first.next);
+        assert.deepEqual(second.deadLetters.map(d => d.lastError), ['error 2', 'error 1']);
+        const last = await stores.deadLetters.list(p, 2, second.next);
+        assert.deepEqual(last.deadLetters.map(d => d.lastError), ['error 0']);
+        assert.equal(last.next, undefined);
+      });
+    });
+
+    describe('IAM policies', () => {
+      it('reads none at first, writes at the version read, and refuses a stale write', async () => {
+        const p = project();
+        const none = await stores.policies.read(p);
+        assert.equal(none.value, undefined);
+        const v1 = {bindings: [{role: 'roles/genomics.viewer', members: ['user:a@example.com']}], revision: 1};
+        await stores.policies.write(p, v1, none);
+        await assert.rejects(stores.policies.write(p, {bindings: [], revision: 1}, none), Conflict, 'created meanwhile');
+        const read = await stores.policies.read(p);
+        assert.deepEqual(read.value, v1);
+        await stores.policies.write(p, {bindings: [], revision: 2}, read);
+        await assert.rejects(stores.policies.write(p, {bindings: v1.bindings, revision: 2}, read), Conflict, 'changed meanwhile');
+        assert.deepEqual((await stores.policies.read(p)).value, {bindings: [], revision: 2});
+      });
+    });
+
     describe('secrets', () => {
       it('generates a secret once and gives the same one after', async () => {
         let generated = 0;

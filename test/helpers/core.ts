@@ -4,7 +4,7 @@
  */
 import {ServicePolicy, createServices} from '../../src/app';
 import {parseConfig} from '../../src/config';
-import {AccessPolicy, loopbackOnly} from '../../src/core/access';
+import {AccessPolicy, CallerAuthenticator} from '../../src/core/access';
 import type {OutboxMessage} from '../../src/core/notifications';
 import type {Clock, Publisher} from '../../src/core/ports';
 import {WorkerAuthenticator} from '../../src/core/workerAccess';
@@ -93,7 +93,10 @@ export interface CoreHarness {
 export interface CoreOptions {
   clock?: TestClock;
   policy?: Partial<ServicePolicy>;
+  /** Replaces authentication and IAM altogether. */
   access?: AccessPolicy;
+  /** Who callers are; default: development mode (loopback callers may do everything). */
+  callers?: CallerAuthenticator;
   /** Undefined verifier: development mode (workers taken at their word). */
   workerAuth?: WorkerAuthenticator;
   deliverAtOnce?: boolean;
@@ -106,14 +109,22 @@ export function coreHarness(options: CoreOptions = {}): CoreHarness {
   const stores = memoryStores();
   const clock = options.clock ?? new TestClock();
   const publisher = new RecordingPublisher();
-  const policy: ServicePolicy = {...parseConfig({}), pageTokenSecret: 'a page token secret of at least 32 characters', ...options.policy};
+  const policy: ServicePolicy = {
+    ...parseConfig({}),
+    pageTokenSecret: 'a page token secret of at least 32 characters',
+    // Workers here report right after their grant without presenting a lease: no quarantine,
+    // unless a test asks for one (the fencing tests do).
+    unfencedReportDelayMs: 0,
+    ...options.policy,
+  };
   const services = createServices({
     policy,
     stores,
     clock,
     completionTopic: COMPLETION_TOPIC,
     publisher: options.noPubSub ? undefined : publisher,
-    access: options.access ?? loopbackOnly,
+    callers: options.callers ?? new CallerAuthenticator(undefined),
+    access: options.access,
     workerAuth: options.workerAuth ?? new WorkerAuthenticator(undefined, true),
     deliverAtOnce: options.deliverAtOnce,
   });

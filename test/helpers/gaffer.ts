@@ -55,6 +55,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       GAFFER_STATE_PROJECT: 'gaffer-test',
       PORT: '0',
     }),
+    // Test workers report right after their grant without presenting a lease: no quarantine
+    // (test/integration/fencing.test.ts runs with one).
+    unfencedReportDelayMs: 0,
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import {mkdtempSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
 import {exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike} from 'jose';
+import type {CallerIssuer} from '../../src/core/callerIdentity';
 import type {TrustedIssuer} from '../../src/core/identity';
 
 export const GCE_ISS = 'https://accounts.google.com';
@@ -215,6 +216,17 @@ export function badTokens(keys: () => Pick<TestIssuers, 'gceKey' | 'gceImpostor'
       k8s: true,
       make: (_p, w) => sign(keys().k8sKey, k8sClaims(w, {aud: ['https://kubernetes.default.svc']})),
     },
+    centuryGce: {
+      title: 'a GCE token valid for 100 years',
+      reason: 'WORKER_TOKEN_LIFETIME_TOO_LONG',
+      make: (p, w) => sign(keys().gceKey, gceClaims(p, w, {exp: nowSeconds() + 100 * 365 * 86_400})),
+    },
+    dayLongK8s: {
+      title: 'a Kubernetes token valid for a day (over the 4-hour maximum)',
+      reason: 'WORKER_TOKEN_LIFETIME_TOO_LONG',
+      k8s: true,
+      make: (_p, w) => sign(keys().k8sKey, k8sClaims(w, {exp: nowSeconds() + 86_400})),
+    },
     unknownIssuer: {
       title: 'a token of an unknown issuer',
       reason: 'WORKER_TOKEN_UNKNOWN_ISSUER',
@@ -236,4 +248,84 @@ export function badTokens(keys: () => Pick<TestIssuers, 'gceKey' | 'gceImpostor'
       make: () => 'abc.def.ghi',
     },
   } satisfies Record<string, BadToken>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Callers' ID tokens
+
+/** An OIDC identity provider of the tests: its iss and the audience Gaffer is told to accept. */
+export const CALLER_ISS = 'https://idp.gaffer.test';
+export const CALLER_AUD = 'gaffer-callers';
+/** The audience of the Google issuer the tests configure (tokens signed with a local key). */
+export const GOOGLE_CALLER_AUD = 'https://gaffer.test/callers';
+
+/** Callers' issuers for tests: an OIDC provider with groups, and "Google" with a local key. */
+export interface TestCallers {
+  dir: string;
+  key: KeyPair;
+  /** Same kid as `key`, another key. */
+  impostor: KeyPair;
+  googleKey: KeyPair;
+  callerIssuers: CallerIssuer[];
+  /** A valid ID token of the OIDC provider for `email` (claims overridable). */
+  token(email: string, overrides?: JWTPayload): Promise<string>;
+  /** A valid Google ID token for `email` (signed by the test's "Google" key). */
+  googleToken(email: string, overrides?: JWTPayload): Promise<string>;
+}
+
+export function callerClaims(email: string, overrides: JWTPayload = {}): JWTPayload {
+  const now = nowSeconds();
+  return {
+    iss: CALLER_ISS,
+    aud: CALLER_AUD,
+    sub: `sub-${email}`,
+    email,
+    email_verified: true,
+    iat: now - 5,
+    exp: now + 3595,
+    ...overrides,
+  };
+}
+
+export function googleCallerClaims(email: string, overrides: JWTPayload = {}): JWTPayload {
+  const now = nowSeconds();
+  return {
+    iss: 'https://accounts.google.com',
+    aud: GOOGLE_CALLER_AUD,
+    azp: '32555940559.apps.googleusercontent.com',
+    sub: '109876543210987654321',
+    email,
+    email_verified: true,
+    iat: now - 5,
+    exp: now + 3595,
+    ...overrides,
+  };
+}
+
+export async function makeTestCallers(dirPrefix: string): Promise<TestCallers> {
+  const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  const key = await keyPair('ES256', 'caller-key-1');
+  const impostor = await keyPair('ES256', 'caller-key-1');
+  const googleKey = await keyPair('RS256', 'google-key-1');
+  const jwks = join(dir, 'caller-jwks.json');
+  const googleJwks = join(dir, 'google-jwks.json');
+  writeJwks(jwks, [key]);
+  writeJwks(googleJwks, [googleKey]);
+  return {
+    dir,
+    key,
+    impostor,
+    googleKey,
+    callerIssuers: [
+      {kind: 'oidc', issuer: CALLER_ISS, audience: CALLER_AUD, jwksFile: jwks, groupsClaim: 'groups'},
+      {kind: 'google', issuer: 'https://accounts.google.com', audience: GOOGLE_CALLER_AUD, jwksFile: googleJwks},
+    ],
+    token: (email, overrides) => sign(key, callerClaims(email, overrides)),
+    googleToken: (email, overrides) => sign(googleKey, googleCallerClaims(email, overrides)),
+  };
+}
+
+/** `Authorization: Bearer <token>` */
+export function bearer(token: string): Record<string, string> {
+  return {Authorization: `Bearer ${token}`};
 }

@@ -15,6 +15,7 @@ const ROOT = join(__dirname, '../../..');
 const PROJECT = 'gaffer-standin-1';
 const REGION = 'europe-west1';
 const INVOKER = 'user:ann@example.com';
+const ADMIN = 'user:admin@example.com';
 const SA = (id: string) => `${id}@${PROJECT}.iam.gserviceaccount.com`;
 const urlOf = (name: string) => `https://${name.toLowerCase()}-standin-${REGION}.a.run.app`;
 
@@ -40,7 +41,7 @@ function deploy(standIns: StandIns, args: string[], env: Record<string, string> 
   });
 }
 
-const FULL = ['--project', PROJECT, '--region', REGION, '--firestore-location', 'nam5', '--invoker', INVOKER];
+const FULL = ['--project', PROJECT, '--region', REGION, '--firestore-location', 'nam5', '--invoker', INVOKER, '--admin', ADMIN];
 
 /** The value of --name=value in args. */
 function flag(call: Call, name: string): string | undefined {
@@ -125,7 +126,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
         ? [`${d.name} serviceAccount:${SA('gaffer-scheduler')}`]
         : d.trigger.kind === 'firestore-trigger'
           ? [`${d.name} serviceAccount:${SA('gaffer-events')}`]
-          : [`${d.name} ${INVOKER}`],
+          : [`${d.name} ${INVOKER}`, `${d.name} ${ADMIN}`],
     );
     assert.deepEqual(invokers.sort(), expected.sort());
     assert.ok(!invokers.some(i => i.includes('allUsers')), 'nothing is public');
@@ -155,7 +156,7 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
     assert.deepEqual(firebase[0]!.deploys, {
       indexes: indexFile.indexes.length,
       fieldOverrides: indexFile.fieldOverrides.length,
-      ttlFields: ['samples.expireTime', 'logs.expireTime', 'reports.expireTime', 'queueStats.expireTime'],
+      ttlFields: ['samples.expireTime', 'logs.expireTime', 'reports.expireTime', 'queueStats.expireTime', 'requests.expireTime'],
       rules: true,
       hosting: false,
     });
@@ -164,7 +165,10 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
     // The functions' environment, and the staged source they are built from.
     const env = readFileSync(join(ROOT, 'build/deploy/env.yaml'), 'utf8');
     assert.match(env, new RegExp(`^GAFFER_STATE_PROJECT: "${PROJECT}"$`, 'm'));
-    assert.match(env, /^GAFFER_ACCESS: "invoker"$/m);
+    assert.match(env, /^GAFFER_ACCESS: "iam"$/m);
+    assert.match(env, /^GAFFER_PLATFORM_AUTH: "true"$/m);
+    assert.match(env, new RegExp(`^GAFFER_ADMINS: "${ADMIN}"$`, 'm'));
+    assert.match(env, /^IGNORED_ROUTES: " "$/m);
     const staged = JSON.parse(readFileSync(join(ROOT, 'build/deploy/source/package.json'), 'utf8')) as {
       main: string;
       scripts?: unknown;
@@ -219,13 +223,34 @@ describe('npm run deploy (stand-in gcloud and firebase)', function () {
     }
   });
 
+  it('with --public: Hosting in front of the gaffer function, which then verifies callers\' tokens itself', async () => {
+    const fresh = writeStandIns();
+    try {
+      const run = await deploy(fresh, [...FULL, '--public']);
+      assert.equal(run.code, 0, run.stderr);
+      const calls = fresh.calls();
+      const publicBindings = gcloud(calls, 'functions', 'add-invoker-policy-binding').filter(c => flag(c, 'member') === 'allUsers');
+      assert.deepEqual(publicBindings.map(c => c.args[2]), [ROOT_FUNCTION]);
+      const root = gcloud(calls, 'functions', 'deploy').find(c => c.args[2] === ROOT_FUNCTION)!;
+      assert.equal(flag(root, 'env-vars-file'), 'build/deploy/env-public.yaml');
+      const publicEnv = readFileSync(join(ROOT, 'build/deploy/env-public.yaml'), 'utf8');
+      assert.match(publicEnv, /^GAFFER_PLATFORM_AUTH: "false"$/m, 'nothing in front checks tokens: every one must be signed');
+      assert.match(publicEnv, /^GAFFER_ACCESS: "iam"$/m);
+      const privateEnv = readFileSync(join(ROOT, 'build/deploy/env.yaml'), 'utf8');
+      assert.match(privateEnv, /^GAFFER_PLATFORM_AUTH: "true"$/m);
+      assert.ok(calls.some(c => c.program === 'firebase' && c.args.includes('hosting')));
+    } finally {
+      rmSync(fresh.dir, {recursive: true, force: true});
+    }
+  });
+
   it('refuses unknown flags and malformed values before running anything', async () => {
     standIns.clearCalls();
     for (const [args, message] of [
       [['--project', PROJECT, '--region', REGION, '--force'], /unknown option --force/],
       [['--project', 'Not_A_Project', '--region', REGION], /--project must be a project id/],
       [['--project', PROJECT], /--region is required/],
-      [['--project', PROJECT, '--region', REGION, '--public'], /--public: Firebase Hosting can only reach a function that everyone may invoke/],
+      [['--project', PROJECT, '--region', REGION, '--public'], /--admin is required/],
     ] as const) {
       const run = await deploy(standIns, [...args]);
       assert.equal(run.code, 2, args.join(' '));

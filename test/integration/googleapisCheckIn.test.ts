@@ -116,8 +116,12 @@ async function fullFlow(
   const meta = got.data.metadata as Json;
   assert.ok(meta.startTime && meta.endTime, JSON.stringify(meta));
 
-  // 5. A late report is refused, and surfaces as a GaxiosError 409 with the server's message.
-  const late = await failure(checkIn({result: {code: 0}}));
+  // 5. The same final report again (a retry after a lost answer) is recognised: answered as
+  // recorded, nothing changed. Another late report is refused, and surfaces as a GaxiosError 409
+  // with the server's message.
+  const again = await checkIn({result: {code: 0}});
+  assert.equal(again.data.features, undefined);
+  const late = await failure(checkIn({result: {code: 3}}));
   const error = assertStatus(late, 409, 'ABORTED', 'LEASE_NOT_HELD');
   assert.match(error.message, new RegExp(`projects/${project}/workers/${worker} no longer holds any operation`));
   const after = await genomics.projects.operations.get({name});

@@ -73,7 +73,8 @@ describe('completion events on Pub/Sub', function () {
   }
 
   async function gaffer(overrides: Parameters<typeof startGaffer>[1] = {}): Promise<LocalServer> {
-    const server = await startGaffer({}, overrides);
+    // The tests' topics live in the state project: allowed by the allow-list (GAFFER_PUBSUB_TOPICS).
+    const server = await startGaffer({pubSubTopics: ['projects/{project}/topics/*', 'projects/gaffer-test/topics/*']}, overrides);
     servers.push(server);
     return server;
   }
@@ -142,7 +143,10 @@ describe('completion events on Pub/Sub', function () {
 
   it("delivers one operation's status changes to its pubSubTopic in order", async () => {
     const clock = new ManualClock();
-    const server = await startGaffer({leaseDurationMs: 60_000, leaseGraceMs: 0, checkInIntervalMs: 10_000}, {clock});
+    const server = await startGaffer(
+      {leaseDurationMs: 60_000, leaseGraceMs: 0, checkInIntervalMs: 10_000, pubSubTopics: ['projects/gaffer-test/topics/status-*']},
+      {clock},
+    );
     servers.push(server);
     const project = randomProject();
     const topic = `projects/${stateProject}/topics/status-${randomBytes(4).toString('hex')}`;

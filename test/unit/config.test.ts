@@ -33,10 +33,33 @@ describe('configuration', () => {
     assert.equal(completionTopicName(config), 'projects/other/topics/done');
   });
 
+  it('derives the access mode from the caller issuers, and reads the IAM options', () => {
+    assert.equal(parseConfig({}).accessMode, 'loopback');
+    const config = parseConfig({
+      GAFFER_CALLER_ISSUERS: '[{"kind":"google","audience":"https://gaffer.example.com"}]',
+      GAFFER_ADMINS: 'user:Ann@Example.com,group:ops@example.com',
+      GAFFER_IAM_POLICY: '{"bindings":[{"role":"roles/gaffer.sweeper","members":["serviceAccount:s@p.iam.gserviceaccount.com"]}]}',
+      GAFFER_PLATFORM_AUTH: 'true',
+    });
+    assert.equal(config.accessMode, 'iam');
+    assert.deepEqual(config.admins, ['user:ann@example.com', 'group:ops@example.com']);
+    assert.deepEqual(config.inheritedBindings, [{role: 'roles/gaffer.sweeper', members: ['serviceAccount:s@p.iam.gserviceaccount.com']}]);
+    assert.equal(config.platformAuth, true);
+    assert.equal(config.maxTokenLifetimeMs, 4 * 3600_000);
+  });
+
   it('refuses bad values, naming the variable and what it must be', () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{PORT: 'eighty'}, /PORT must be an integer within \[0, 65535\], but was: "eighty"/],
-      [{GAFFER_ACCESS: 'everyone'}, /GAFFER_ACCESS must be "loopback" or "invoker"/],
+      [{GAFFER_ACCESS: 'everyone'}, /GAFFER_ACCESS must be "iam" or "loopback"/],
+      [{GAFFER_ACCESS: 'invoker'}, /GAFFER_ACCESS no longer exists .*GAFFER_CALLER_ISSUERS/],
+      [{GAFFER_ACCESS: 'iam'}, /GAFFER_ACCESS=iam needs GAFFER_CALLER_ISSUERS/],
+      [{GAFFER_CALLER_ISSUERS: '[{"kind":"google","audience":"a"}]', GAFFER_ACCESS: 'loopback'}, /contradicts GAFFER_CALLER_ISSUERS/],
+      [{GAFFER_CALLER_ISSUERS: '[{"kind":"google"}]'}, /GAFFER_CALLER_ISSUERS .*"audience" is required/],
+      [{GAFFER_ADMINS: 'ann@example.com'}, /GAFFER_ADMINS must list members/],
+      [{GAFFER_IAM_POLICY: '{"bindings":[{"role":"roles/owner","members":["user:a@b.co"]}]}'}, /GAFFER_IAM_POLICY .*roles\/genomics/],
+      [{GAFFER_PLATFORM_AUTH: 'yes'}, /GAFFER_PLATFORM_AUTH must be "true" or "false"/],
+      [{GAFFER_MAX_TOKEN_LIFETIME: '10s'}, /GAFFER_MAX_TOKEN_LIFETIME must be at least "60s"/],
       [{GAFFER_LEASE_DURATION: '3 minutes'}, /GAFFER_LEASE_DURATION must be a duration/],
       [{GAFFER_LEASE_DURATION: '40s', GAFFER_CHECK_IN_INTERVAL: '30s'}, /at least twice GAFFER_CHECK_IN_INTERVAL/],
       [{GAFFER_WAIT_DEFAULT_TIMEOUT: '400s'}, /must not exceed GAFFER_WAIT_MAX_TIMEOUT/],

@@ -9,7 +9,7 @@ import {commandsOf, eventarcLocation, planDeployment, serviceAccountEmail} from 
 import {renderCommand, shellQuote} from '../../scripts/deploy/run';
 import {envYaml, hostingConfig, productionLockfile, productionPackage} from '../../scripts/deploy/stage';
 
-const BASE = ['--project', 'my-project', '--region', 'us-central1'];
+const BASE = ['--project', 'my-project', '--region', 'us-central1', '--admin', 'user:admin@example.com'];
 
 function parse(...extra: string[]): DeployOptions {
   const options = parseDeployArgs([...BASE, ...extra], path => {
@@ -33,7 +33,8 @@ describe('deploy options', () => {
     assert.equal(options.project, 'my-project');
     assert.equal(options.region, 'us-central1');
     assert.equal(options.firestoreLocation, 'nam5');
-    assert.deepEqual(options.invokers, ['group:team@example.com', 'user:ann@example.com']);
+    assert.deepEqual(options.invokers, ['group:team@example.com', 'user:ann@example.com', 'user:admin@example.com']);
+    assert.deepEqual(options.admins, ['user:admin@example.com']);
     assert.equal(options.dryRun, false);
     assert.equal(options.jobs, 4);
     assert.equal(parse().firestoreLocation, 'us-central1');
@@ -43,11 +44,22 @@ describe('deploy options', () => {
   it('sets the functions\' environment and validates it with the functions\' own parser', () => {
     const options = parse('--set-env', 'GAFFER_LEASE_DURATION=300s', '--set-env', 'GAFFER_WORKER_ISSUERS=@issuers.json');
     assert.deepEqual(options.env, {
+      IGNORED_ROUTES: ' ',
+      NODE_OPTIONS: '--max-http-header-size=65536',
+      NODE_ENV: 'production',
       GAFFER_LEASE_DURATION: '300s',
       GAFFER_WORKER_ISSUERS: '[{"kind": "gce", "audience": "https://g.example.com"}]',
       GAFFER_STATE_PROJECT: 'my-project',
-      GAFFER_ACCESS: 'invoker',
+      GAFFER_ACCESS: 'iam',
+      GAFFER_PLATFORM_AUTH: 'true',
+      GAFFER_CALLER_ISSUERS: '[{"kind":"google","audience":"https://us-central1-my-project.cloudfunctions.net/gaffer"}]',
+      GAFFER_ADMINS: 'user:admin@example.com',
+      GAFFER_IAM_POLICY:
+        '{"bindings":[{"role":"roles/gaffer.sweeper","members":["serviceAccount:gaffer-scheduler@my-project.iam.gserviceaccount.com"]}]}',
     });
+    assert.equal(options.config.accessMode, 'iam');
+    assert.equal(options.config.platformAuth, true);
+    assert.equal(options.publicEnv, undefined);
     assert.equal(options.config.leaseDurationMs, 300_000);
     assert.equal(options.config.workerIssuers.length, 1);
     assert.equal(options.completionTopic, 'projects/my-project/topics/gaffer-operations');
@@ -68,17 +80,38 @@ describe('deploy options', () => {
     refuses([...BASE, '--jobs', '0'], /--jobs must be an integer within \[1, 16\]/);
     refuses([...BASE, '--set-env', 'GAFFER_LEASE_DURATION'], /--set-env must be NAME=VALUE/);
     refuses([...BASE, '--set-env', 'GAFFER_NOPE=1'], /GAFFER_NOPE: not a Gaffer option/);
-    refuses([...BASE, '--set-env', 'GAFFER_ACCESS=loopback'], /GAFFER_ACCESS: not settable here/);
+    refuses([...BASE, '--set-env', 'GAFFER_ACCESS=loopback'], /GAFFER_ACCESS: not settable here: the deploy sets it to iam/);
+    refuses([...BASE, '--set-env', 'GAFFER_PLATFORM_AUTH=false'], /GAFFER_PLATFORM_AUTH: not settable here/);
+    refuses([...BASE, '--set-env', 'GAFFER_ADMINS=user:a@b.co'], /use --admin/);
+    refuses(['--project', 'my-project', '--region', 'us-central1'], /--admin is required/);
+    refuses([...BASE, '--admin', 'ann@example.com'], /--admin must be user:EMAIL/);
     refuses([...BASE, '--set-env', 'GAFFER_STATE_PROJECT=x'], /not settable here: the deploy sets it to --project/);
     refuses([...BASE, '--set-env', 'GAFFER_SWEEP_INTERVAL=10s'], /only for npm start/);
     refuses([...BASE, '--set-env', 'GAFFER_LEASE_DURATION=soon'], /--set-env: GAFFER_LEASE_DURATION must be a duration/);
     refuses([...BASE, '--set-env', 'GAFFER_WAIT_MAX_TIMEOUT=900s'], /must not exceed 300s/);
     refuses([...BASE, '--set-env', 'GAFFER_WORKER_ISSUERS=@missing.json'], /cannot read missing.json/);
-    refuses([...BASE, '--public'], /--public: Firebase Hosting can only reach a function that everyone may invoke/);
+  });
+
+  it('--public: the root function verifies callers\' Google ID tokens itself; the rest stay behind Cloud Run\'s IAM check', () => {
+    const options = parse('--public');
+    assert.equal(options.public, true);
+    assert.equal(options.env.GAFFER_PLATFORM_AUTH, 'true');
+    assert.equal(options.publicEnv?.GAFFER_PLATFORM_AUTH, 'false');
+    assert.equal(options.publicEnv?.GAFFER_ACCESS, 'iam');
+    assert.deepEqual(JSON.parse(options.publicEnv?.GAFFER_CALLER_ISSUERS ?? ''), [
+      {kind: 'google', audience: '32555940559.apps.googleusercontent.com'},
+      {kind: 'google', audience: 'https://my-project.web.app'},
+    ]);
+    assert.equal(options.publicEnv?.GAFFER_WAIT_MAX_TIMEOUT, '50s');
+    const deploys = commandsOf(planDeployment(options)).filter(c => c.args[0] === 'functions' && c.args[1] === 'deploy');
+    for (const d of deploys) {
+      const file = d.args.find(a => typeof a === 'string' && a.startsWith('--env-vars-file='));
+      assert.equal(file, d.args[2] === ROOT_FUNCTION ? '--env-vars-file=build/deploy/env-public.yaml' : '--env-vars-file=build/deploy/env.yaml');
+    }
   });
 
   it('accepts domain-scoped projects and knows their service account e-mails', () => {
-    assert.equal(parseDeployArgs(['--project', 'example.com:my-project', '--region', 'us-central1'], () => '') !== 'help', true);
+    assert.equal(parseDeployArgs(['--project', 'example.com:my-project', '--region', 'us-central1', '--admin', 'user:a@example.com'], () => '') !== 'help', true);
     assert.equal(serviceAccountEmail('gaffer-runtime', 'my-project'), 'gaffer-runtime@my-project.iam.gserviceaccount.com');
     assert.equal(serviceAccountEmail('gaffer-runtime', 'example.com:my-project'), 'gaffer-runtime@my-project.example.com.iam.gserviceaccount.com');
   });

@@ -424,6 +424,15 @@ describe('planOperationQuery', () => {
     });
   });
 
+  it('refuses createTime values Firestore can\'t hold: before year 1, after 9999, or a leap second', () => {
+    for (const filter of ['createTime > 253402300800', 'createTime < "0000-01-01T00:00:00Z"', 'createTime >= -62135596801', 'createTime > "9999-12-31T23:59:60Z"']) {
+      assert.throws(() => planOperationQuery(filter, 'p'), (err: GafferError) => err.code === 'INVALID_ARGUMENT', filter);
+    }
+    for (const filter of ['createTime > 253402300799', 'createTime >= "0001-01-01T00:00:00Z"', 'createTime >= -62135596800']) {
+      assert.doesNotThrow(() => planOperationQuery(filter, 'p'), filter);
+    }
+  });
+
   it('refuses unknown fields, listing the supported ones', () => {
     assertRefused(
       'done = true AND owner = me',

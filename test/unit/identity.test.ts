@@ -292,6 +292,23 @@ describe('worker identity', () => {
       await assertRefused(verifier, await sign(rsa, claims), 'WORKER_TOKEN_MISSING_CLAIM', /no "exp" claim/);
     });
 
+    it('a token valid for longer than the maximum lifetime (4 hours unless configured)', async () => {
+      const century = await sign(rsa, gceClaims({exp: NOW_S + 100 * 365 * 86_400}));
+      await assertRefused(verifier, century, 'WORKER_TOKEN_LIFETIME_TOO_LONG', /valid for 876\d+h.*at most 4h \(GAFFER_MAX_TOKEN_LIFETIME\)/);
+      // No iat or nbf: counted from now.
+      const claims = gceClaims({exp: NOW_S + 5 * 3600});
+      delete claims.iat;
+      await assertRefused(verifier, await sign(rsa, claims), 'WORKER_TOKEN_LIFETIME_TOO_LONG');
+      // Exactly the maximum is fine, and a longer one where the maximum is configured longer.
+      const fourHours = await sign(rsa, gceClaims({iat: NOW_S - 60, exp: NOW_S - 60 + 4 * 3600}));
+      assert.equal((await verifier.verify(fourHours)).workerId, 'gaffer-worker-7');
+      const daily = createWorkerIdentityVerifier([{kind: 'gce', issuer: GCE_ISSUER, audience: GCE_AUD, jwksFile: gceJwks}], {
+        now: () => clock,
+        maxLifetimeSeconds: 86_400,
+      });
+      assert.equal((await daily.verify(await sign(rsa, gceClaims({exp: NOW_S + 20 * 3600})))).workerId, 'gaffer-worker-7');
+    });
+
     it('a forged token: another key with the same kid', async () => {
       await assertRefused(
         verifier,

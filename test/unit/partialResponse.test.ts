@@ -35,4 +35,11 @@ describe('partial response (fields)', () => {
       assert.throws(() => parseFields(bad), (err: GafferError) => err.code === 'INVALID_ARGUMENT' && /position/.test(err.message), bad);
     }
   });
+
+  it('refuses selections nested deeper than 16 levels or longer than 2048 characters, without exhausting the stack', () => {
+    assert.deepEqual(parseFields(`${'a/'.repeat(15)}b`).size, 1);
+    for (const bad of [`${'a/'.repeat(16)}b`, `${'a('.repeat(5000)}b${')'.repeat(5000)}`, `${'a/'.repeat(100000)}b`, 'a,'.repeat(1100) + 'b']) {
+      assert.throws(() => parseFields(bad), (err: GafferError) => err.code === 'INVALID_ARGUMENT' && err.reason === 'INVALID_FIELD_SELECTION', bad.slice(0, 20));
+    }
+  });
 });

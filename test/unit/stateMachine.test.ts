@@ -47,7 +47,7 @@ describe('operation state machine', () => {
   it('assigns with the next epoch, a lease, startTime and a WorkerAssignedEvent', () => {
     const {next, newEvents} = assign(op({leaseEpoch: 3, attempts: 1}), {workerId: 'w1'}, later(10), 60_000);
     assert.equal(next.state, 'RUNNING');
-    assert.deepEqual(next.lease, {workerId: 'w1', epoch: 4, expireTime: later(70)});
+    assert.deepEqual(next.lease, {workerId: 'w1', epoch: 4, expireTime: later(70), grantTime: later(10)});
     assert.equal(next.leaseEpoch, 4);
     assert.equal(next.attempts, 2);
     assert.deepEqual(next.startTime, later(10));

@@ -32,7 +32,9 @@ function summaryLines(op: OperationJson): string[] {
     `Started:  ${formatTime(metadata?.startTime)}`,
     `Ended:    ${formatTime(metadata?.endTime)}`,
     `Labels:   ${formatLabels(metadata?.labels)}`,
+    `By:       ${metadata?.submitter ?? '-'}`,
   ];
+  if (metadata?.cancelledBy) lines.push(`Cancelled by: ${metadata.cancelledBy}`);
   if (op.error) lines.push(`Error:    ${describeRpcError(op.error)}`);
   else if (op.done) lines.push('Result:   succeeded');
   return lines;

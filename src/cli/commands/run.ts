@@ -1,5 +1,5 @@
 /** `gaffer run FILE`: pipelines.run with a pipeline from a JSON or YAML file. */
-import {booleanOption, parseLabels, parseOperationName, stringsOption} from '../args';
+import {booleanOption, parseLabels, parseOperationName, stringOption, stringsOption} from '../args';
 import {Command, out, positional} from '../command';
 import {toJson} from '../format';
 import {UsageError} from '../io';
@@ -16,8 +16,9 @@ export const runCommand: Command = {
     '--project ID         set pipeline.resources.projectId (default: the file\'s)',
     '--wait               then wait until done, and exit as `gaffer wait` does',
     '--timeout DURATION   with --wait: give up after this long',
+    '--request-id ID      the request id (default: a new UUID); a retry with the same id runs nothing twice',
   ],
-  options: {label: {type: 'string', multiple: true}, wait: {type: 'boolean'}, timeout: {type: 'string'}},
+  options: {label: {type: 'string', multiple: true}, wait: {type: 'boolean'}, timeout: {type: 'string'}, 'request-id': {type: 'string'}},
   positionals: ['FILE'],
   async run(ctx) {
     const wait = booleanOption(ctx.values, 'wait');
@@ -25,7 +26,8 @@ export const runCommand: Command = {
     if (timeoutMs !== undefined && !wait) throw new UsageError('--timeout needs --wait', ctx.usage);
     const labels = parseLabels(stringsOption(ctx.values, 'label'));
     const request = applyOverrides(await loadRunRequest(positional(ctx, 0), ctx.io), ctx.projectFlag, labels);
-    const op = await ctx.client.runPipeline(request);
+    // Retried after a connection reset with the same request id: the pipeline runs once.
+    const op = await ctx.client.runPipeline(request, stringOption(ctx.values, 'request-id'));
     if (!wait) {
       out(ctx, ctx.json ? toJson(op) : op.name);
       return 0;

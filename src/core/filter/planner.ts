@@ -11,6 +11,7 @@
  */
 
 import {RpcCode} from '../errors';
+import {MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS} from '../../wire/proto3';
 import {EVENT_TYPES, GENOMICS_TYPE_PREFIX} from '../../wire/genomics';
 import {DONE_STATES, FilterableOperation, OPERATION_STATES, OperationState, isDone} from '../model';
 import {Comparator, filterError} from './lexer';
@@ -344,9 +345,9 @@ function compare(left: number, comparator: Comparator, right: number): boolean {
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 const EPOCH_SECONDS = /^(-?)(\d+)(?:\.(\d+))?$/;
-/** The range of a Firestore timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z. */
-const MIN_TIME_MS = -62_135_596_800_000;
-const MAX_TIME_MS = 253_402_300_799_999;
+/** The range Firestore (and google.protobuf.Timestamp) can hold: 0001-01-01 to 9999-12-31. */
+const MIN_TIME_MS = MIN_TIMESTAMP_MS;
+const MAX_TIME_MS = MAX_TIMESTAMP_MS;
 
 /** The time floored to a whole millisecond, and whether that was exact. */
 interface TimeValue {

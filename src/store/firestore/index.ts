@@ -9,7 +9,8 @@ import {FirestoreCommitter} from './committer';
 import {FirestoreLogStore, LOG_QUERY_INDEXES} from './logs';
 import {Counters} from './connection';
 import {FirestoreOperationStore, OPERATION_QUERY_INDEXES} from './operations';
-import {FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
+import {FirestoreDeadLetterStore, FirestoreOutboxStore, OUTBOX_QUERY_INDEXES} from './outbox';
+import {FirestorePolicyStore} from './policies';
 import {FirestoreQueueStatsStore} from './queueStats';
 import {FirestoreSampleStore, SAMPLE_QUERY_INDEXES} from './samples';
 import {FirestoreSecretStore} from './secrets';
@@ -32,6 +33,8 @@ export function firestoreStores(db: Firestore): Stores {
     samples: new FirestoreSampleStore(db, counters),
     queueStats: new FirestoreQueueStatsStore(db, counters),
     outbox: new FirestoreOutboxStore(db, counters),
+    deadLetters: new FirestoreDeadLetterStore(db, counters),
+    policies: new FirestorePolicyStore(db, counters),
     secrets: new FirestoreSecretStore(db, counters),
     logs: new FirestoreLogStore(db, counters),
     committer: new FirestoreCommitter(db, counters),

@@ -41,6 +41,9 @@ export const F = {
   attempts: 'attempts',
   timeoutTime: 'timeoutTime',
   recentEventKeys: 'recentEventKeys',
+  leaseGrantTime: 'leaseGrantTime',
+  submitter: 'submitter',
+  cancelledBy: 'cancelledBy',
 } as const;
 
 /** Fields present only in some states; a rewrite deletes them when absent. */
@@ -51,7 +54,9 @@ const OPTIONAL_FIELDS = [
   F.error,
   F.workerId,
   F.leaseExpireTime,
+  F.leaseGrantTime,
   F.timeoutTime,
+  F.cancelledBy,
 ] as const;
 
 export interface OperationDoc {
@@ -75,11 +80,17 @@ export interface OperationDoc {
   /** Lease: present exactly while RUNNING. leaseExpireTime is what the sweep queries. */
   workerId?: string;
   leaseExpireTime?: Timestamp;
+  /** When the lease was granted (fencing of unfenced reports). */
+  leaseGrantTime?: Timestamp;
   leaseEpoch: number;
   attempts: number;
   /** Present while not done: what the timeout sweep queries. */
   timeoutTime?: Timestamp;
   recentEventKeys: string[];
+  /** Who submitted the operation (an IAM member). */
+  submitter?: string;
+  /** Who cancelled it. */
+  cancelledBy?: string;
 }
 
 interface EventJsonStored {
@@ -139,7 +150,10 @@ export function toDoc(op: OperationRecord): OperationDoc {
   if (op.lease) {
     doc.workerId = op.lease.workerId;
     doc.leaseExpireTime = Timestamp.fromDate(op.lease.expireTime);
+    if (op.lease.grantTime) doc.leaseGrantTime = Timestamp.fromDate(op.lease.grantTime);
   }
+  if (op.submitter) doc.submitter = op.submitter;
+  if (op.cancelledBy) doc.cancelledBy = op.cancelledBy;
   if (op.timeoutTime) doc.timeoutTime = Timestamp.fromDate(op.timeoutTime);
   const errorCode = errorCodeOf(op);
   if (errorCode !== undefined) doc.errorCode = errorCode;
@@ -170,7 +184,10 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
   };
   if (doc.workerId && doc.leaseExpireTime) {
     op.lease = {workerId: doc.workerId, epoch: doc.leaseEpoch, expireTime: doc.leaseExpireTime.toDate()};
+    if (doc.leaseGrantTime) op.lease.grantTime = doc.leaseGrantTime.toDate();
   }
+  if (doc.submitter) op.submitter = doc.submitter;
+  if (doc.cancelledBy) op.cancelledBy = doc.cancelledBy;
   if (doc.timeoutTime) op.timeoutTime = doc.timeoutTime.toDate();
   if (doc.startTime) op.startTime = doc.startTime.toDate();
   if (doc.endTime) op.endTime = doc.endTime.toDate();

@@ -6,7 +6,7 @@ import {CollectionReference, DocumentReference, FieldPath, Filter, Firestore, Qu
 import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName} from '../../core/names';
-import type {DueCursor, OperationCursor, OperationPage, OperationStore, Versioned} from '../../core/ports';
+import type {DueCursor, OperationCursor, OperationPage, OperationStore, RequestIdRecord, Versioned} from '../../core/ports';
 import {Counters, conditionally, versionOf} from './connection';
 import {composite, singleField} from './indexes';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
@@ -35,6 +35,27 @@ export function eventRef(op: DocumentReference, seq: number): DocumentReference<
   return op.collection('events').doc(eventDocId(seq)).withConverter(eventConverter);
 }
 
+/** projects/{project}/requests/{key}: a pipelines.run request id and the operation it created (TTL on expireTime). */
+interface RequestIdDoc {
+  operationId: string;
+  bodyDigest: string;
+  createTime: Timestamp;
+  expireTime: Timestamp;
+}
+
+function requestIdRef(db: Firestore, projectId: string, key: string): DocumentReference {
+  return db.doc(`projects/${projectId}/requests/${key}`);
+}
+
+function toRequestIdDoc(record: RequestIdRecord): RequestIdDoc {
+  return {
+    operationId: record.operationId,
+    bodyDigest: record.bodyDigest,
+    createTime: Timestamp.fromDate(record.createTime),
+    expireTime: Timestamp.fromDate(record.expireTime),
+  };
+}
+
 export class FirestoreOperationStore implements OperationStore {
   private readonly listeners = new Map<string, SharedListener>();
 
@@ -47,14 +68,23 @@ export class FirestoreOperationStore implements OperationStore {
     return this.db.collection(`projects/${projectId}/operations`).withConverter(operationConverter);
   }
 
-  async create(op: OperationRecord): Promise<void> {
+  async create(op: OperationRecord, requestId?: RequestIdRecord): Promise<void> {
     const ref = operationRef(this.db, op.projectId, op.id);
     const batch = this.db.batch();
     // create() fails if the id is taken, so a random-id collision can never overwrite.
     batch.create(ref, op);
     [...op.events].reverse().forEach((event, seq) => batch.create(eventRef(ref, seq), {seq, event}));
+    // The request id's record with it: a retried request finds it, or its create fails too.
+    if (requestId) batch.create(requestIdRef(this.db, op.projectId, requestId.key), toRequestIdDoc(requestId));
     await conditionally(operationName(op.projectId, op.id), () => batch.commit());
-    this.counters.wrote(1 + op.events.length);
+    this.counters.wrote(1 + op.events.length + (requestId ? 1 : 0));
+  }
+
+  async requestId(projectId: string, key: string): Promise<RequestIdRecord | undefined> {
+    const snap = await requestIdRef(this.db, projectId, key).get();
+    this.counters.read(1);
+    const doc = snap.data() as RequestIdDoc | undefined;
+    return doc && {key, operationId: doc.operationId, bodyDigest: doc.bodyDigest, createTime: doc.createTime.toDate(), expireTime: doc.expireTime.toDate()};
   }
 
   async get(projectId: string, id: string): Promise<OperationRecord | undefined> {

@@ -24,6 +24,8 @@ export interface WorkerDoc {
   statusTime?: Timestamp;
   /** What the worker said it is: a map (a few small fields), so a scheduler can query on them. */
   capabilities?: WorkerCapabilitiesJson;
+  /** The report that ended the last lease: "OPERATION:EPOCH:DIGEST" (never queried). */
+  lastFinish?: string;
 }
 
 export function workerPath(projectId: string, workerId: string): string {
@@ -42,6 +44,7 @@ export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
     status: worker.status ? JSON.stringify(worker.status) : undefined,
     statusTime: ts(worker.statusTime),
     capabilities: worker.capabilities,
+    lastFinish: worker.lastFinish ? `${worker.lastFinish.operationId}:${worker.lastFinish.epoch}:${worker.lastFinish.digest}` : undefined,
   };
 }
 
@@ -59,7 +62,7 @@ export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
   return doc;
 }
 
-const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime', 'capabilities'] as const;
+const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime', 'capabilities', 'lastFinish'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
   const worker: WorkerRecord = {projectId, workerId};
@@ -69,6 +72,8 @@ export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDo
   if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
   if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();
   if (doc.capabilities) worker.capabilities = doc.capabilities;
+  const finish = /^([^:]+):(\d+):(.+)$/.exec(doc.lastFinish ?? '');
+  if (finish?.[1] && finish[2] && finish[3]) worker.lastFinish = {operationId: finish[1], epoch: Number(finish[2]), digest: finish[3]};
   if (doc.health && doc.healthTime) {
     worker.health = {
       report: JSON.parse(doc.health) as Record<string, unknown>,

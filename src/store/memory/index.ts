@@ -10,14 +10,18 @@ import {labelPair} from '../../core/filter';
 import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationEvent, OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName, workerName} from '../../core/names';
+import type {IamPolicyRecord} from '../../core/iam';
 import {
   Conflict,
+  DeadLetter,
+  DeadLetterCursor,
   DueCursor,
   NewOutboxEntry,
   OperationCursor,
   OperationPage,
   OutboxEntry,
   QueuePoint,
+  RequestIdRecord,
   StoreStats,
   Stores,
   StoredSample,
@@ -56,6 +60,9 @@ export class MemoryStores implements Stores {
   private readonly queuePoints = new Map<string, Array<QueuePoint & {expireTime: Date}>>();
   private readonly outboxDocs = new Map<string, Doc<Omit<OutboxEntry, 'version'>>>();
   private readonly secretValues = new Map<string, string>();
+  private readonly requestIds = new Map<string, RequestIdRecord>();
+  private readonly deadLetterDocs = new Map<string, DeadLetter>();
+  private readonly policyDocs = new Map<string, Doc<IamPolicyRecord>>();
   private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
   private readonly counters: StoreStats = {documentsRead: 0, documentsWritten: 0, activeListeners: 0};
 
@@ -78,13 +85,22 @@ export class MemoryStores implements Stores {
   // ------------------------------------------------------------------- operations
 
   readonly operations = {
-    create: async (op: OperationRecord): Promise<void> => {
+    create: async (op: OperationRecord, requestId?: RequestIdRecord): Promise<void> => {
       await tick();
       const key = operationName(op.projectId, op.id);
       if (this.operationDocs.has(key)) throw new Conflict(key);
+      const requestKey = requestId && `${op.projectId}/${requestId.key}`;
+      if (requestKey && this.requestIds.has(requestKey)) throw new Conflict(`request id ${requestKey}`);
       this.operationDocs.set(key, {value: {record: copy(op), events: copy([...op.events].reverse())}, version: this.nextVersion()});
-      this.wrote(1 + op.events.length);
+      if (requestKey && requestId) this.requestIds.set(requestKey, copy(requestId));
+      this.wrote(1 + op.events.length + (requestId ? 1 : 0));
       this.notify(key);
+    },
+    requestId: async (projectId: string, key: string): Promise<RequestIdRecord | undefined> => {
+      await tick();
+      this.read(1);
+      const found = this.requestIds.get(`${projectId}/${key}`);
+      return found && copy(found);
     },
     get: async (projectId: string, id: string): Promise<OperationRecord | undefined> => {
       await tick();
@@ -337,6 +353,72 @@ export class MemoryStores implements Stores {
           this.wrote(1);
         }
       }
+    },
+    deadLetter: async (entry: OutboxEntry, projectId: string, error: string, now: Date): Promise<boolean> => {
+      await tick();
+      return this.deadLetterNow(entry, projectId, error, now);
+    },
+  };
+
+  private deadLetterNow(entry: OutboxEntry, projectId: string, error: string, now: Date): boolean {
+    const doc = this.outboxDocs.get(entry.id);
+    if (!doc || doc.version !== entry.version) return false;
+    this.outboxDocs.delete(entry.id);
+    const {version: _version, nextAttemptTime: _next, lastError: _last, ...message} = entry;
+    this.deadLetterDocs.set(`${projectId}/${entry.id}`, {...copy(message), projectId, deadTime: now, lastError: error.slice(0, 2000), attempts: entry.attempts + 1});
+    this.wrote(2);
+    for (const [id, follower] of this.outboxDocs) {
+      if (follower.value.queue === entry.queue && follower.value.nextAttemptTime > now) {
+        this.outboxDocs.set(id, {value: {...follower.value, nextAttemptTime: now}, version: this.nextVersion()});
+        this.wrote(1);
+      }
+    }
+    return true;
+  }
+
+  readonly deadLetters = {
+    list: async (projectId: string, pageSize: number, after?: DeadLetterCursor): Promise<{deadLetters: DeadLetter[]; next?: DeadLetterCursor}> => {
+      await tick();
+      const micros = (d: DeadLetter) => d.deadTime.getTime() * 1000;
+      const sorted = [...this.deadLetterDocs.values()]
+        .filter(d => d.projectId === projectId)
+        .sort((a, b) => micros(b) - micros(a) || compareIds(b.id, a.id))
+        .filter(d => !after || micros(d) < after.deadTimeMicros || (micros(d) === after.deadTimeMicros && compareIds(d.id, after.id) < 0));
+      const read = sorted.slice(0, pageSize + 1);
+      this.read(read.length);
+      const page = read.slice(0, pageSize);
+      const last = page[page.length - 1];
+      return {deadLetters: copy(page), ...(read.length > pageSize && last ? {next: {deadTimeMicros: micros(last), id: last.id}} : {})};
+    },
+    retry: async (projectId: string, id: string, now: Date): Promise<DeadLetter | undefined> => {
+      await tick();
+      this.read(1);
+      const key = `${projectId}/${id}`;
+      const letter = this.deadLetterDocs.get(key);
+      if (!letter) return undefined;
+      if (this.outboxDocs.has(id)) throw new Conflict(`outbox ${id}`);
+      this.deadLetterDocs.delete(key);
+      const {projectId: _p, deadTime: _d, lastError: _e, attempts: _a, ...message} = letter;
+      this.outboxDocs.set(id, {value: {...copy(message), nextAttemptTime: now, attempts: 0}, version: this.nextVersion()});
+      this.wrote(2);
+      return copy(letter);
+    },
+  };
+
+  // ------------------------------------------------------------------- IAM policies
+
+  readonly policies = {
+    read: async (projectId: string): Promise<Versioned<IamPolicyRecord | undefined>> => {
+      await tick();
+      this.read(1);
+      const doc = this.policyDocs.get(projectId);
+      return doc ? {value: copy(doc.value), version: doc.version} : {value: undefined};
+    },
+    write: async (projectId: string, next: IamPolicyRecord, read: Versioned<IamPolicyRecord | undefined>): Promise<void> => {
+      await tick();
+      if (this.policyDocs.get(projectId)?.version !== read.version) throw new Conflict(`IAM policy of ${projectId}`);
+      this.policyDocs.set(projectId, {value: copy(next), version: this.nextVersion()});
+      this.wrote(1);
     },
   };
 

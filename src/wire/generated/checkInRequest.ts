@@ -64,6 +64,10 @@ export interface GoogleGenomicsV2Alpha1CheckInRequest {
    * Data about the status of the worker VM.
    */
   workerStatus?: WorkerStatus;
+  /**
+   * Gaffer extension: the lease this check-in is about (features.lease of the response that granted it, OPERATION:EPOCH), for workers that can't add ?lease= to the URL (Google's generated clients pass unknown body fields through). A report that names a lease is taken only if that is the lease the worker holds.
+   */
+  lease?: string;
 }
 /**
  * Gaffer extension: a worker's zone, size, accelerators, free disk and pool. Every field is optional; int64 fields as the proto3 JSON mapping writes them (digit strings; integers are accepted too).

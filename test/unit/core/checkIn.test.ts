@@ -34,7 +34,7 @@ describe('core CheckInService', () => {
 
       const op = await bench.record(name);
       assert.equal(op.state, 'RUNNING');
-      assert.deepEqual(op.lease, {workerId: 'w1', epoch: 1, expireTime: after(bench.policy.leaseDurationMs)});
+      assert.deepEqual(op.lease, {workerId: 'w1', epoch: 1, expireTime: after(bench.policy.leaseDurationMs), grantTime: after(0)});
       assert.equal(op.leaseEpoch, 1);
       assert.equal(op.attempts, 1);
       assert.deepEqual(op.startTime, start);
@@ -124,7 +124,7 @@ describe('core CheckInService', () => {
         const deadline = after(bench.policy.leaseDurationMs);
         assert.equal(response.deadline, deadline.toISOString());
         assert.equal(response.features?.lease, `${idOf(name)}:1`);
-        assert.deepEqual((await bench.record(name)).lease, {workerId: 'w1', epoch: 1, expireTime: deadline});
+        assert.deepEqual({...(await bench.record(name)).lease, grantTime: undefined}, {workerId: 'w1', epoch: 1, expireTime: deadline, grantTime: undefined});
       }
     });
 

@@ -58,7 +58,7 @@ describe('core outbox', () => {
     assert.equal(message!.orderingKey, name);
     assert.deepEqual(JSON.parse(message!.data), await bench.get(name));
     assert.deepEqual(await pending(), [], 'delivered messages leave the outbox');
-    assert.deepEqual(await bench.services.outbox!.dispatchDue(), {published: 0, failed: 0}, 'and are not published again');
+    assert.deepEqual(await bench.services.outbox!.dispatchDue(), {published: 0, failed: 0, deadLettered: 0}, 'and are not published again');
   });
 
   it("sends every status change to the pipeline's pubSubTopic, in order, keyed by the operation", async () => {
@@ -95,7 +95,7 @@ describe('core outbox', () => {
         assert.deepEqual(entry.createTime, bench.clock.now(), 'stamped by the injected clock');
       }
       const now = bench.clock.now();
-      assert.deepEqual(await bench.services.outbox!.dispatchDue(), {published: 6, failed: 0});
+      assert.deepEqual(await bench.services.outbox!.dispatchDue(), {published: 6, failed: 0, deadLettered: 0});
       assert.deepEqual(bench.clock.now(), now, 'the clock did not move');
       assert.equal(bench.h.publisher.published.length, 6);
       assert.deepEqual(await pending(), []);
@@ -110,7 +110,7 @@ describe('core outbox', () => {
     const logs: string[] = [];
     const sweeper = dispatcher(logs);
 
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 1});
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 1, deadLettered: 0});
     assert.deepEqual(published(COMPLETION_TOPIC).map(m => m.attributes.operation).sort(), [broken, fine].sort());
     const queue = `${BROKEN_TOPIC} ${broken}`;
     const head = (await stores.outbox.head(queue))!;
@@ -125,9 +125,9 @@ describe('core outbox', () => {
     assert.match(logs[0]!, /publish to .*missing failed \(attempt 1/);
 
     clock.advance(backoff - 1);
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 0}, 'not due before its backoff');
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 0, deadLettered: 0}, 'not due before its backoff');
     clock.advance(1);
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 1});
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 1, deadLettered: 0});
     const again = (await stores.outbox.head(queue))!;
     assert.equal(again.attempts, 2);
     const second = again.nextAttemptTime.getTime() - clock.now().getTime();
@@ -135,9 +135,50 @@ describe('core outbox', () => {
 
     publisher.failing.delete(BROKEN_TOPIC);
     clock.advance(second);
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 0});
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 0, deadLettered: 0});
     assert.deepEqual(published(BROKEN_TOPIC).map(m => m.attributes.status), ['RUNNING', 'SUCCESS']);
     assert.deepEqual(await pending(), []);
+  });
+
+  it('gives up on a message still failing after maxRetryMs: a dead letter with its last error, its queue goes on, an operator retries it', async () => {
+    const {publisher, clock, stores} = bench.h;
+    publisher.failing.add(BROKEN_TOPIC);
+    const broken = await succeed({pubSubTopic: BROKEN_TOPIC});
+    const logs: string[] = [];
+    const {store, ...rest} = {store: stores.outbox, publisher, clock};
+    const sweeper = new OutboxDispatcher({store, ...rest, maxRetryMs: 3_600_000, log: message => logs.push(message)});
+    const queue = `${BROKEN_TOPIC} ${broken}`;
+    let attempts = 0;
+    // Retried with backoff for an hour, never more often than the backoff allows.
+    for (let round = 0; round < 100; round++) {
+      const report = await sweeper.dispatchDue();
+      attempts += report.failed;
+      if (report.deadLettered > 0) break;
+      const head = await stores.outbox.head(queue);
+      clock.advance(Math.max(1, (head?.nextAttemptTime.getTime() ?? 0) - clock.now().getTime()));
+    }
+    assert.ok(attempts >= 8 && attempts <= 30, `${attempts} attempts in an hour, backing off`);
+    assert.ok(clock.now().getTime() - Date.UTC(2026, 10, 30, 12) >= 3_600_000, 'not given up before an hour');
+    // The head became a dead letter; its follower (SUCCESS), queued as long ago, was then tried at
+    // once, and failed in its turn: both are kept, newest first.
+    const letters = (await bench.services.deadLetters.list(PROJECT, {})).deadLetters;
+    assert.deepEqual(letters.map(l => l.attributes.status).sort(), ['RUNNING', 'SUCCESS']);
+    const letter = letters.find(l => l.attributes.status === 'RUNNING')!;
+    assert.equal(letter.topic, BROKEN_TOPIC);
+    assert.equal(letter.operation, broken);
+    assert.equal(letter.attributes.status, 'RUNNING');
+    assert.match(letter.lastError, /NOT_FOUND: Topic not found.*gave up 3600s after it was queued/);
+    assert.equal(letter.attempts, attempts + 1, 'the attempt that gave up counts');
+    assert.ok(logs.some(l => /gave up on .* after \d+ attempts: dead letter of project/.test(l)), logs.join('\n'));
+    assert.equal(await stores.outbox.head(queue), undefined, 'nothing waits on the broken topic');
+
+    // Fixed topic: the operator sends them back, and they are delivered.
+    publisher.failing.delete(BROKEN_TOPIC);
+    for (const l of letters) await bench.services.deadLetters.retry(PROJECT, l.name.split('/').pop()!);
+    await bench.services.outbox!.idle();
+    await sweeper.dispatchDue();
+    assert.deepEqual(published(BROKEN_TOPIC).map(m => m.attributes.status).sort(), ['RUNNING', 'SUCCESS']);
+    assert.deepEqual((await bench.services.deadLetters.list(PROJECT, {})).deadLetters, []);
   });
 
   it('never publishes a message before its failed head, even one written after the failure', async () => {
@@ -146,16 +187,16 @@ describe('core outbox', () => {
     const sweeper = dispatcher();
     const name = await bench.run({pubSubTopic: BROKEN_TOPIC});
     await bench.take('w1');
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 1});
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 0, failed: 1, deadLettered: 0});
     await bench.checkIn('w1', {result: {code: 0}});
     publisher.failing.delete(BROKEN_TOPIC);
     const queue = `${BROKEN_TOPIC} ${name}`;
     const head = (await stores.outbox.head(queue))!;
     assert.equal(head.attributes.status, 'RUNNING');
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 1, failed: 0}, 'only the completion topic');
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 1, failed: 0, deadLettered: 0}, 'only the completion topic');
     assert.deepEqual(published(BROKEN_TOPIC), [], 'SUCCESS is due, but waits for RUNNING');
     clock.advance(head.nextAttemptTime.getTime() - clock.now().getTime());
-    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 0});
+    assert.deepEqual(await sweeper.dispatchDue(), {published: 2, failed: 0, deadLettered: 0});
     assert.deepEqual(published(BROKEN_TOPIC).map(m => m.attributes.status), ['RUNNING', 'SUCCESS']);
   });
 

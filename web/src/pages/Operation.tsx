@@ -103,6 +103,22 @@ function Summary({op}: {op: OperationJson}) {
           {m.pubSubTopic}
         </Fact>
       )}
+      {m.submitter && (
+        <div>
+          <dt>Submitted by</dt>
+          <dd class="mono" data-submitter>
+            {m.submitter}
+          </dd>
+        </div>
+      )}
+      {m.cancelledBy && (
+        <div>
+          <dt>Cancelled by</dt>
+          <dd class="mono" data-cancelled-by>
+            {m.cancelledBy}
+          </dd>
+        </div>
+      )}
     </dl>
   );
 }
