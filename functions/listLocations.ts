@@ -1,6 +1,6 @@
 /** Cloud Life Sciences projects.locations.list: GET /v2beta/projects/{project}/locations */
 import {rpc} from '../src/http/rpc';
-import {LIST_PARAMS} from './paging';
+import {LIST_PARAMS, listRequest} from './paging';
 import {onPathProject} from './permissions';
 
 export const listLocations = rpc({
@@ -9,5 +9,5 @@ export const listLocations = rpc({
   path: '/v2beta/projects/{project}/locations',
   queryParams: [...LIST_PARAMS, 'extraLocationTypes'],
   authorize: onPathProject('genomics.operations.list'),
-  handle: async ({params}, {locations}) => locations.list(params.project),
+  handle: ({params, query}, {locations}) => locations.list(params.project, listRequest(query)),
 });

@@ -151,7 +151,7 @@ export function createServices(deps: ServiceDeps): Services {
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
-    locations: new LocationsService(policy.locations),
+    locations: new LocationsService(policy.locations, pageTokens),
     queueStats: new QueueStatsService({
       store: stores.queueStats,
       clock,

@@ -187,9 +187,9 @@ export function cancel(op: OperationRecord, now: Date, by?: string): CancelOutco
       {reason: 'OPERATION_ALREADY_DONE', metadata: {state: op.state}},
     );
   }
-  const who = by ? ` by ${by}` : '';
   if (op.state === 'QUEUED') {
-    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: `${CANCELLED_MESSAGE}${who}`});
+    // Google's words exactly (clients match them); who asked is kept as cancelledBy.
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
     const finished = finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [failed]);
     return {kind: 'cancelled', transition: {...finished, next: {...finished.next, ...(by ? {cancelledBy: by} : {})}}};
   }

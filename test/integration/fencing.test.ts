@@ -115,6 +115,7 @@ describe('fencing a worker that presents no lease (Google\'s generated client)',
     assert.equal(finished.done, true);
     assert.equal(finished.error, undefined);
     const described = ((finished.metadata as {events: Array<{description: string}>}).events).map(e => e.description);
-    assert.ok(described.includes('Started running action 1'), described.join('; '));
+    // Google's wording: an unnamed action is named by its command line.
+    assert.ok(described.includes('Started running "echo hello"'), described.join('; '));
   });
 });

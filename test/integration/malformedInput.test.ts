@@ -80,9 +80,11 @@ function wrongBodies(rpc: AnyRpc): Array<[string, unknown]> {
         ['actions of the wrong type', {pipeline: {actions: 'echo', resources: {projectId: PROJECT}}}],
         ['a negative disk size', {...helloRequest(PROJECT), pipeline: {...(helloRequest(PROJECT).pipeline as object), resources: {projectId: PROJECT, virtualMachine: {machineType: 'n1', bootDiskSizeGb: -1}}}}],
         ['a timeout beyond any Duration', {...helloRequest(PROJECT), pipeline: {...(helloRequest(PROJECT).pipeline as object), timeout: '99999999999999999999s'}}],
-        ['a label value of 1000 characters', helloRequest(PROJECT, {k: 'v'.repeat(1000)})],
+        ['a label too long for an index entry (2000 characters)', helloRequest(PROJECT, {k: 'v'.repeat(2000)})],
+        ['an empty label key', helloRequest(PROJECT, {'': 'v'})],
         ['a pubSubTopic that is not a topic name', {...helloRequest(PROJECT), pubSubTopic: 'my-topic'}],
-        ['a null field', {...helloRequest(PROJECT), labels: null}],
+        // JSON null is unset in a Genomics body (proto3 JSON), so it is no error: a wrong type is.
+        ['labels of the wrong type', {...helloRequest(PROJECT), labels: ['k=v']}],
       ];
     case 'checkInRequest':
       return [
