@@ -242,6 +242,7 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
         JSON.stringify(task?.events),
       );
       assert.match(task?.['status-message'] ?? '', /^Stopped running "(user-command|logging)": exit status 137$/);
+      assert.equal(agents.log.match(/was cancelled: stopping its actions/g)?.length, 1, 'the worker acted on the cancel once, not at every check-in after it');
       await until('the job’s containers to be removed', async () => (await containersOf(worker)).length === 0, 30_000, 200);
     });
 
