@@ -182,21 +182,32 @@ function place(root: string, path: string): void {
 export interface CloudSdkStandIn {
   /** Its name on the engine: CLOUD_SDK_IMAGE. */
   image: string;
-  /** The same image in `registry`, for `--image` (the worker pulls that one for real). */
-  userImage: string;
+  /** The same image pushed to the registry given, for `--image` (the worker pulls that one for real). */
+  userImage?: string;
   /** Seconds to lay out its files, build it, tag and push it. */
   buildSeconds: number;
   /** The bytes added to the busybox image. */
   addedBytes: number;
 }
 
+export interface CloudSdkStandInOptions {
+  /** The busybox image to build on (test/helpers/engines.ts busyboxImage). */
+  busybox: string;
+  /** Where GcsStandIn listens on the host. */
+  gcsPort: number;
+  /** A registry to push it to as gaffer/dsub-user (CloudSdkStandIn.userImage). */
+  registry?: string;
+  /** More names for it on the engine (say `ubuntu`: the worker's pull fails and it uses this copy). */
+  tags?: string[];
+}
+
 /**
  * Builds the Cloud SDK stand-in from the busybox image (offline: `docker build` with COPY
  * only), tags it CLOUD_SDK_IMAGE on the engine (the worker's pull of gcr.io fails, as
  * nothing outside is reachable, and it falls back to that copy, saying so in a
- * DelayedEvent) and pushes it to `registry` as the user's image.
+ * DelayedEvent) and, given a registry, pushes it there as the user's image.
  */
-export async function buildCloudSdkStandIn(engine: DockerEngine, busybox: string, registry: string, gcsPort: number): Promise<CloudSdkStandIn> {
+export async function buildCloudSdkStandIn(engine: DockerEngine, options: CloudSdkStandInOptions): Promise<CloudSdkStandIn> {
   const began = Date.now();
   const context = mkdtempSync(join(tmpdir(), 'gaffer-sdk-image-'));
   try {
@@ -220,12 +231,14 @@ export async function buildCloudSdkStandIn(engine: DockerEngine, busybox: string
     symlinkSync('/bin/busybox', join(root, 'usr/bin/env'));
     writeFileSync(join(root, 'bin/gsutil'), GSUTIL, {mode: 0o755});
     mkdirSync(join(root, 'etc'), {recursive: true});
-    writeFileSync(join(root, 'etc/gsutil-port'), `${gcsPort}\n`);
+    writeFileSync(join(root, 'etc/gsutil-port'), `${options.gcsPort}\n`);
     const addedBytes = Number(execFileSync('du', ['-sb', root], {encoding: 'utf8'}).split('\t')[0]);
-    writeFileSync(join(context, 'Dockerfile'), `FROM ${busybox}\nCOPY rootfs/ /\nENV PATH=/usr/local/bin:/usr/bin:/bin\n`);
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${options.busybox}\nCOPY rootfs/ /\nENV PATH=/usr/local/bin:/usr/bin:/bin\n`);
 
-    const userImage = `${registry}/gaffer/dsub-user:${gcsPort}`;
-    for (const args of [['build', '--quiet', '-t', CLOUD_SDK_IMAGE, '-t', userImage, context], ['push', userImage]]) {
+    const userImage = options.registry ? `${options.registry}/gaffer/dsub-user:${options.gcsPort}` : undefined;
+    const names = [CLOUD_SDK_IMAGE, ...(userImage ? [userImage] : []), ...(options.tags ?? [])];
+    const steps = [['build', '--quiet', ...names.flatMap(n => ['-t', n]), context], ...(userImage ? [['push', userImage]] : [])];
+    for (const args of steps) {
       const result = await engine.docker(args, {timeoutMs: 120_000});
       if (result.code !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
     }

@@ -49,6 +49,8 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
   let server: LocalServer;
   let gcs: GcsStandIn;
   let sdk: CloudSdkStandIn;
+  /** The stand-in, pulled from a registry on loopback: the jobs' --image. */
+  let userImage: string;
   /** Firestore documents written for logs (chunks, evictions, bookkeeping), counted at the store, and appends. */
   const logs = {writes: 0, appends: 0};
   const work = mkdtempSync(join(tmpdir(), 'gaffer-dsub-e2e-'));
@@ -64,7 +66,8 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
     clients = await pythonClients(this);
     gcs = new GcsStandIn();
     const port = await gcs.start();
-    sdk = await buildCloudSdkStandIn(engine, busybox, registry.address, port);
+    sdk = await buildCloudSdkStandIn(engine, {busybox, gcsPort: port, registry: registry.address});
+    userImage = sdk.userImage as string;
     console.log(`    [gaffer] Cloud SDK stand-in built in ${sdk.buildSeconds.toFixed(1)} s (${(sdk.addedBytes / 1e6).toFixed(1)} MB over busybox)`);
     server = await startLocalServer(testConfig(SHORT_LEASES));
     const store = server.app.stores.logs;
@@ -101,7 +104,7 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
   }
 
   /** dsub's arguments every job here has: where, its logs, the image, a 1 GB data disk (its default 200 GB is checked against free space). */
-  const common = (bucket: string) => ['--regions', 'us-central1', '--logging', `gs://${bucket}/logs/`, '--image', sdk.userImage, '--disk-size', '1'];
+  const common = (bucket: string) => ['--regions', 'us-central1', '--logging', `gs://${bucket}/logs/`, '--image', userImage, '--disk-size', '1'];
 
   const containersOf = async (worker: string) =>
     (await engine.docker(['ps', '--all', '--quiet', '--filter', `label=dev.gaffer.worker=${worker}`])).stdout.split('\n').filter(Boolean);
@@ -162,7 +165,7 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
         assert.deepEqual([assigned?.instance, assigned?.zone, assigned?.machineType], [worker, 'us-central1-f', 'n1-standard-1']);
         assert.deepEqual(
           details.filter(d => d['@type'] === `${T}PullStartedEvent`).map(d => d.imageUri),
-          [CLOUD_SDK_IMAGE, sdk.userImage],
+          [CLOUD_SDK_IMAGE, userImage],
         );
         assert.deepEqual(
           details.filter(d => d['@type'] === `${T}ContainerStartedEvent`).map(d => d.actionId),
