@@ -18,7 +18,7 @@
  * Docker engine, dsub and its googleapiclient (pointed at Gaffer by bin/gaffer-dsub).
  */
 import {strict as assert} from 'assert';
-import {mkdtempSync, writeFileSync} from 'fs';
+import {mkdtempSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
 import {main as gaffer} from '../../src/cli/main';
@@ -93,6 +93,7 @@ describe('dsub, unedited, on a real gaffer-worker and Docker engine', function (
   after(async () => {
     await server?.close();
     await gcs?.stop();
+    rmSync(work, {recursive: true, force: true});
   });
 
   /** A project (and a bucket of the same name) of its own, and a worker for it. */
