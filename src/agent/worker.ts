@@ -118,6 +118,7 @@ export class WorkerSlot {
     // One check-in in flight at a time; events wait for the next one (a retried
     // check-in repeats them, and the server drops the duplicates).
     let inFlight: Promise<void> = Promise.resolve();
+    let cancelling = false;
     const report = (): Promise<void> =>
       (inFlight = inFlight.then(async () => {
         if (lost) return;
@@ -125,7 +126,9 @@ export class WorkerSlot {
         try {
           const response = await this.options.api.checkIn(this.workerId, {events, ...(await this.status())}, lease);
           pending.splice(0, events.length);
-          if (response.features?.cancelRequested) {
+          // Every check-in until the result says so again: act on the first.
+          if (response.features?.cancelRequested && !cancelling) {
+            cancelling = true;
             this.options.log(`${features.operation} was cancelled: stopping its actions`);
             runner.cancel();
           }

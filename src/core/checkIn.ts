@@ -21,7 +21,7 @@ import {canonicalJson} from '../lib/canonicalJson';
 import type {AnyJson, CheckInFeatures, CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
 import {Change, ChangeCommitter} from './changes';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
-import {describeEvent, eventKey, explainsFailure, genomicsEvent} from './events';
+import {describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} from './events';
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
@@ -208,8 +208,11 @@ export class CheckInService {
         : {code, message: request.result.message || `The pipeline failed with ${codeName(code) ?? code}`};
     const ending = [...events];
     // Clients explain a failure from its events (dsub fails without one): a worker that
-    // reported only a failing result gets a FailedEvent that says what it said.
-    if (error && !ending.some(explainsFailure) && !op.events.some(explainsFailure)) {
+    // reported only a failing result gets a FailedEvent that says what it said. A cancel
+    // always gets one: the exit statuses of the containers the worker stopped for it
+    // explain nothing.
+    const explains = renewed.cancelRequested ? saysCancelled : explainsFailure;
+    if (error && !ending.some(explains) && !op.events.some(explains)) {
       ending.push(genomicsEvent('FailedEvent', now, {code: codeName(error.code) ?? 'UNKNOWN', cause: error.message}, actions));
     }
     ending.push(genomicsEvent('WorkerReleasedEvent', now, {instance: lease.workerId}, actions));

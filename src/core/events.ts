@@ -85,6 +85,11 @@ export function genomicsEvent(type: EventType, timestamp: Date, fields: Record<s
   return {timestamp, description: describeEvent(details, actions), details};
 }
 
+/** Whether an event says that the operation was cancelled (dsub names it `canceled`). */
+export function saysCancelled(event: Pick<OperationEvent, 'details'>): boolean {
+  return eventTypeName(event.details) === 'FailedEvent' && text(event.details.cause).startsWith(CANCELLED_MESSAGE);
+}
+
 /** Whether an event tells why an operation failed (what dsub looks for on a failure). */
 export function explainsFailure(event: Pick<OperationEvent, 'details'>): boolean {
   const type = eventTypeName(event.details);

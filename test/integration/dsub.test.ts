@@ -7,52 +7,21 @@
  * reported for dsub's actions, without running them, so these tests are about what dsub
  * sends and how it reads Gaffer's answers: submit, dstat while queued and running,
  * success, failure with dsub's own message, ddel, --wait's exit codes, --tasks, --age.
+ * test/integration/dsubEndToEnd.test.ts runs dsub's jobs for real, on gaffer-worker.
  */
 import {strict as assert} from 'assert';
-import {execFile} from 'child_process';
 import {mkdtempSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import {join} from 'path';
-import {promisify} from 'util';
-import type {DsubVersion, PythonClients} from '../../src/dev/python';
+import type {PythonClients} from '../../src/dev/python';
 import type {LocalServer} from '../../src/server';
+import {DSUB_VARIANTS, DsubTarget, DstatTask, ToolResult, dsubTool, dstatJob} from '../helpers/dsub';
 import {pythonClients} from '../helpers/engines';
 import {randomProject, startGaffer} from '../helpers/gaffer';
 import {ScriptedWorker} from '../helpers/scriptedWorker';
 import {until} from '../helpers/until';
 
-const run = promisify(execFile);
-const LAUNCHER = join(__dirname, '../../../bin/gaffer-dsub');
-
-interface Variant {
-  version: DsubVersion;
-  provider: 'google-v2' | 'google-cls-v2';
-}
-
-const VARIANTS: readonly Variant[] = [
-  {version: '0.4.13', provider: 'google-v2'},
-  {version: '0.4.13', provider: 'google-cls-v2'},
-  {version: '0.5.0', provider: 'google-cls-v2'},
-];
-
-/** A task as `dstat --full --format json` prints it (the fields these tests read). */
-interface DstatTask {
-  'job-id': string;
-  'task-id'?: string | number;
-  status: string;
-  'status-message': string;
-  'status-detail'?: string;
-  'internal-id': string;
-  events?: Array<{name: string}>;
-}
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-for (const variant of VARIANTS) {
+for (const variant of DSUB_VARIANTS) {
   describe(`dsub ${variant.version} --provider ${variant.provider}`, function () {
     this.timeout(120_000);
     let clients: PythonClients;
@@ -70,22 +39,10 @@ for (const variant of VARIANTS) {
       project = randomProject('dsub');
     });
 
+    const target = (): DsubTarget => ({clients, variant, server: server.url, project, cwd: work});
+
     /** dsub, dstat or ddel of this variant, through the launcher; never throws on a non-zero exit. */
-    async function tool(name: 'dsub' | 'dstat' | 'ddel', args: string[]): Promise<Result> {
-      const bin = clients.dsub[variant.version][name];
-      const where = variant.provider === 'google-v2' ? [] : ['--location', 'us-central1'];
-      try {
-        const {stdout, stderr} = await run(LAUNCHER, [bin, '--provider', variant.provider, '--project', project, ...where, ...args], {
-          cwd: work,
-          env: {...process.env, GAFFER_ROOT_URL: `${server.url}/`, PYTHONWARNINGS: 'ignore'},
-          timeout: 90_000,
-        });
-        return {code: 0, stdout, stderr};
-      } catch (err) {
-        const e = err as {code?: number; stdout?: string; stderr?: string};
-        return {code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? ''};
-      }
-    }
+    const tool = (name: 'dsub' | 'dstat' | 'ddel', args: string[]): Promise<ToolResult> => dsubTool(target(), name, args);
 
     /** Submits `command`; returns dsub's job id. */
     async function submit(command: string, extra: string[] = []): Promise<string> {
@@ -96,11 +53,7 @@ for (const variant of VARIANTS) {
       return jobId;
     }
 
-    async function dstat(jobId: string, extra: string[] = []): Promise<DstatTask[]> {
-      const result = await tool('dstat', ['--jobs', jobId, '--users', '*', '--status', '*', '--full', '--format', 'json', ...extra]);
-      assert.equal(result.code, 0, result.stderr);
-      return JSON.parse(result.stdout) as DstatTask[];
-    }
+    const dstat = (jobId: string, extra: string[] = []): Promise<DstatTask[]> => dstatJob(target(), jobId, extra);
 
     const worker = () => new ScriptedWorker(server, project, 'vm-dsub');
 

@@ -212,6 +212,21 @@ describe('core CheckInService', () => {
       assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'FailedEvent', 'WorkerAssignedEvent']);
       assert.equal(op.metadata.events[1]!.description, CANCELLED_MESSAGE);
     });
+
+    it('says a cancel happened even when the containers the worker stopped for it report non-zero exit statuses', async () => {
+      await bench.services.operations.cancel(PROJECT, idOf(name));
+      bench.clock.advance(1000);
+      const stopped = [
+        reported('ContainerKilledEvent', bench.clock.now(), {actionId: 1}),
+        reported('ContainerStoppedEvent', bench.clock.now(), {actionId: 1, exitStatus: 137}),
+      ];
+      await bench.checkIn('w1', {events: stopped, result: {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}});
+      const op = await bench.get(name);
+      assert.deepEqual(op.error, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE});
+      // dsub names the FailedEvent `canceled`; without it a cancelled job showed only the exit status.
+      assert.deepEqual(eventTypes(op), ['WorkerReleasedEvent', 'FailedEvent', 'ContainerStoppedEvent', 'ContainerKilledEvent', 'WorkerAssignedEvent']);
+      assert.deepEqual(op.metadata.events[1]!.details, {'@type': `${GENOMICS}FailedEvent`, code: 'CANCELLED', cause: CANCELLED_MESSAGE});
+    });
   });
 
   describe('fencing', () => {
