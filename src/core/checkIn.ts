@@ -21,7 +21,7 @@ import {canonicalJson} from '../lib/canonicalJson';
 import type {AnyJson, CheckInFeatures, CheckInRequestJson, CheckInResponseJson} from '../wire/genomics';
 import {Change, ChangeCommitter} from './changes';
 import {GafferError, RpcCode, codeName, invalidArgument} from './errors';
-import {describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} from './events';
+import {cancelledCause, describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} from './events';
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
@@ -213,7 +213,8 @@ export class CheckInService {
     // explain nothing.
     const explains = renewed.cancelRequested ? saysCancelled : explainsFailure;
     if (error && !ending.some(explains) && !op.events.some(explains)) {
-      ending.push(genomicsEvent('FailedEvent', now, {code: codeName(error.code) ?? 'UNKNOWN', cause: error.message}, actions));
+      const cause = renewed.cancelRequested ? cancelledCause(renewed.cancelledBy) : error.message;
+      ending.push(genomicsEvent('FailedEvent', now, {code: codeName(error.code) ?? 'UNKNOWN', cause}, actions));
     }
     ending.push(genomicsEvent('WorkerReleasedEvent', now, {instance: lease.workerId}, actions));
     const finished = finish(renewed, now, error, ending);

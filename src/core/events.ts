@@ -12,6 +12,15 @@ import type {OperationEvent} from './model';
 
 export const CANCELLED_MESSAGE = 'The operation was cancelled';
 
+/**
+ * A cancel's FailedEvent cause: Google's words, then who asked when that is an identity
+ * (dsub matches the prefix only). A development-mode caller (`loopback:ADDRESS`) is
+ * anyone on that machine, so it is not named; cancelledBy still records it.
+ */
+export function cancelledCause(by: string | undefined): string {
+  return by && !by.startsWith('loopback:') ? `${CANCELLED_MESSAGE} by ${by}` : CANCELLED_MESSAGE;
+}
+
 /** A key per reported event, so a retried check-in adds no duplicates. */
 export function eventKey(timestamp: string, data: AnyJson): string {
   return createHash('sha256').update(JSON.stringify([timestamp, data])).digest('base64url').slice(0, 16);

@@ -10,7 +10,7 @@
  */
 import {GafferError, RpcCode} from './errors';
 import type {EventType} from '../wire/genomics';
-import {CANCELLED_MESSAGE, genomicsEvent} from './events';
+import {CANCELLED_MESSAGE, cancelledCause, genomicsEvent} from './events';
 import {OperationError, OperationEvent, OperationRecord, OperationState, isDone} from './model';
 import {operationName} from './names';
 
@@ -133,7 +133,7 @@ export interface RetryPolicy {
 export function releaseLease(op: OperationRecord, now: Date, cause: ReleaseCause, policy: RetryPolicy): Transition {
   const released = event(op, 'WorkerReleasedEvent', now, {instance: op.lease?.workerId ?? 'unknown'});
   if (op.cancelRequested) {
-    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: cancelledCause(op.cancelledBy)});
     return finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [released, failed]);
   }
   const preemptible = isPreemptible(op);
@@ -188,14 +188,14 @@ export function cancel(op: OperationRecord, now: Date, by?: string): CancelOutco
     );
   }
   if (op.state === 'QUEUED') {
-    // Google's words exactly (clients match them); who asked is kept as cancelledBy.
-    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: CANCELLED_MESSAGE});
+    // Google's words (clients match their prefix), and who asked; the error is Google's exactly.
+    const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: cancelledCause(by)});
     const finished = finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [failed]);
     return {kind: 'cancelled', transition: {...finished, next: {...finished.next, ...(by ? {cancelledBy: by} : {})}}};
   }
   if (op.cancelRequested) return {kind: 'alreadyRequested'};
-  // No event yet: the worker learns it at its next check-in and reports "The operation was
-  // cancelled" once it has stopped, as Google's did (dsub reads the first such FailedEvent
-  // as the cancellation). Who asked is kept on the operation.
+  // No event yet: the worker learns it at its next check-in and reports CANCELLED once it
+  // has stopped; its FailedEvent then says who asked (dsub reads the first such event as
+  // the cancellation, so there is only one).
   return {kind: 'cancelRequested', transition: {next: {...op, cancelRequested: true, ...(by ? {cancelledBy: by} : {})}, newEvents: []}};
 }

@@ -215,12 +215,14 @@ export class LocalState {
       throw err;
     }
     const firestoreMs = Date.now() - started;
-    writeAtomically(join(this.dir, 'firestore', 'current'), `${name}\n`);
-    this.prune(name);
+    // Pub/Sub's configuration first: a snapshot is complete once `current` names it.
     const pubsubStarted = Date.now();
     const pubsub = this.emulators.find(e => e.kind === 'pubsub');
     if (pubsub) writeAtomically(join(this.dir, 'pubsub.json'), `${JSON.stringify(await this.pubsubConfig(pubsub.host), null, 2)}\n`);
-    return {firestoreMs, pubsubMs: Date.now() - pubsubStarted, snapshot: directory};
+    const pubsubMs = Date.now() - pubsubStarted;
+    writeAtomically(join(this.dir, 'firestore', 'current'), `${name}\n`);
+    this.prune(name);
+    return {firestoreMs, pubsubMs, snapshot: directory};
   }
 
   /** Keeps the current snapshot and the one before it; removes older ones and any a crash left unfinished. */

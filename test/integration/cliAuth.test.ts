@@ -88,7 +88,7 @@ describe('callers and policies through the CLI and HTTP', function () {
       assert.equal(cancelled.code, 0, cancelled.stderr);
       const described = await gaffer('bob', ['describe', name]);
       assert.match(described.stdout, /^Cancelled by: user:ann@example\.com$/m);
-      assert.match(described.stdout, /Z {2}The operation was cancelled$/m);
+      assert.match(described.stdout, /Z {2}The operation was cancelled by user:ann@example\.com$/m);
 
       const policy = await gaffer('bob', ['policy', 'get', '--project', project]);
       assert.match(policy.stderr, /Permission 'gaffer\.projects\.getIamPolicy' denied/);

@@ -88,6 +88,23 @@ describe('operation state machine', () => {
     );
   });
 
+
+  it("a cancel's FailedEvent starts with Google's words and names who asked, unless that is only a loopback address", () => {
+    const cause = (o: ReturnType<typeof cancel>) => (o.kind === 'cancelled' ? o.transition.newEvents[0]?.details.cause : undefined);
+    const byAnn = cancel(op(), later(1), 'user:ann@example.com');
+    assert.equal(cause(byAnn), 'The operation was cancelled by user:ann@example.com');
+    assert.equal(byAnn.kind === 'cancelled' && byAnn.transition.next.cancelledBy, 'user:ann@example.com');
+    assert.equal(cause(cancel(op(), later(1), 'loopback:127.0.0.1')), 'The operation was cancelled');
+    // A running one: the event comes when the worker goes (here its lease expires), naming the same caller.
+    const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+    const marked = cancel(running, later(2), 'serviceAccount:ops@p.iam.gserviceaccount.com');
+    assert.equal(marked.kind, 'cancelRequested');
+    if (marked.kind !== 'cancelRequested') return;
+    const released = releaseLease(marked.transition.next, later(100), 'leaseExpired', policy);
+    assert.deepEqual(released.next.error, {code: 1, message: 'The operation was cancelled'});
+    const failed = released.newEvents.find(e => e.details['@type'].endsWith('FailedEvent'));
+    assert.equal(failed?.details.cause, 'The operation was cancelled by serviceAccount:ops@p.iam.gserviceaccount.com');
+  });
   describe('losing a worker', () => {
     it('re-queues a preemptible pipeline while attempts remain, keeping its attempts and epoch', () => {
       const running = assign(op({}, true), {workerId: 'w1'}, later(1), 60_000).next;

@@ -168,7 +168,7 @@ describe('core OperationsService', () => {
       await ops().cancel(PROJECT, idOf(name));
       const op = await bench.record(name);
       assert.deepEqual([op.state, op.cancelRequested], ['RUNNING', true]);
-      // No event until the worker has stopped and reports "The operation was cancelled".
+      // No event until the worker has stopped and reports CANCELLED.
       assert.deepEqual(eventTypes(op), ['WorkerAssignedEvent']);
       const written = bench.h.stores.stats().documentsWritten;
       await ops().cancel(PROJECT, idOf(name));
