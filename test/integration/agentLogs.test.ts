@@ -15,17 +15,11 @@ import {AgentProcesses, OperationJson, SHORT_LEASES, submit, waitDone} from '../
 import {dockerEngine, pullableBusyboxImage} from '../helpers/engines';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
 import {until} from '../helpers/until';
+import {Capture} from '../helpers/capture';
 
 type Json = Record<string, unknown>;
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 describe('gaffer-worker: logs, capabilities, crash recovery (end to end)', function () {
   this.timeout(180_000);

@@ -15,6 +15,7 @@ import {main} from '../../src/cli/main';
 import type {OperationJson} from '../../src/wire/genomics';
 import {LocalServer} from '../../src/server';
 import {call, randomProject, startGaffer} from '../helpers/gaffer';
+import {Capture} from '../helpers/capture';
 
 type Json = Record<string, unknown>;
 const ROOT = path.join(__dirname, '../../..');
@@ -22,18 +23,6 @@ const EXAMPLES = path.join(ROOT, 'examples');
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 const EX_USAGE = 64;
 
-class Capture {
-  text = '';
-  private wrote!: () => void;
-  /** Resolves at the first write. */
-  readonly written = new Promise<void>(resolve => (this.wrote = resolve));
-  constructor(readonly isTTY = false) {}
-  write(chunk: string): boolean {
-    this.text += chunk;
-    this.wrote();
-    return true;
-  }
-}
 
 interface Result {
   code: number;

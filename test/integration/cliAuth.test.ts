@@ -16,14 +16,8 @@ import {main} from '../../src/cli/main';
 import {LocalServer} from '../../src/server';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
 import {TestCallers, bearer, makeTestCallers} from '../helpers/tokens';
+import {Capture} from '../helpers/capture';
 
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 describe('callers and policies through the CLI and HTTP', function () {
   this.timeout(60_000);

@@ -31,16 +31,10 @@ import {DSUB_VARIANTS, DsubTarget, DsubVariant, dsubTool, dstatJob, jobIdOf} fro
 import {busyboxImage, dockerEngine, openRegistry, pythonClients} from '../helpers/engines';
 import {call, randomProject, testConfig} from '../helpers/gaffer';
 import {until} from '../helpers/until';
+import {Capture} from '../helpers/capture';
 
 const T = 'type.googleapis.com/google.genomics.v2alpha1.';
 
-class Capture {
-  text = '';
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
 
 describe('dsub, unedited, on a real gaffer-worker and Docker engine', function () {
   this.timeout(180_000);
