@@ -215,6 +215,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     async close() {
       await services.outbox?.idle();
       await publisher?.close();
+      stores.stopListening();
       await firestore?.terminate();
     },
   };

@@ -25,7 +25,8 @@ import {describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} 
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
-import type {Clock, OperationStore, Versioned, WorkerStore} from './ports';
+import {Clock, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, Versioned, WorkerStore} from './ports';
+import {canRun, offerOf} from './requirements';
 import {retryOnConflict} from './retry';
 import {
   CANCELLED_MESSAGE,
@@ -254,7 +255,7 @@ export class CheckInService {
     // it lost that lease, not be handed another operation in its place.
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
-    const window = await this.deps.operations.queued(worker.projectId, policy.assignmentWindow);
+    const window = await this.queueWindow(worker);
     const candidate = window[Math.floor(Math.random() * window.length)];
     if (candidate) {
       const {zone, machineType} = worker.capabilities ?? {};
@@ -273,6 +274,23 @@ export class CheckInService {
     if (previous && now.getTime() - previous.getTime() < policy.idleRecordIntervalMs) return this.idleResponse(now);
     await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: worker}]);
     return this.idleResponse(now);
+  }
+
+  /**
+   * The oldest queued operations this worker can run (assignmentWindow of them): the
+   * directory names the classes waiting, the worker's offer picks those it can run, and
+   * one indexed query per 30 classes reads only their oldest operations.
+   */
+  private async queueWindow(worker: WorkerRecord): Promise<Array<Versioned<OperationRecord>>> {
+    const offer = offerOf(worker.capabilities);
+    const runnable = (await this.deps.operations.waitingClasses(worker.projectId)).filter(c => canRun(c.requirements, offer));
+    if (runnable.length === 0) return [];
+    // Past the per-query limit, the classes queued into longest ago: the likeliest to hold the oldest work.
+    const keys = runnable
+      .sort((a, b) => a.lastQueuedTime.getTime() - b.lastQueuedTime.getTime())
+      .slice(0, MAX_QUEUE_CLASSES_PER_QUERY)
+      .map(c => c.key);
+    return this.deps.operations.queued(worker.projectId, keys, this.deps.policy.assignmentWindow);
   }
 
   private holdingResponse(op: OperationRecord): CheckInResponseJson {
