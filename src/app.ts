@@ -18,6 +18,7 @@ import {LeaseSweeper} from './core/leaseSweep';
 import {LogsService} from './core/logs';
 import {LocationsService} from './core/locations';
 import {QueueStatsService} from './core/queueStats';
+import {DelayExplainer} from './core/delays';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -150,6 +151,19 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
+    delays: new DelayExplainer({
+      operations: stores.operations,
+      workers: stores.workers,
+      projects: stores.queueStats,
+      changes,
+      clock,
+      policy: {
+        // A busy worker checks in every checkInInterval; an idle one is recorded every idleRecordInterval.
+        livenessMs: 2 * Math.max(policy.checkInIntervalMs, policy.idleRecordIntervalMs) + policy.idleCheckInIntervalMs,
+        maxPerClass: 100,
+        maxWorkers: 1000,
+      },
+    }),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
     locations: new LocationsService(policy.locations, pageTokens),
     queueStats: new QueueStatsService({

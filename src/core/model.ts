@@ -78,6 +78,8 @@ export interface OperationRecord {
   eventTypes: string[];
   /** What it needs of a worker, and its fair-share value: where it waits in the queue while QUEUED. */
   queueClass: QueueClass;
+  /** The cause of the last DelayedEvent the scheduler recorded, so the same reason is never repeated. */
+  delayCause?: string;
   /** A cancel was asked for while a worker held the operation. */
   cancelRequested: boolean;
   /** The worker holding the operation; present exactly while RUNNING. */

@@ -180,3 +180,48 @@ function formatGib(bytes: number): string {
   const gib = bytes / GIB;
   return Number.isInteger(gib) ? String(gib) : gib.toFixed(2);
 }
+
+/** A worker as delay explanations see it: what it offers and whether it holds work. */
+export interface LiveWorker {
+  offer: WorkerOffer;
+  busy: boolean;
+}
+
+/** Why a class's operations wait (google.genomics.v2alpha1.DelayedEvent's fields). */
+export interface Delay {
+  cause: string;
+  metrics: string[];
+}
+
+/** Everything a pipeline asks for, as phrases ("96 vCPUs", "8 x nvidia-a100-80gb"). */
+export function requirementPhrases(requirements: Requirements): string[] {
+  const phrases: string[] = [];
+  for (const a of requirements.accelerators) phrases.push(`${a.count} x ${a.type}`);
+  if (requirements.cpus !== undefined) phrases.push(`${requirements.cpus} vCPUs`);
+  if (requirements.memoryBytes !== undefined) phrases.push(`${formatGib(requirements.memoryBytes)} GiB of RAM`);
+  if (requirements.diskGb > 0) phrases.push(`${requirements.diskGb} GB of disk`);
+  if (requirements.pool !== undefined) phrases.push(`pool ${requirements.pool}`);
+  return phrases;
+}
+
+/**
+ * Why operations with these requirements wait, given the project's live workers; undefined
+ * when an idle worker can take them (they wait for its next check-in, not for a resource).
+ * No match: the cause names everything the pipeline asks for and where; `metrics` are
+ * the requirements live workers lack (all of them when no worker is live).
+ */
+export function delayOf(requirements: Requirements, workers: readonly LiveWorker[]): Delay | undefined {
+  const matching = workers.filter(w => canRun(requirements, w.offer));
+  if (matching.some(w => !w.busy)) return undefined;
+  if (matching.length > 0) {
+    const n = matching.length;
+    return {cause: n === 1 ? 'the only matching worker is busy' : `all ${n} matching workers are busy`, metrics: []};
+  }
+  const wanted = requirementPhrases(requirements);
+  const where = requirements.zones.length + requirements.regions.length > 0 ? ` in ${placeOf(requirements)}` : '';
+  const what = wanted.length > 0 ? ` with ${wanted.join(', ')}` : '';
+  if (workers.length === 0) return {cause: `no live worker${what}${where}: none has checked in lately`, metrics: wanted.length > 0 ? wanted : ['a live worker']};
+  const lacking = new Set<string>();
+  for (const w of workers) for (const phrase of unmetRequirements(requirements, w.offer)) lacking.add(phrase);
+  return {cause: what || where ? `no worker${what}${where}` : 'no worker can run it', metrics: [...lacking].sort()};
+}

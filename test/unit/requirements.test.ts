@@ -1,7 +1,7 @@
 /** What a pipeline needs of a worker, queue classes, and matching (src/core/requirements.ts). */
 import {strict as assert} from 'assert';
 import {RunPipelineRequestJson} from '../../src/wire/genomics';
-import {Requirements, canRun, offerOf, queueClassOf, requirementsOf, unmetRequirements} from '../../src/core/requirements';
+import {Requirements, canRun, delayOf, offerOf, queueClassOf, requirementsOf, unmetRequirements} from '../../src/core/requirements';
 import type {VirtualMachine} from '../../src/wire/generated/runPipelineRequest';
 
 const GIB = 1024 ** 3;
@@ -92,5 +92,28 @@ describe('requirements', () => {
       assert.deepEqual(unmetRequirements(needs({machineType: 'a2-highgpu-1g'}), plain), ['1 x nvidia-tesla-a100']);
       assert.deepEqual(unmetRequirements(needs(undefined, {labels: {'gaffer-pool': 'x'}}), plain), ['pool x']);
     });
+  });
+});
+
+describe('delayOf: why a class waits', () => {
+  const gpu = needs({machineType: 'a2-highgpu-8g'}, {regions: ['us-central1']});
+  const cpuWorker = {offer: offerOf({cpuCount: 8, zone: 'us-central1-a'}), busy: false};
+  const gpuWorker = (busy: boolean) => ({offer: offerOf({machineType: 'a2-highgpu-8g', zone: 'us-central1-c'}), busy});
+
+  it('names what no live worker has, and where', () => {
+    assert.deepEqual(delayOf(gpu, [cpuWorker]), {
+      cause: 'no worker with 8 x nvidia-tesla-a100, 96 vCPUs, 680 GiB of RAM in us-central1',
+      metrics: ['8 x nvidia-tesla-a100', '96 vCPUs'],
+    });
+    assert.deepEqual(delayOf(gpu, []), {
+      cause: 'no live worker with 8 x nvidia-tesla-a100, 96 vCPUs, 680 GiB of RAM in us-central1: none has checked in lately',
+      metrics: ['8 x nvidia-tesla-a100', '96 vCPUs', '680 GiB of RAM'],
+    });
+  });
+
+  it('says when every matching worker is busy, and nothing when one is idle', () => {
+    assert.deepEqual(delayOf(gpu, [cpuWorker, gpuWorker(true), gpuWorker(true)]), {cause: 'all 2 matching workers are busy', metrics: []});
+    assert.deepEqual(delayOf(gpu, [gpuWorker(true)]), {cause: 'the only matching worker is busy', metrics: []});
+    assert.equal(delayOf(gpu, [gpuWorker(true), gpuWorker(false)]), undefined);
   });
 });

@@ -47,6 +47,7 @@ export const F = {
   cancelledBy: 'cancelledBy',
   queueClass: 'queueClass',
   queueClassInfo: 'queueClassInfo',
+  delayCause: 'delayCause',
 } as const;
 
 /** Fields present only in some states; a rewrite deletes them when absent. */
@@ -61,6 +62,7 @@ const OPTIONAL_FIELDS = [
   F.timeoutTime,
   F.cancelledBy,
   F.queueClass,
+  F.delayCause,
 ] as const;
 
 export interface OperationDoc {
@@ -99,6 +101,8 @@ export interface OperationDoc {
   queueClass?: string;
   /** The queue class (requirements, share) as JSON; absent on documents from before scheduling. */
   queueClassInfo?: string;
+  /** The last DelayedEvent's cause (never queried). */
+  delayCause?: string;
 }
 
 interface EventJsonStored {
@@ -157,6 +161,7 @@ export function toDoc(op: OperationRecord): OperationDoc {
     queueClassInfo: JSON.stringify(op.queueClass),
   };
   if (op.state === 'QUEUED') doc.queueClass = op.queueClass.key;
+  if (op.delayCause) doc.delayCause = op.delayCause;
   if (op.lease) {
     doc.workerId = op.lease.workerId;
     doc.leaseExpireTime = Timestamp.fromDate(op.lease.expireTime);
@@ -197,6 +202,7 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
     op.lease = {workerId: doc.workerId, epoch: doc.leaseEpoch, expireTime: doc.leaseExpireTime.toDate()};
     if (doc.leaseGrantTime) op.lease.grantTime = doc.leaseGrantTime.toDate();
   }
+  if (doc.delayCause) op.delayCause = doc.delayCause;
   if (doc.submitter) op.submitter = doc.submitter;
   if (doc.cancelledBy) op.cancelledBy = doc.cancelledBy;
   if (doc.timeoutTime) op.timeoutTime = doc.timeoutTime.toDate();
