@@ -6,7 +6,7 @@
  */
 import {Firestore} from '@google-cloud/firestore';
 import {PubSub} from '@google-cloud/pubsub';
-import {Config, completionTopicName} from './config';
+import {Config, completionTopicName, runningCapOf} from './config';
 import {AccessControl, AccessPolicy, CallerAuthenticator} from './core/access';
 import {createCallerIdentityVerifier} from './core/callerIdentity';
 import {ADMIN_ROLE, IamBinding, IamService} from './core/iam';
@@ -81,6 +81,8 @@ export type ServicePolicy = Pick<
   | 'requestIdTtlMs'
   | 'outboxMaxRetryMs'
   | 'unfencedReportDelayMs'
+  | 'fairShareLabel'
+  | 'maxRunning'
 >;
 
 /** The bindings every project inherits: GAFFER_IAM_POLICY's, and GAFFER_ADMINS as admins. */
@@ -135,7 +137,9 @@ export function createServices(deps: ServiceDeps): Services {
       retry,
       assignmentWindow: 10,
       unfencedReportDelayMs: policy.unfencedReportDelayMs,
+      runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
     },
+    queueCounts: stores.queueStats,
   });
   return {
     operations: new OperationsService({
@@ -148,6 +152,7 @@ export function createServices(deps: ServiceDeps): Services {
       defaultPipelineTimeoutMs: policy.defaultPipelineTimeoutMs,
       pubSubTopics: policy.pubSubTopics,
       requestIdTtlMs: policy.requestIdTtlMs,
+      fairShareLabel: policy.fairShareLabel,
     }),
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
@@ -163,6 +168,8 @@ export function createServices(deps: ServiceDeps): Services {
         maxPerClass: 100,
         maxWorkers: 1000,
       },
+      runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
+      queueCounts: stores.queueStats,
     }),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
     locations: new LocationsService(policy.locations, pageTokens),

@@ -25,7 +25,7 @@ import {describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} 
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
-import {Clock, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, Versioned, WorkerStore} from './ports';
+import {Clock, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
 import {canRun, offerOf} from './requirements';
 import {retryOnConflict} from './retry';
 import {
@@ -64,6 +64,8 @@ export interface LeasePolicy {
   assignmentWindow: number;
   /** After a grant, how long reports that present no lease are answered UNAVAILABLE. */
   unfencedReportDelayMs: number;
+  /** Most operations the project runs at once (undefined: no cap). */
+  runningCap: (projectId: string) => number | undefined;
 }
 
 export interface CheckInDeps {
@@ -72,7 +74,12 @@ export interface CheckInDeps {
   changes: ChangeCommitter;
   clock: Clock;
   policy: LeasePolicy;
+  /** Counts a project's running operations (a count query) where a cap applies. */
+  queueCounts: Pick<QueueStatsStore, 'count'>;
 }
+
+/** How many fair-share values a check-in tries in turn before it takes plain FIFO. */
+const SHARE_TRIES = 3;
 
 /**
  * How much earlier than a grant a request must have arrived to be taken as about an earlier
@@ -84,6 +91,10 @@ export const ARRIVAL_SLACK_MS = 1000;
 const REMEMBERED_EVENT_KEYS = 512;
 
 export class CheckInService {
+  /** Per project, when (a turn number) each fair-share value was last served by this instance. */
+  private readonly lastServed = new Map<string, Map<string, number>>();
+  private turn = 0;
+
   constructor(private readonly deps: CheckInDeps) {}
 
   async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease, arrival?: Arrival): Promise<CheckInResponseJson> {
@@ -255,7 +266,7 @@ export class CheckInService {
     // it lost that lease, not be handed another operation in its place.
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
-    const window = await this.queueWindow(worker);
+    const window = (await this.atRunningCap(worker.projectId)) ? [] : await this.queueWindow(worker);
     const candidate = window[Math.floor(Math.random() * window.length)];
     if (candidate) {
       const {zone, machineType} = worker.capabilities ?? {};
@@ -282,15 +293,45 @@ export class CheckInService {
    * one indexed query per 30 classes reads only their oldest operations.
    */
   private async queueWindow(worker: WorkerRecord): Promise<Array<Versioned<OperationRecord>>> {
+    const {projectId} = worker;
     const offer = offerOf(worker.capabilities);
-    const runnable = (await this.deps.operations.waitingClasses(worker.projectId)).filter(c => canRun(c.requirements, offer));
+    const runnable = (await this.deps.operations.waitingClasses(projectId)).filter(c => canRun(c.requirements, offer));
     if (runnable.length === 0) return [];
+    // Fair share: the values of the label take turns, the one served longest ago first.
+    const shares = shareOrder(runnable, this.lastServed.get(projectId));
+    if (shares.length > 1) {
+      for (const share of shares.slice(0, SHARE_TRIES)) {
+        const window = await this.windowOf(projectId, runnable.filter(c => c.share === share));
+        if (window.length > 0) {
+          this.served(projectId, share);
+          return window;
+        }
+      }
+    }
+    return this.windowOf(projectId, runnable);
+  }
+
+  /** The oldest operations of these classes. */
+  private windowOf(projectId: string, classes: WaitingClass[]): Promise<Array<Versioned<OperationRecord>>> {
     // Past the per-query limit, the classes queued into longest ago: the likeliest to hold the oldest work.
-    const keys = runnable
+    const keys = [...classes]
       .sort((a, b) => a.lastQueuedTime.getTime() - b.lastQueuedTime.getTime())
       .slice(0, MAX_QUEUE_CLASSES_PER_QUERY)
       .map(c => c.key);
-    return this.deps.operations.queued(worker.projectId, keys, this.deps.policy.assignmentWindow);
+    return this.deps.operations.queued(projectId, keys, this.deps.policy.assignmentWindow);
+  }
+
+  private served(projectId: string, share: string): void {
+    let turns = this.lastServed.get(projectId);
+    if (!turns) this.lastServed.set(projectId, (turns = new Map<string, number>()));
+    turns.set(share, ++this.turn);
+  }
+
+  /** Whether the project runs as many operations as its cap allows (a count query; none without a cap). */
+  private async atRunningCap(projectId: string): Promise<boolean> {
+    const cap = this.deps.policy.runningCap(projectId);
+    if (cap === undefined) return false;
+    return (await this.deps.queueCounts.count(projectId)).running >= cap;
   }
 
   private holdingResponse(op: OperationRecord): CheckInResponseJson {
@@ -345,6 +386,17 @@ export class CheckInService {
       },
     );
   }
+}
+
+/**
+ * The fair-share values of these classes in turn order: never served first, then the one
+ * served longest ago; ties by the value whose classes were queued into longest ago.
+ */
+export function shareOrder(classes: readonly WaitingClass[], lastServed: ReadonlyMap<string, number> | undefined): string[] {
+  const oldest = new Map<string, number>();
+  for (const c of classes) oldest.set(c.share, Math.min(oldest.get(c.share) ?? Infinity, c.lastQueuedTime.getTime()));
+  const turnOf = (share: string) => lastServed?.get(share) ?? 0;
+  return [...oldest.keys()].sort((a, b) => turnOf(a) - turnOf(b) || (oldest.get(a) ?? 0) - (oldest.get(b) ?? 0));
 }
 
 /** A digest of a report, to recognise a second delivery of it. */

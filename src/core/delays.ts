@@ -30,6 +30,9 @@ export interface DelayDeps {
   changes: ChangeCommitter;
   clock: Clock;
   policy: DelayPolicy;
+  /** Most operations a project runs at once (undefined: no cap), and the count to hold it to. */
+  runningCap: (projectId: string) => number | undefined;
+  queueCounts: Pick<QueueStatsStore, 'count'>;
 }
 
 export interface DelayReport {
@@ -61,9 +64,10 @@ export class DelayExplainer {
     const classes = await operations.waitingClasses(projectId);
     if (classes.length === 0) return 0;
     const workers = await this.liveWorkers(projectId);
+    const capped = await this.capDelay(projectId);
     let recorded = 0;
     for (const waiting of classes) {
-      const delay = delayOf(waiting.requirements, workers);
+      const delay = capped ?? delayOf(waiting.requirements, workers);
       if (!delay) continue;
       const queued = await operations.queued(projectId, [waiting.key], policy.maxPerClass);
       for (const read of queued) {
@@ -79,6 +83,15 @@ export class DelayExplainer {
       }
     }
     return recorded;
+  }
+
+  /** The project's cap, when it runs that many already: every class waits for it. */
+  private async capDelay(projectId: string): Promise<Delay | undefined> {
+    const cap = this.deps.runningCap(projectId);
+    if (cap === undefined) return undefined;
+    const {running} = await this.deps.queueCounts.count(projectId);
+    if (running < cap) return undefined;
+    return {cause: `the project runs as many operations at once as its cap allows (${cap})`, metrics: [`at most ${cap} running`]};
   }
 
   private async liveWorkers(projectId: string): Promise<LiveWorker[]> {

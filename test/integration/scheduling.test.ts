@@ -60,4 +60,28 @@ describe('scheduling: workers.checkIn gives each worker what it can run', functi
     const small = await checkIn(project, 'small', {cpuCount: 2, memoryBytes: String(4 * 2 ** 30)});
     assert.ok(small && [names[0], names[1], names[40], names[41], names[80], names[81]].includes(small), `${small}`);
   });
+
+  it("takes users' operations round-robin, and holds a project to its running cap (GAFFER_MAX_RUNNING)", async () => {
+    const project = randomProject();
+    const capped = await startGaffer({maxRunning: {[project]: 3}}, {deliverAtOnce: false});
+    try {
+      const user = new Map<string, string>();
+      for (const [who, n] of [['ann', 8], ['bob', 2]] as const) {
+        for (let i = 0; i < n; i++) {
+          const res = await call(capped, 'POST', '/v2alpha1/pipelines:run', {...helloRequest(project), labels: {'user-id': who}});
+          user.set(res.json.name as string, who);
+        }
+      }
+      const takes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await call(capped, 'POST', `/v2alpha1/projects/${project}/workers/w${i}:checkIn`, {});
+        const op = (res.json.features as {operation?: string} | undefined)?.operation;
+        if (op) takes.push(user.get(op)!);
+      }
+      // Three run at once (the cap), and bob's turn came second, not after ann's eight.
+      assert.deepEqual(takes, ['ann', 'bob', 'ann']);
+    } finally {
+      await capped.close();
+    }
+  });
 });
