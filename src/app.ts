@@ -82,6 +82,7 @@ export type ServicePolicy = Pick<
   | 'outboxMaxRetryMs'
   | 'unfencedReportDelayMs'
   | 'fairShareLabel'
+  | 'checkInWaitMs'
   | 'maxRunning'
 >;
 
@@ -138,6 +139,7 @@ export function createServices(deps: ServiceDeps): Services {
       assignmentWindow: 10,
       unfencedReportDelayMs: policy.unfencedReportDelayMs,
       runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
+      checkInWaitMs: policy.checkInWaitMs,
     },
     queueCounts: stores.queueStats,
   });

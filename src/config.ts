@@ -68,6 +68,8 @@ export interface Config {
   idleRecordIntervalMs: number;
   /** How often `npm start` runs expireLeases (Cloud Scheduler does it when deployed). */
   sweepIntervalMs: number;
+  /** How long an idle worker's check-in may wait for work to be queued before it is answered (0: at once). */
+  checkInWaitMs: number;
   /** The operation label whose values share a project's workers round-robin ('' : none). */
   fairShareLabel: string;
   /** Most operations a project runs at once: per project, and '*' for every other one (absent: no cap). */
@@ -238,6 +240,11 @@ export const OPTIONS = {
   idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 2_000, 'check-in interval of an idle worker', durationMs),
   idleRecordIntervalMs: option('GAFFER_IDLE_RECORD_INTERVAL', 30_000, 'how often an idle check-in is written', durationMs),
   sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
+  checkInWaitMs: option('GAFFER_CHECK_IN_WAIT', 20_000, 'how long an idle check-in waits for work (0s: answer at once; at most 55s)', text => {
+    const ms = durationMs(text);
+    if (ms > 55_000) throw new Error('must be at most 55s (clients and load balancers time out at 60s)');
+    return ms;
+  }),
   fairShareLabel: option('GAFFER_FAIR_SHARE_LABEL', 'user-id', 'label whose values take turns at a project\'s workers (none: plain FIFO)', text => {
     if (text === 'none') return '';
     if (!/^[a-z][a-z0-9_-]{0,62}$/.test(text)) throw new Error('must be a label key (lowercase letters, digits, _ and -; 63 at most) or none');
@@ -318,6 +325,7 @@ export function parseConfig(env: Env = process.env): Config {
     idleCheckInIntervalMs: read(OPTIONS.idleCheckInIntervalMs),
     idleRecordIntervalMs: read(OPTIONS.idleRecordIntervalMs),
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
+    checkInWaitMs: read(OPTIONS.checkInWaitMs),
     fairShareLabel: read(OPTIONS.fairShareLabel),
     maxRunning: read(OPTIONS.maxRunning),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),

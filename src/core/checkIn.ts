@@ -26,7 +26,8 @@ import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
 import {Clock, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
-import {canRun, offerOf} from './requirements';
+import {QueueWaits} from './queueWaits';
+import {WorkerOffer, canRun, offerOf} from './requirements';
 import {retryOnConflict} from './retry';
 import {
   CANCELLED_MESSAGE,
@@ -47,9 +48,10 @@ export interface PresentedLease {
   epoch: number;
 }
 
-/** When a request arrived, as the time it has been in this process so far. */
+/** When a request arrived, as the time it has been in this process so far; and its end, should the caller go away. */
 export interface Arrival {
   ageMs: number;
+  signal?: AbortSignal;
 }
 
 export interface LeasePolicy {
@@ -66,6 +68,8 @@ export interface LeasePolicy {
   unfencedReportDelayMs: number;
   /** Most operations the project runs at once (undefined: no cap). */
   runningCap: (projectId: string) => number | undefined;
+  /** How long an idle worker's check-in may wait for work before it is answered (0: at once). */
+  checkInWaitMs: number;
 }
 
 export interface CheckInDeps {
@@ -76,6 +80,13 @@ export interface CheckInDeps {
   policy: LeasePolicy;
   /** Counts a project's running operations (a count query) where a cap applies. */
   queueCounts: Pick<QueueStatsStore, 'count'>;
+}
+
+/** What an attempt saw: the worker, when it held nothing and nothing was given to it. */
+interface Seen {
+  idle?: WorkerRecord;
+  /** The classes it could run, with when each was last queued into. */
+  classes?: Map<string, number>;
 }
 
 /** How many fair-share values a check-in tries in turn before it takes plain FIFO. */
@@ -94,15 +105,47 @@ export class CheckInService {
   /** Per project, when (a turn number) each fair-share value was last served by this instance. */
   private readonly lastServed = new Map<string, Map<string, number>>();
   private turn = 0;
+  /** Idle check-ins waiting for work (the long poll). */
+  readonly waits: QueueWaits;
 
-  constructor(private readonly deps: CheckInDeps) {}
+  constructor(private readonly deps: CheckInDeps) {
+    this.waits = new QueueWaits(deps.operations, deps.clock);
+  }
 
   async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease, arrival?: Arrival): Promise<CheckInResponseJson> {
     // Before anything is awaited: a report is about what the worker held when it arrived.
     const arrivedAt = new Date(this.deps.clock.now().getTime() - (arrival?.ageMs ?? 0));
+    const seen: Seen = {};
+    const response = await this.attemptWithRetries(worker, request, presented, arrivedAt, seen);
+    // A plain poll from a worker that holds nothing and got nothing may wait for work.
+    const waitMs = this.deps.policy.checkInWaitMs;
+    if (response.features || presented || reports(request) || waitMs <= 0 || !seen.idle) return response;
+    const offer = offerOf(seen.idle.capabilities);
+    const deadline = this.deps.clock.now().getTime() + waitMs;
+    for (;;) {
+      const remaining = deadline - this.deps.clock.now().getTime();
+      if (remaining <= 0 || arrival?.signal?.aborted) break;
+      const looked = seen.classes ?? new Map<string, number>();
+      const changed = async () => (await this.runnableClasses(worker.projectId, offer)).some(c => (looked.get(c.key) ?? -1) < c.lastQueuedTime.getTime());
+      if (!(await this.waits.wait(worker.projectId, offer, remaining, arrival?.signal, changed))) break;
+      if (arrival?.signal?.aborted) break;
+      seen.classes = undefined;
+      const next = await this.attemptWithRetries(worker, request, presented, arrivedAt, seen);
+      if (next.features) return next;
+    }
+    return this.idleResponse(this.deps.clock.now());
+  }
+
+  private attemptWithRetries(
+    worker: WorkerRef,
+    request: CheckInRequestJson,
+    presented: PresentedLease | undefined,
+    arrivedAt: Date,
+    seen: Seen,
+  ): Promise<CheckInResponseJson> {
     return retryOnConflict(
       this.deps.clock,
-      () => this.attempt(worker, request, presented, arrivedAt),
+      () => this.attempt(worker, request, presented, arrivedAt, seen),
       () => {
         // Heavy contention. A report must not be answered as if it were recorded: the
         // worker retries it (its events are deduplicated). A plain poll asks again soon.
@@ -116,7 +159,7 @@ export class CheckInService {
     );
   }
 
-  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined, arrivedAt: Date): Promise<CheckInResponseJson> {
+  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined, arrivedAt: Date, seen: Seen): Promise<CheckInResponseJson> {
     const now = this.deps.clock.now();
     const workerRead = await this.deps.workers.read(ref.projectId, ref.workerId);
     const worker: WorkerRecord = {...(workerRead.value ?? ref), lastCheckInTime: now};
@@ -131,7 +174,7 @@ export class CheckInService {
     }
     return worker.operationId
       ? this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt)
-      : this.assignOrIdle(workerRead, worker, request, now, presented);
+      : this.assignOrIdle(workerRead, worker, request, now, presented, seen);
   }
 
   /** A check-in from a worker that holds (or believes it holds) an operation. */
@@ -261,13 +304,17 @@ export class CheckInService {
     request: CheckInRequestJson,
     now: Date,
     presented: PresentedLease | undefined,
+    seen: Seen,
   ): Promise<CheckInResponseJson> {
     // A worker that presents a lease, or reports on work, holds nothing: it must learn
     // it lost that lease, not be handed another operation in its place.
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
-    const window = (await this.atRunningCap(worker.projectId)) ? [] : await this.queueWindow(worker);
+    const capped = await this.atRunningCap(worker.projectId);
+    const window = capped ? [] : await this.queueWindow(worker, seen);
     const candidate = window[Math.floor(Math.random() * window.length)];
+    // At the cap, waiting for newly queued work would not help: answer at once.
+    seen.idle = capped ? undefined : worker;
     if (candidate) {
       const {zone, machineType} = worker.capabilities ?? {};
       const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
@@ -278,6 +325,8 @@ export class CheckInService {
         {kind: 'worker', read: workerRead, next: holding},
       ]);
       if (!committed) throw new Error('a committed assignment returns its operation');
+      // More work waits than this worker took: wake two more waiters that can run it.
+      if (window.length > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
       return this.holdingResponse(committed);
     }
     // An idle worker polls often; record its check-in (and status) only now and then.
@@ -292,10 +341,14 @@ export class CheckInService {
    * directory names the classes waiting, the worker's offer picks those it can run, and
    * one indexed query per 30 classes reads only their oldest operations.
    */
-  private async queueWindow(worker: WorkerRecord): Promise<Array<Versioned<OperationRecord>>> {
+  private async runnableClasses(projectId: string, offer: WorkerOffer): Promise<WaitingClass[]> {
+    return (await this.deps.operations.waitingClasses(projectId)).filter(c => canRun(c.requirements, offer));
+  }
+
+  private async queueWindow(worker: WorkerRecord, seen: Seen): Promise<Array<Versioned<OperationRecord>>> {
     const {projectId} = worker;
-    const offer = offerOf(worker.capabilities);
-    const runnable = (await this.deps.operations.waitingClasses(projectId)).filter(c => canRun(c.requirements, offer));
+    const runnable = await this.runnableClasses(projectId, offerOf(worker.capabilities));
+    seen.classes = new Map(runnable.map(c => [c.key, c.lastQueuedTime.getTime()]));
     if (runnable.length === 0) return [];
     // Fair share: the values of the label take turns, the one served longest ago first.
     const shares = shareOrder(runnable, this.lastServed.get(projectId));

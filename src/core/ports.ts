@@ -120,6 +120,11 @@ export interface OperationStore {
    */
   waitingClasses(projectId: string): Promise<WaitingClass[]>;
   /**
+   * Calls `onQueued` with the class whenever an operation is queued in the project (its
+   * directory entry changes), until unsubscribed; through the same shared listener.
+   */
+  onQueued(projectId: string, onQueued: (queued: WaitingClass) => void): () => void;
+  /**
    * Running operations (any project) whose lease expired before `before`, oldest first
    * (ties by name), after `after` when given: a sweep pages past what it already tried.
    */

@@ -6,6 +6,7 @@
 import {strict as assert} from 'assert';
 import {LocalServer} from '../../src/server';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
+import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
 
@@ -82,6 +83,31 @@ describe('scheduling: workers.checkIn gives each worker what it can run', functi
       assert.deepEqual(takes, ['ann', 'bob', 'ann']);
     } finally {
       await capped.close();
+    }
+  });
+
+  it('long poll: a waiting idle worker is answered with an operation it can run as soon as it is queued, not woken by one it can not', async () => {
+    const waiting = await startGaffer({checkInWaitMs: 30_000}, {deliverAtOnce: false});
+    try {
+      const project = randomProject();
+      const poll = (worker: string, capabilities?: Json) =>
+        call(waiting, 'POST', `/v2alpha1/projects/${project}/workers/${worker}:checkIn`, capabilities ? {capabilities} : {});
+      const cpu = poll('cpu', {cpuCount: 4});
+      const gpuWorker = poll('gpu', {machineType: 'a2-highgpu-1g'});
+      await until('both check-ins wait', () => waiting.app.services.checkIns.waits.waiting() === 2);
+      const submit = async (vm: Json) => {
+        const request = helloRequest(project) as {pipeline: {resources: Json}} & Json;
+        request.pipeline.resources.virtualMachine = vm;
+        return (await call(waiting, 'POST', '/v2alpha1/pipelines:run', request)).json.name as string;
+      };
+      const gpu = await submit({machineType: 'a2-highgpu-1g'});
+      // Answered well before its 30 s wait ends: woken by the directory listener.
+      assert.equal(((await gpuWorker).json.features as Json | undefined)?.operation, gpu);
+      assert.equal(waiting.app.services.checkIns.waits.waiting(), 1, 'the CPU worker still waits');
+      const small = await submit({machineType: 'n1-standard-1'});
+      assert.equal(((await cpu).json.features as Json | undefined)?.operation, small);
+    } finally {
+      await waiting.close();
     }
   });
 });

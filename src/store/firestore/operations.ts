@@ -28,6 +28,8 @@ interface ClassDirectory {
   /** Resolves once the first snapshot arrived. */
   loaded: Promise<void>;
   unsubscribe: () => void;
+  /** Told of each class an operation is queued in from then on. */
+  subscribers: Set<(queued: WaitingClass) => void>;
 }
 
 /** Firestore's `in` takes at most 30 values. */
@@ -164,34 +166,55 @@ export class FirestoreOperationStore implements OperationStore {
   }
 
   async waitingClasses(projectId: string): Promise<WaitingClass[]> {
-    let directory = this.directories.get(projectId);
-    if (!directory) {
-      const classes = new Map<string, WaitingClass>();
-      let loaded!: () => void;
-      let failed!: (err: Error) => void;
-      const promise = new Promise<void>((resolve, reject) => ((loaded = resolve), (failed = reject)));
-      const unsubscribe = this.db.collection(`projects/${projectId}/queueClasses`).onSnapshot(
-        snap => {
-          // A listener is billed for the documents that changed (all of them at first).
-          this.counters.read(snap.docChanges().length);
-          for (const change of snap.docChanges()) {
-            if (change.type === 'removed') classes.delete(change.doc.id);
-            else classes.set(change.doc.id, waitingClassOf(change.doc.id, change.doc.data() as QueueClassDoc));
-          }
-          loaded();
-        },
-        err => {
-          // The next call listens again.
-          if (this.directories.get(projectId) === created) this.directories.delete(projectId);
-          failed(err);
-        },
-      );
-      const created: ClassDirectory = {classes, loaded: promise, unsubscribe};
-      this.directories.set(projectId, created);
-      directory = created;
-    }
+    const directory = this.directory(projectId);
     await directory.loaded;
     return [...directory.classes.values()];
+  }
+
+  onQueued(projectId: string, onQueued: (queued: WaitingClass) => void): () => void {
+    const directory = this.directory(projectId);
+    directory.subscribers.add(onQueued);
+    return () => directory.subscribers.delete(onQueued);
+  }
+
+  /** The project's directory, listened to from the first call on. */
+  private directory(projectId: string): ClassDirectory {
+    const existing = this.directories.get(projectId);
+    if (existing) return existing;
+    const classes = new Map<string, WaitingClass>();
+    const subscribers = new Set<(queued: WaitingClass) => void>();
+    let loaded!: () => void;
+    let failed!: (err: Error) => void;
+    const promise = new Promise<void>((resolve, reject) => ((loaded = resolve), (failed = reject)));
+    // Callers that never await `loaded` must not see an unhandled rejection.
+    promise.catch(() => undefined);
+    let first = true;
+    const unsubscribe = this.db.collection(`projects/${projectId}/queueClasses`).onSnapshot(
+      snap => {
+        // A listener is billed for the documents that changed (all of them at first).
+        this.counters.read(snap.docChanges().length);
+        for (const change of snap.docChanges()) {
+          if (change.type === 'removed') {
+            classes.delete(change.doc.id);
+            continue;
+          }
+          const queued = waitingClassOf(change.doc.id, change.doc.data() as QueueClassDoc);
+          classes.set(change.doc.id, queued);
+          // The first snapshot is what was there; later ones are operations queued now.
+          if (!first) subscribers.forEach(subscriber => subscriber(queued));
+        }
+        first = false;
+        loaded();
+      },
+      err => {
+        // The next call listens again.
+        if (this.directories.get(projectId) === created) this.directories.delete(projectId);
+        failed(err);
+      },
+    );
+    const created: ClassDirectory = {classes, loaded: promise, unsubscribe, subscribers};
+    this.directories.set(projectId, created);
+    return created;
   }
 
   expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {

@@ -68,6 +68,7 @@ export class MemoryStores implements Stores {
   private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
   /** Each project's queue-class directory (key -> class). */
   private readonly classDirectories = new Map<string, Map<string, WaitingClass>>();
+  private readonly queuedSubscribers = new Map<string, Set<(queued: WaitingClass) => void>>();
   private readonly counters: StoreStats = {documentsRead: 0, documentsWritten: 0, activeListeners: 0};
 
   private nextVersion(): string {
@@ -159,6 +160,13 @@ export class MemoryStores implements Stores {
       // Like the Firestore store's listener: no document read per call.
       return copy([...(this.classDirectories.get(projectId)?.values() ?? [])]);
     },
+    onQueued: (projectId: string, onQueued: (queued: WaitingClass) => void): (() => void) => {
+      let subscribers = this.queuedSubscribers.get(projectId);
+      if (!subscribers) this.queuedSubscribers.set(projectId, (subscribers = new Set<(queued: WaitingClass) => void>()));
+      const set = subscribers;
+      set.add(onQueued);
+      return () => set.delete(onQueued);
+    },
     expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
     timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
     watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
@@ -182,7 +190,11 @@ export class MemoryStores implements Stores {
   private recordQueued(op: OperationRecord): number {
     let directory = this.classDirectories.get(op.projectId);
     if (!directory) this.classDirectories.set(op.projectId, (directory = new Map<string, WaitingClass>()));
-    directory.set(op.queueClass.key, {...copy(op.queueClass), lastQueuedTime: new Date()});
+    const queued: WaitingClass = {...copy(op.queueClass), lastQueuedTime: new Date()};
+    directory.set(op.queueClass.key, queued);
+    // Like a listener: told after the commit, asynchronously.
+    const subscribers = [...(this.queuedSubscribers.get(op.projectId) ?? [])];
+    setImmediate(() => subscribers.forEach(subscriber => subscriber(copy(queued))));
     return 1;
   }
 
