@@ -169,6 +169,7 @@ export function createServices(deps: ServiceDeps): Services {
         livenessMs: 2 * Math.max(policy.checkInIntervalMs, policy.idleRecordIntervalMs) + policy.idleCheckInIntervalMs,
         maxPerClass: 100,
         maxWorkers: 1000,
+        forgetClassAfterMs: 10 * 60_000,
       },
       runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
       queueCounts: stores.queueStats,

@@ -5,7 +5,8 @@
  *
  * Run beside the lease sweep (once a minute): per project, the queue-class directory
  * (listener, no reads), one page of the project's workers, and per class that waits for
- * a new reason its oldest operations (at most `maxPerClass` of them per run).
+ * a new reason its oldest operations (at most `maxPerClass` of them per run). The same
+ * run keeps the directory small: classes that hold nothing leave it.
  */
 import {ChangeCommitter} from './changes';
 import {genomicsEvent} from './events';
@@ -21,6 +22,8 @@ export interface DelayPolicy {
   maxPerClass: number;
   /** Workers of a project read per run. */
   maxWorkers: number;
+  /** A class nothing was queued into for this long, and that holds no queued operation, leaves the directory. */
+  forgetClassAfterMs: number;
 }
 
 export interface DelayDeps {
@@ -39,6 +42,8 @@ export interface DelayReport {
   projects: number;
   /** DelayedEvents recorded. */
   recorded: number;
+  /** Queue classes removed from directories (nothing queued in them). */
+  forgotten: number;
 }
 
 /** The operation with a DelayedEvent for `delay`, or undefined if it already says so (never repeated). */
@@ -55,8 +60,28 @@ export class DelayExplainer {
   async explain(projectIds?: readonly string[]): Promise<DelayReport> {
     const projects = projectIds ?? (await this.deps.projects.projects());
     let recorded = 0;
-    for (const projectId of projects) recorded += await this.explainProject(projectId);
-    return {projects: projects.length, recorded};
+    let forgotten = 0;
+    for (const projectId of projects) {
+      recorded += await this.explainProject(projectId);
+      forgotten += await this.forgetEmptyClasses(projectId);
+    }
+    return {projects: projects.length, recorded, forgotten};
+  }
+
+  /**
+   * Keeps the directory to the classes that may hold work: one nothing was queued into
+   * lately and whose query finds nothing goes (conditionally: a submit racing this keeps it).
+   */
+  private async forgetEmptyClasses(projectId: string): Promise<number> {
+    const {operations, clock, policy} = this.deps;
+    const before = clock.now().getTime() - policy.forgetClassAfterMs;
+    let forgotten = 0;
+    for (const waiting of await operations.waitingClasses(projectId)) {
+      if (waiting.lastQueuedTime.getTime() > before) continue;
+      if ((await operations.queued(projectId, [waiting.key], 1)).length > 0) continue;
+      if (await operations.forgetClass(projectId, waiting.key, waiting.lastQueuedTime)) forgotten++;
+    }
+    return forgotten;
   }
 
   private async explainProject(projectId: string): Promise<number> {

@@ -125,6 +125,12 @@ export interface OperationStore {
    */
   onQueued(projectId: string, onQueued: (queued: WaitingClass) => void): () => void;
   /**
+   * Removes a class from the project's directory iff it was last queued into at
+   * `lastQueuedTime` (nothing was queued in it since); the caller checked it holds no
+   * queued operation. Returns whether it was removed.
+   */
+  forgetClass(projectId: string, key: string, lastQueuedTime: Date): Promise<boolean>;
+  /**
    * Running operations (any project) whose lease expired before `before`, oldest first
    * (ties by name), after `after` when given: a sweep pages past what it already tried.
    */

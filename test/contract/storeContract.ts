@@ -173,6 +173,20 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         assert.deepEqual((await stores.operations.waitingClasses(other)).map(c => c.key), [plain]);
       });
 
+      it('forgets a class only as it was read: not after something was queued in it since', async () => {
+        const p = project();
+        const op = operation(p, 'a');
+        await stores.operations.create(op);
+        const [listed] = await stores.operations.waitingClasses(p);
+        assert.ok(listed);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, new Date(listed.lastQueuedTime.getTime() - 1)), false);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, listed.lastQueuedTime), true);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, listed.lastQueuedTime), false, 'gone already');
+        await until('the class gone from the directory', async () => (await stores.operations.waitingClasses(p)).length === 0);
+        await stores.operations.create(operation(p, 'b'));
+        await until('the class back', async () => (await stores.operations.waitingClasses(p)).some(c => c.key === listed.key));
+      });
+
       it('takes an operation out of its class while it runs, and puts it back (and its class in the directory) when queued again', async () => {
         const p = project();
         const op = operation(p, 'a');

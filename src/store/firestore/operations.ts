@@ -7,7 +7,7 @@ import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName} from '../../core/names';
 import {DueCursor, MAX_QUEUE_CLASSES_PER_QUERY, OperationCursor, OperationPage, OperationStore, RequestIdRecord, Versioned, WaitingClass} from '../../core/ports';
-import {QueueClassDoc, stageQueued, waitingClassOf} from './queueClasses';
+import {QueueClassDoc, queueClassRef, stageQueued, waitingClassOf} from './queueClasses';
 import {Counters, conditionally, versionOf} from './connection';
 import {composite, singleField} from './indexes';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
@@ -175,6 +175,22 @@ export class FirestoreOperationStore implements OperationStore {
     const directory = this.directory(projectId);
     directory.subscribers.add(onQueued);
     return () => directory.subscribers.delete(onQueued);
+  }
+
+  async forgetClass(projectId: string, key: string, lastQueuedTime: Date): Promise<boolean> {
+    const ref = queueClassRef(this.db, projectId, key);
+    const snap = await ref.get();
+    this.counters.read(1);
+    const doc = snap.data() as QueueClassDoc | undefined;
+    if (!doc || !snap.updateTime || doc.lastQueuedTime?.toMillis() !== lastQueuedTime.getTime()) return false;
+    try {
+      // Only as read: an operation queued meanwhile rewrote the document, and the delete fails.
+      await ref.delete({lastUpdateTime: snap.updateTime});
+    } catch {
+      return false;
+    }
+    this.counters.wrote(1);
+    return true;
   }
 
   /** The project's directory, listened to from the first call on. */

@@ -167,6 +167,15 @@ export class MemoryStores implements Stores {
       set.add(onQueued);
       return () => set.delete(onQueued);
     },
+    forgetClass: async (projectId: string, key: string, lastQueuedTime: Date): Promise<boolean> => {
+      await tick();
+      this.read(1);
+      const directory = this.classDirectories.get(projectId);
+      if (directory?.get(key)?.lastQueuedTime.getTime() !== lastQueuedTime.getTime()) return false;
+      directory.delete(key);
+      this.wrote(1);
+      return true;
+    },
     expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
     timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
     watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
@@ -190,7 +199,10 @@ export class MemoryStores implements Stores {
   private recordQueued(op: OperationRecord): number {
     let directory = this.classDirectories.get(op.projectId);
     if (!directory) this.classDirectories.set(op.projectId, (directory = new Map<string, WaitingClass>()));
-    const queued: WaitingClass = {...copy(op.queueClass), lastQueuedTime: new Date()};
+    // Firestore stamps the server's time; here the operation's own latest time (its creation,
+    // or the event that queued it again), so tests on an injected clock see consistent times.
+    const time = Math.max(op.createTime.getTime(), op.events[0]?.timestamp.getTime() ?? 0);
+    const queued: WaitingClass = {...copy(op.queueClass), lastQueuedTime: new Date(time)};
     directory.set(op.queueClass.key, queued);
     // Like a listener: told after the commit, asynchronously.
     const subscribers = [...(this.queuedSubscribers.get(op.projectId) ?? [])];

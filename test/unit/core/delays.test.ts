@@ -49,4 +49,17 @@ describe('core DelayExplainer', () => {
     await explain();
     assert.match(String((await delays(name))[0]?.cause), /^no live worker with 8 x nvidia-tesla-a100/);
   });
+
+  it('forgets a class that holds nothing and had nothing queued lately; keeps one that still waits', async () => {
+    const {name} = await bench.services.operations.run(GPU);
+    await bench.services.operations.run({...GPU, pipeline: {...GPU.pipeline, resources: {...GPU.pipeline.resources, virtualMachine: {machineType: 'n1-standard-1'}}}});
+    const {lease} = await bench.take('w');
+    await bench.checkIn('w', {result: {code: 0}}, lease);
+    assert.equal((await bench.h.stores.operations.waitingClasses(PROJECT)).length, 2);
+    assert.equal((await explain()).forgotten, 0, 'not before it was idle for a while');
+    bench.clock.advance(11 * 60_000);
+    assert.equal((await explain()).forgotten, 1);
+    const left = await bench.h.stores.operations.waitingClasses(PROJECT);
+    assert.deepEqual(left.map(c => c.key), [(await bench.record(name)).queueClass.key]);
+  });
 });
