@@ -140,6 +140,7 @@ export function createServices(deps: ServiceDeps): Services {
       unfencedReportDelayMs: policy.unfencedReportDelayMs,
       runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
       checkInWaitMs: policy.checkInWaitMs,
+      sharedWindowMs: 1000,
     },
     queueCounts: stores.queueStats,
   });

@@ -25,8 +25,9 @@ import {describeEvent, eventKey, explainsFailure, genomicsEvent, saysCancelled} 
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
-import {Clock, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
+import {Clock, Conflict, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
 import {QueueWaits} from './queueWaits';
+import {SharedWindows} from './sharedWindows';
 import {WorkerOffer, canRun, offerOf} from './requirements';
 import {retryOnConflict} from './retry';
 import {
@@ -70,6 +71,8 @@ export interface LeasePolicy {
   runningCap: (projectId: string) => number | undefined;
   /** How long an idle worker's check-in may wait for work before it is answered (0: at once). */
   checkInWaitMs: number;
+  /** How long one window read serves this instance's later check-ins (0: each reads its own). */
+  sharedWindowMs: number;
 }
 
 export interface CheckInDeps {
@@ -107,9 +110,12 @@ export class CheckInService {
   private turn = 0;
   /** Idle check-ins waiting for work (the long poll). */
   readonly waits: QueueWaits;
+  /** FIFO windows shared by this instance's concurrent check-ins. */
+  private readonly windows: SharedWindows;
 
   constructor(private readonly deps: CheckInDeps) {
     this.waits = new QueueWaits(deps.operations, deps.clock);
+    this.windows = new SharedWindows(deps.clock, deps.policy.sharedWindowMs);
   }
 
   async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease, arrival?: Arrival): Promise<CheckInResponseJson> {
@@ -316,14 +322,22 @@ export class CheckInService {
     // At the cap, waiting for newly queued work would not help: answer at once.
     seen.idle = capped ? undefined : worker;
     if (candidate) {
+      // Other check-ins of this instance look past it, whether this commit wins or not.
+      this.windows.take(candidate.value);
       const {zone, machineType} = worker.capabilities ?? {};
       const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
       // Conflict (taken by another worker, or this worker's document moved on): re-read.
-      const [committed] = await this.deps.changes.commit([
-        {kind: 'operation', read: candidate, transition},
-        {kind: 'worker', read: workerRead, next: holding},
-      ]);
+      let committed: OperationRecord | undefined;
+      try {
+        [committed] = await this.deps.changes.commit([
+          {kind: 'operation', read: candidate, transition},
+          {kind: 'worker', read: workerRead, next: holding},
+        ]);
+      } catch (err) {
+        if (err instanceof Conflict) this.windows.lost(candidate.value);
+        throw err;
+      }
       if (!committed) throw new Error('a committed assignment returns its operation');
       // More work waits than this worker took: wake two more waiters that can run it.
       if (window.length > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
@@ -364,14 +378,15 @@ export class CheckInService {
     return this.windowOf(projectId, runnable);
   }
 
-  /** The oldest operations of these classes. */
+  /** The oldest operations of these classes that no check-in of this instance is taking. */
   private windowOf(projectId: string, classes: WaitingClass[]): Promise<Array<Versioned<OperationRecord>>> {
     // Past the per-query limit, the classes queued into longest ago: the likeliest to hold the oldest work.
     const keys = [...classes]
       .sort((a, b) => a.lastQueuedTime.getTime() - b.lastQueuedTime.getTime())
       .slice(0, MAX_QUEUE_CLASSES_PER_QUERY)
-      .map(c => c.key);
-    return this.deps.operations.queued(projectId, keys, this.deps.policy.assignmentWindow);
+      .map(c => c.key)
+      .sort();
+    return this.windows.window(projectId, keys, this.deps.policy.assignmentWindow, limit => this.deps.operations.queued(projectId, keys, limit));
   }
 
   private served(projectId: string, share: string): void {
