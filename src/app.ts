@@ -83,6 +83,7 @@ export type ServicePolicy = Pick<
   | 'unfencedReportDelayMs'
   | 'fairShareLabel'
   | 'checkInWaitMs'
+  | 'sharedWindowMs'
   | 'maxRunning'
 >;
 
@@ -140,7 +141,7 @@ export function createServices(deps: ServiceDeps): Services {
       unfencedReportDelayMs: policy.unfencedReportDelayMs,
       runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
       checkInWaitMs: policy.checkInWaitMs,
-      sharedWindowMs: 1000,
+      sharedWindowMs: policy.sharedWindowMs,
     },
     queueCounts: stores.queueStats,
   });

@@ -70,6 +70,8 @@ export interface Config {
   sweepIntervalMs: number;
   /** How long an idle worker's check-in may wait for work to be queued before it is answered (0: at once). */
   checkInWaitMs: number;
+  /** How long one FIFO-window read serves an instance's later check-ins (0: each reads its own). */
+  sharedWindowMs: number;
   /** The operation label whose values share a project's workers round-robin ('' : none). */
   fairShareLabel: string;
   /** Most operations a project runs at once: per project, and '*' for every other one (absent: no cap). */
@@ -245,6 +247,7 @@ export const OPTIONS = {
     if (ms > 55_000) throw new Error('must be at most 55s (clients and load balancers time out at 60s)');
     return ms;
   }),
+  sharedWindowMs: option('GAFFER_SHARED_WINDOW', 1000, 'how long one FIFO-window read serves an instance\'s later check-ins (0s: each reads its own)', durationMs),
   fairShareLabel: option('GAFFER_FAIR_SHARE_LABEL', 'user-id', 'label whose values take turns at a project\'s workers (none: plain FIFO)', text => {
     if (text === 'none') return '';
     if (!/^[a-z][a-z0-9_-]{0,62}$/.test(text)) throw new Error('must be a label key (lowercase letters, digits, _ and -; 63 at most) or none');
@@ -326,6 +329,7 @@ export function parseConfig(env: Env = process.env): Config {
     idleRecordIntervalMs: read(OPTIONS.idleRecordIntervalMs),
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
     checkInWaitMs: read(OPTIONS.checkInWaitMs),
+    sharedWindowMs: read(OPTIONS.sharedWindowMs),
     fairShareLabel: read(OPTIONS.fairShareLabel),
     maxRunning: read(OPTIONS.maxRunning),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),

@@ -85,6 +85,12 @@ export interface CheckInDeps {
   queueCounts: Pick<QueueStatsStore, 'count'>;
 }
 
+/** A queued operation a check-in is about to take, and how many it was picked from. */
+interface Picked {
+  candidate: Versioned<OperationRecord>;
+  free: number;
+}
+
 /** What an attempt saw: the worker, when it held nothing and nothing was given to it. */
 interface Seen {
   idle?: WorkerRecord;
@@ -317,13 +323,11 @@ export class CheckInService {
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
     const capped = await this.atRunningCap(worker.projectId);
-    const window = capped ? [] : await this.queueWindow(worker, seen);
-    const candidate = window[Math.floor(Math.random() * window.length)];
+    const picked = capped ? undefined : await this.pickQueued(worker, seen);
     // At the cap, waiting for newly queued work would not help: answer at once.
     seen.idle = capped ? undefined : worker;
-    if (candidate) {
-      // Other check-ins of this instance look past it, whether this commit wins or not.
-      this.windows.take(candidate.value);
+    if (picked) {
+      const {candidate} = picked;
       const {zone, machineType} = worker.capabilities ?? {};
       const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
@@ -340,7 +344,7 @@ export class CheckInService {
       }
       if (!committed) throw new Error('a committed assignment returns its operation');
       // More work waits than this worker took: wake two more waiters that can run it.
-      if (window.length > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
+      if (picked.free > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
       return this.holdingResponse(committed);
     }
     // An idle worker polls often; record its check-in (and status) only now and then.
@@ -359,34 +363,39 @@ export class CheckInService {
     return (await this.deps.operations.waitingClasses(projectId)).filter(c => canRun(c.requirements, offer));
   }
 
-  private async queueWindow(worker: WorkerRecord, seen: Seen): Promise<Array<Versioned<OperationRecord>>> {
+  /** One of the oldest queued operations this worker can run (and how many it was picked from), or undefined. */
+  private async pickQueued(worker: WorkerRecord, seen: Seen): Promise<Picked | undefined> {
     const {projectId} = worker;
     const runnable = await this.runnableClasses(projectId, offerOf(worker.capabilities));
     seen.classes = new Map(runnable.map(c => [c.key, c.lastQueuedTime.getTime()]));
-    if (runnable.length === 0) return [];
+    if (runnable.length === 0) return undefined;
     // Fair share: the values of the label take turns, the one served longest ago first.
     const shares = shareOrder(runnable, this.lastServed.get(projectId));
     if (shares.length > 1) {
       for (const share of shares.slice(0, SHARE_TRIES)) {
-        const window = await this.windowOf(projectId, runnable.filter(c => c.share === share));
-        if (window.length > 0) {
+        const picked = await this.pickFrom(projectId, runnable.filter(c => c.share === share));
+        if (picked) {
           this.served(projectId, share);
-          return window;
+          return picked;
         }
       }
     }
-    return this.windowOf(projectId, runnable);
+    return this.pickFrom(projectId, runnable);
   }
 
-  /** The oldest operations of these classes that no check-in of this instance is taking. */
-  private windowOf(projectId: string, classes: WaitingClass[]): Promise<Array<Versioned<OperationRecord>>> {
+  /** At random among the oldest operations of these classes that no check-in of this instance is taking. */
+  private async pickFrom(projectId: string, classes: WaitingClass[]): Promise<Picked | undefined> {
     // Past the per-query limit, the classes queued into longest ago: the likeliest to hold the oldest work.
     const keys = [...classes]
       .sort((a, b) => a.lastQueuedTime.getTime() - b.lastQueuedTime.getTime())
       .slice(0, MAX_QUEUE_CLASSES_PER_QUERY)
       .map(c => c.key)
       .sort();
-    return this.windows.window(projectId, keys, this.deps.policy.assignmentWindow, limit => this.deps.operations.queued(projectId, keys, limit));
+    const {assignmentWindow, sharedWindowMs} = this.deps.policy;
+    if (sharedWindowMs > 0) return this.windows.pick(projectId, keys, assignmentWindow, limit => this.deps.operations.queued(projectId, keys, limit));
+    const window = await this.deps.operations.queued(projectId, keys, assignmentWindow);
+    const candidate = window[Math.floor(Math.random() * window.length)];
+    return candidate && {candidate, free: window.length};
   }
 
   private served(projectId: string, share: string): void {

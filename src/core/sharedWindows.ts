@@ -35,6 +35,30 @@ export class SharedWindows {
    * exists or the fresh one has nothing left.
    */
   async window(projectId: string, classKeys: readonly string[], limit: number, read: (limit: number) => Promise<Array<Versioned<OperationRecord>>>): Promise<Array<Versioned<OperationRecord>>> {
+    return (await this.look(projectId, classKeys, limit, read, false)).free;
+  }
+
+  /**
+   * One operation of the window, at random, taken at once (before anything else of this
+   * instance can look), and how many were free to pick from; undefined when none was.
+   */
+  async pick(
+    projectId: string,
+    classKeys: readonly string[],
+    limit: number,
+    read: (limit: number) => Promise<Array<Versioned<OperationRecord>>>,
+  ): Promise<{candidate: Versioned<OperationRecord>; free: number} | undefined> {
+    const {free, picked} = await this.look(projectId, classKeys, limit, read, true);
+    return picked && {candidate: picked, free: free.length};
+  }
+
+  private async look(
+    projectId: string,
+    classKeys: readonly string[],
+    limit: number,
+    read: (limit: number) => Promise<Array<Versioned<OperationRecord>>>,
+    take: boolean,
+  ): Promise<{free: Array<Versioned<OperationRecord>>; picked?: Versioned<OperationRecord>}> {
     const key = `${projectId}\n${classKeys.join(',')}`;
     for (let look = 0; look < 2; look++) {
       const now = this.clock.now().getTime();
@@ -55,12 +79,18 @@ export class SharedWindows {
         if (this.entries.get(key) === current) this.entries.delete(key);
         throw err;
       }
-      const free = window.filter(op => !this.taken.has(takenKey(op.value)));
-      if (free.length > 0 || readNow) return free.slice(0, Math.max(limit, 1));
+      // From here to the return nothing is awaited: the look and the take are one step, so
+      // concurrent check-ins never pick the same operation.
+      const free = window.filter(op => !this.taken.has(takenKey(op.value))).slice(0, Math.max(limit, 1));
+      if (free.length > 0 || readNow) {
+        const picked = take ? free[Math.floor(Math.random() * free.length)] : undefined;
+        if (picked) this.take(picked.value);
+        return {free, picked};
+      }
       // Everything in it is taken: the next look reads again (once, whoever gets there first).
       if (this.entries.get(key) === current) this.entries.delete(key);
     }
-    return [];
+    return {free: []};
   }
 
   /** A check-in is taking this operation: other check-ins of this instance look past it. */

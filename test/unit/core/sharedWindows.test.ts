@@ -45,4 +45,17 @@ describe('SharedWindows', () => {
     clock.advance(1001);
     assert.deepEqual((await windows.window('p', ['k'], 2, async () => [again])).map(o => o.value.id), ['a']);
   });
+
+  it('gives concurrent picks distinct operations from one read', async () => {
+    const windows = new SharedWindows(new TestClock(0, false), 1000);
+    let reads = 0;
+    const read = async (limit: number) => {
+      reads++;
+      await new Promise(resolve => setImmediate(resolve));
+      return ['a', 'b', 'c', 'd', 'e', 'f'].slice(0, limit).map(op);
+    };
+    const picks = await Promise.all(Array.from({length: 6}, () => windows.pick('p', ['k'], 10, read)));
+    assert.equal(reads, 1);
+    assert.deepEqual(picks.map(p => p?.candidate.value.id).sort(), ['a', 'b', 'c', 'd', 'e', 'f']);
+  });
 });
