@@ -13,5 +13,5 @@ export const checkIn = rpc({
   queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params, caller}, {workerAuth}) => workerAuth.named(caller, params.project, params.worker),
-  handle: ({principal, query, body, age}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age()}),
+  handle: ({principal, query, body, age, signal}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age(), signal}),
 });

@@ -13,5 +13,5 @@ export const checkInByToken = rpc({
   queryParams: ['lease'],
   bodySchema: 'checkInRequest',
   authorize: ({params}, {workerAuth}) => workerAuth.byToken(params.token),
-  handle: ({principal, query, body, age}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age()}),
+  handle: ({principal, query, body, age, signal}, {checkIns}) => checkIns.checkIn(principal, body, presentedLease(query.lease, body.lease), {ageMs: age(), signal}),
 });

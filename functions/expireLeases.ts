@@ -1,6 +1,7 @@
 /**
  * expireLeases: the lease sweep, run by Cloud Scheduler (at most once a minute) with an
- * authenticated POST; `npm start` runs it on an interval instead. Answers what it did.
+ * authenticated POST; `npm start` runs it on an interval instead. Then DelayedEvents for
+ * what waits with no worker to take it. Answers what it did.
  */
 import {rpc} from '../src/http/rpc';
 import {onEveryProject} from './permissions';
@@ -10,5 +11,5 @@ export const expireLeases = rpc({
   method: 'POST',
   path: '/',
   authorize: onEveryProject('gaffer.leases.expire'),
-  handle: (_context, {leases}) => leases.expireLeases(),
+  handle: async (_context, {leases, delays}) => ({...(await leases.expireLeases()), delayed: (await delays.explain()).recorded}),
 });

@@ -8,9 +8,11 @@
  * assigned twice).
  *
  * GAFFER_BENCH_ONLY=checkIn runs only the check-in part, prints it and leaves
- * BENCHMARKS.md alone (for working on that part).
+ * BENCHMARKS.md alone (for working on that part). GAFFER_BENCH_ONLY=scheduling runs only
+ * the scheduling section (scripts/bench/scheduling.ts) and replaces that section of
+ * BENCHMARKS.md in place.
  */
-import {writeFileSync} from 'fs';
+import {readFileSync, writeFileSync} from 'fs';
 import {loadavg} from 'os';
 import {join} from 'path';
 import {performance} from 'perf_hooks';
@@ -18,6 +20,7 @@ import {RunningEmulator, startEmulator} from '../src/dev/emulators';
 import {LocalServer, startLocalServer} from '../src/server';
 import {CheckInBench, CheckInBenchOptions, OffsetClock, StoreProbe} from './bench/checkIns';
 import {benchEndToEnd, endToEndTable} from './bench/endToEnd';
+import {SCHEDULING_HEADING, benchScheduling, schedulingSection} from './bench/scheduling';
 import {benchConfig, log, pipelineRequest, runMain} from './bench/harness';
 import {benchPubSub, pubsubTable} from './bench/pubsub';
 import {benchWorkerMessages, workerMessagesTable} from './bench/workerMessages';
@@ -267,7 +270,16 @@ async function main(): Promise<void> {
   let partial: boolean;
   try {
     emulator = await startEmulator('firestore');
-    const config = benchConfig({firestoreHost: emulator.host, stateProject: 'gaffer-bench'});
+    if (process.env.GAFFER_BENCH_ONLY === 'scheduling') {
+      // Only the scheduling section: measured, printed, and put in place in BENCHMARKS.md.
+      const section = schedulingSection(await benchScheduling({firestoreHost: emulator.host, log}));
+      console.log(section);
+      replaceSection(join(__dirname, '..', '..', 'BENCHMARKS.md'), SCHEDULING_HEADING, section);
+      return;
+    }
+    // Idle check-ins answered at once (no long poll), as the rows below were measured;
+    // the scheduling section measures the long poll.
+    const config = benchConfig({firestoreHost: emulator.host, stateProject: 'gaffer-bench', env: {GAFFER_CHECK_IN_WAIT: '0s'}});
     const clock = new OffsetClock();
     // No background sweep: it would add reads to the counts, and the bench runs its own.
     server = await startLocalServer(config, {clock}, {sweep: false});
@@ -312,6 +324,7 @@ async function main(): Promise<void> {
       const hosts = {firestoreHost: emulator.host, pubsubHost: pubsubEmulator.host, log};
       extraSections.push(`${PUBSUB_HEADING}\n\n${pubsubTable(await benchPubSub(hosts))}`);
       extraSections.push(`${END_TO_END_HEADING}\n\n${endToEndTable(await benchEndToEnd(hosts))}`);
+      extraSections.push(schedulingSection(await benchScheduling({firestoreHost: emulator.host, log})));
     }
 
     results = {
@@ -362,3 +375,16 @@ async function main(): Promise<void> {
 }
 
 runMain(main);
+
+/** Replaces the section under `heading` (up to the next "## " heading) in the markdown file, or appends it. */
+function replaceSection(path: string, heading: string, section: string): void {
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(`${heading}\n`);
+  if (start < 0) {
+    writeFileSync(path, `${text.trimEnd()}\n\n${section.trimEnd()}\n`);
+    return;
+  }
+  const next = text.indexOf('\n## ', start + heading.length);
+  const end = next < 0 ? text.length : next + 1;
+  writeFileSync(path, `${text.slice(0, start)}${section.trimEnd()}\n${next < 0 ? '' : '\n'}${text.slice(end)}`);
+}

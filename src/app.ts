@@ -6,7 +6,7 @@
  */
 import {Firestore} from '@google-cloud/firestore';
 import {PubSub} from '@google-cloud/pubsub';
-import {Config, completionTopicName} from './config';
+import {Config, completionTopicName, runningCapOf} from './config';
 import {AccessControl, AccessPolicy, CallerAuthenticator} from './core/access';
 import {createCallerIdentityVerifier} from './core/callerIdentity';
 import {ADMIN_ROLE, IamBinding, IamService} from './core/iam';
@@ -18,6 +18,7 @@ import {LeaseSweeper} from './core/leaseSweep';
 import {LogsService} from './core/logs';
 import {LocationsService} from './core/locations';
 import {QueueStatsService} from './core/queueStats';
+import {DelayExplainer} from './core/delays';
 import {notificationsFor} from './core/notifications';
 import {OperationsService} from './core/operations';
 import {OutboxDispatcher} from './core/outboxDispatcher';
@@ -80,6 +81,10 @@ export type ServicePolicy = Pick<
   | 'requestIdTtlMs'
   | 'outboxMaxRetryMs'
   | 'unfencedReportDelayMs'
+  | 'fairShareLabel'
+  | 'checkInWaitMs'
+  | 'sharedWindowMs'
+  | 'maxRunning'
 >;
 
 /** The bindings every project inherits: GAFFER_IAM_POLICY's, and GAFFER_ADMINS as admins. */
@@ -134,7 +139,11 @@ export function createServices(deps: ServiceDeps): Services {
       retry,
       assignmentWindow: 10,
       unfencedReportDelayMs: policy.unfencedReportDelayMs,
+      runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
+      checkInWaitMs: policy.checkInWaitMs,
+      sharedWindowMs: policy.sharedWindowMs,
     },
+    queueCounts: stores.queueStats,
   });
   return {
     operations: new OperationsService({
@@ -147,9 +156,26 @@ export function createServices(deps: ServiceDeps): Services {
       defaultPipelineTimeoutMs: policy.defaultPipelineTimeoutMs,
       pubSubTopics: policy.pubSubTopics,
       requestIdTtlMs: policy.requestIdTtlMs,
+      fairShareLabel: policy.fairShareLabel,
     }),
     checkIns,
     leases: new LeaseSweeper({operations: stores.operations, workers: stores.workers, changes, clock, leaseGraceMs: policy.leaseGraceMs, retry}),
+    delays: new DelayExplainer({
+      operations: stores.operations,
+      workers: stores.workers,
+      projects: stores.queueStats,
+      changes,
+      clock,
+      policy: {
+        // A busy worker checks in every checkInInterval; an idle one is recorded every idleRecordInterval.
+        livenessMs: 2 * Math.max(policy.checkInIntervalMs, policy.idleRecordIntervalMs) + policy.idleCheckInIntervalMs,
+        maxPerClass: 100,
+        maxWorkers: 1000,
+        forgetClassAfterMs: 10 * 60_000,
+      },
+      runningCap: projectId => runningCapOf(policy.maxRunning, projectId),
+      queueCounts: stores.queueStats,
+    }),
     workers: new WorkersService({workers: stores.workers, samples: stores.samples, pageTokens}),
     locations: new LocationsService(policy.locations, pageTokens),
     queueStats: new QueueStatsService({
@@ -215,6 +241,7 @@ export function createApp(config: Config, overrides: AppOverrides = {}): App {
     async close() {
       await services.outbox?.idle();
       await publisher?.close();
+      stores.stopListening();
       await firestore?.terminate();
     },
   };

@@ -68,6 +68,14 @@ export interface Config {
   idleRecordIntervalMs: number;
   /** How often `npm start` runs expireLeases (Cloud Scheduler does it when deployed). */
   sweepIntervalMs: number;
+  /** How long an idle worker's check-in may wait for work to be queued before it is answered (0: at once). */
+  checkInWaitMs: number;
+  /** How long one FIFO-window read serves an instance's later check-ins (0: each reads its own). */
+  sharedWindowMs: number;
+  /** The operation label whose values share a project's workers round-robin ('' : none). */
+  fairShareLabel: string;
+  /** Most operations a project runs at once: per project, and '*' for every other one (absent: no cap). */
+  maxRunning: RunningCaps;
   /** Assignments a preemptible pipeline may get in all, before it ends UNAVAILABLE. */
   maxPreemptibleAttempts: number;
   /** Issuers of worker identity tokens Gaffer trusts; empty: none (development mode on loopback). */
@@ -104,6 +112,25 @@ export function completionTopicName(config: Pick<Config, 'completionTopic' | 'st
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/** GAFFER_MAX_RUNNING: project id (or '*', every other project) -> most operations it runs at once. */
+export type RunningCaps = Readonly<Record<string, number>>;
+
+/** "100" (every project) or "proj-a=10,proj-b=50,*=100". */
+export function parseRunningCaps(text: string): RunningCaps {
+  const caps: Record<string, number> = {};
+  for (const part of text.split(',').map(p => p.trim()).filter(Boolean)) {
+    const match = /^(?:([a-z][a-z0-9-]{0,62}|\*)=)?(\d{1,9})$/.exec(part);
+    if (!match?.[2]) throw new Error('must be N or PROJECT=N,...,*=N (N a whole number)');
+    caps[match[1] ?? '*'] = Number(match[2]);
+  }
+  return caps;
+}
+
+/** The running cap of a project under these caps (undefined: none). */
+export function runningCapOf(caps: RunningCaps, projectId: string): number | undefined {
+  return caps[projectId] ?? caps['*'];
+}
 
 interface Option<T> {
   env: string;
@@ -215,6 +242,18 @@ export const OPTIONS = {
   idleCheckInIntervalMs: option('GAFFER_IDLE_CHECK_IN_INTERVAL', 2_000, 'check-in interval of an idle worker', durationMs),
   idleRecordIntervalMs: option('GAFFER_IDLE_RECORD_INTERVAL', 30_000, 'how often an idle check-in is written', durationMs),
   sweepIntervalMs: option('GAFFER_SWEEP_INTERVAL', 60_000, 'how often npm start runs expireLeases', durationMs),
+  checkInWaitMs: option('GAFFER_CHECK_IN_WAIT', 20_000, 'how long an idle check-in waits for work (0s: answer at once; at most 55s)', text => {
+    const ms = durationMs(text);
+    if (ms > 55_000) throw new Error('must be at most 55s (clients and load balancers time out at 60s)');
+    return ms;
+  }),
+  sharedWindowMs: option('GAFFER_SHARED_WINDOW', 1000, 'how long one FIFO-window read serves an instance\'s later check-ins (0s: each reads its own)', durationMs),
+  fairShareLabel: option('GAFFER_FAIR_SHARE_LABEL', 'user-id', 'label whose values take turns at a project\'s workers (none: plain FIFO)', text => {
+    if (text === 'none') return '';
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(text)) throw new Error('must be a label key (lowercase letters, digits, _ and -; 63 at most) or none');
+    return text;
+  }),
+  maxRunning: option<RunningCaps>('GAFFER_MAX_RUNNING', {}, 'most operations a project runs at once (N, or PROJECT=N,...,*=N)', parseRunningCaps),
   maxPreemptibleAttempts: option('GAFFER_MAX_PREEMPTIBLE_ATTEMPTS', 3, 'attempts of a preemptible pipeline', integerIn(1, 100)),
   workerIssuers: option<TrustedIssuer[]>('GAFFER_WORKER_ISSUERS', [], 'trusted worker token issuers (JSON array or @file)', parseTrustedIssuers),
   completionTopic: option('GAFFER_COMPLETION_TOPIC', 'gaffer-operations', 'topic of every completion', text => {
@@ -289,6 +328,10 @@ export function parseConfig(env: Env = process.env): Config {
     idleCheckInIntervalMs: read(OPTIONS.idleCheckInIntervalMs),
     idleRecordIntervalMs: read(OPTIONS.idleRecordIntervalMs),
     sweepIntervalMs: read(OPTIONS.sweepIntervalMs),
+    checkInWaitMs: read(OPTIONS.checkInWaitMs),
+    sharedWindowMs: read(OPTIONS.sharedWindowMs),
+    fairShareLabel: read(OPTIONS.fairShareLabel),
+    maxRunning: read(OPTIONS.maxRunning),
     maxPreemptibleAttempts: read(OPTIONS.maxPreemptibleAttempts),
     workerIssuers: read(OPTIONS.workerIssuers),
     completionTopic: read(OPTIONS.completionTopic),

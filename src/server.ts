@@ -69,6 +69,7 @@ export async function startLocalServer(
   // Locally, the lease sweep runs here; deployed, Cloud Scheduler calls expireLeases.
   const sweeping = options.sweep === false ? undefined : setInterval(() => {
     app.services.leases.expireLeases().catch(err => console.error('[gaffer] expireLeases failed:', err));
+    app.services.delays.explain().catch(err => console.error('[gaffer] explaining delays failed:', err));
   }, config.sweepIntervalMs);
   sweeping?.unref();
   // Outbox messages whose delivery at commit time did not happen (a crash, a failing topic).

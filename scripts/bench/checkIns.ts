@@ -54,9 +54,9 @@ export class StoreProbe {
       }
     };
     const queued = operations.queued.bind(operations);
-    operations.queued = (projectId, limit) => {
+    operations.queued = (projectId, classKeys, limit) => {
       this.windowQueries++;
-      return queued(projectId, limit);
+      return queued(projectId, classKeys, limit);
     };
   }
 

@@ -7,6 +7,9 @@
  */
 import type {ActionJson, PipelineJson} from '../wire/genomics';
 import type {RpcCodeName} from '../wire/proto3';
+import {machineSize} from '../lib/machineTypes';
+
+export {machineSize};
 
 export const FLAGS = [
   'FLAG_UNSPECIFIED',
@@ -150,33 +153,6 @@ function placement(pipeline: AgentPipeline, profile: WorkerProfile, refuse: (cod
       `resources.virtualMachine.machineType: ${wanted} has ${size.cpus} vCPUs and ${(size.memoryBytes / GIB).toFixed(2)} GiB; this worker has only ${short.join(' and ')} (--ignore-machine-type runs it anyway)`,
     );
   }
-}
-
-/** GiB of RAM per vCPU of Compute Engine's predefined machine families. */
-const PER_CPU: Record<string, Record<string, number>> = {
-  standard: {n1: 3.75, n2: 4, n2d: 4, e2: 4, c2: 4, c2d: 4, t2d: 4, n4: 4, c3: 4},
-  highmem: {n1: 6.5, n2: 8, n2d: 8, e2: 8, c2d: 8, n4: 8, c3: 8},
-  highcpu: {n1: 0.9, n2: 1, n2d: 1, e2: 1, c2d: 2, n4: 2, c3: 2},
-};
-const SHARED: Record<string, {cpus: number; gib: number}> = {
-  'f1-micro': {cpus: 1, gib: 0.6},
-  'g1-small': {cpus: 1, gib: 1.7},
-  'e2-micro': {cpus: 2, gib: 1},
-  'e2-small': {cpus: 2, gib: 2},
-  'e2-medium': {cpus: 2, gib: 4},
-};
-
-/** vCPUs and RAM of a machine type Gaffer knows (predefined or custom); undefined otherwise. */
-export function machineSize(machineType: string): {cpus: number; memoryBytes: number} | undefined {
-  const shared = SHARED[machineType];
-  if (shared) return {cpus: shared.cpus, memoryBytes: shared.gib * GIB};
-  const custom = /^(?:[a-z0-9]+-)?custom-(\d+)-(\d+)(?:-ext)?$/.exec(machineType);
-  if (custom) return {cpus: Number(custom[1]), memoryBytes: Number(custom[2]) * 1024 * 1024};
-  const predefined = /^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)$/.exec(machineType);
-  const perCpu = predefined && PER_CPU[predefined[2] ?? '']?.[predefined[1] ?? ''];
-  if (!predefined || !perCpu) return undefined;
-  const cpus = Number(predefined[3]);
-  return {cpus, memoryBytes: cpus * perCpu * GIB};
 }
 
 function planDisks(pipeline: AgentPipeline, profile: WorkerProfile, refuse: (code: RpcCodeName, cause: string) => void): DiskPlan[] {

@@ -25,7 +25,10 @@ import {cancelledCause, describeEvent, eventKey, explainsFailure, genomicsEvent,
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
-import type {Clock, OperationStore, Versioned, WorkerStore} from './ports';
+import {Clock, Conflict, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
+import {QueueWaits} from './queueWaits';
+import {SharedWindows} from './sharedWindows';
+import {WorkerOffer, canRun, offerOf} from './requirements';
 import {retryOnConflict} from './retry';
 import {
   CANCELLED_MESSAGE,
@@ -46,9 +49,10 @@ export interface PresentedLease {
   epoch: number;
 }
 
-/** When a request arrived, as the time it has been in this process so far. */
+/** When a request arrived, as the time it has been in this process so far; and its end, should the caller go away. */
 export interface Arrival {
   ageMs: number;
+  signal?: AbortSignal;
 }
 
 export interface LeasePolicy {
@@ -63,6 +67,12 @@ export interface LeasePolicy {
   assignmentWindow: number;
   /** After a grant, how long reports that present no lease are answered UNAVAILABLE. */
   unfencedReportDelayMs: number;
+  /** Most operations the project runs at once (undefined: no cap). */
+  runningCap: (projectId: string) => number | undefined;
+  /** How long an idle worker's check-in may wait for work before it is answered (0: at once). */
+  checkInWaitMs: number;
+  /** How long one window read serves this instance's later check-ins (0: each reads its own). */
+  sharedWindowMs: number;
 }
 
 export interface CheckInDeps {
@@ -71,7 +81,25 @@ export interface CheckInDeps {
   changes: ChangeCommitter;
   clock: Clock;
   policy: LeasePolicy;
+  /** Counts a project's running operations (a count query) where a cap applies. */
+  queueCounts: Pick<QueueStatsStore, 'count'>;
 }
+
+/** A queued operation a check-in is about to take, and how many it was picked from. */
+interface Picked {
+  candidate: Versioned<OperationRecord>;
+  free: number;
+}
+
+/** What an attempt saw: the worker, when it held nothing and nothing was given to it. */
+interface Seen {
+  idle?: WorkerRecord;
+  /** The classes it could run, with when each was last queued into. */
+  classes?: Map<string, number>;
+}
+
+/** How many fair-share values a check-in tries in turn before it takes plain FIFO. */
+const SHARE_TRIES = 3;
 
 /**
  * How much earlier than a grant a request must have arrived to be taken as about an earlier
@@ -83,14 +111,53 @@ export const ARRIVAL_SLACK_MS = 1000;
 const REMEMBERED_EVENT_KEYS = 512;
 
 export class CheckInService {
-  constructor(private readonly deps: CheckInDeps) {}
+  /** Per project, when (a turn number) each fair-share value was last served by this instance. */
+  private readonly lastServed = new Map<string, Map<string, number>>();
+  private turn = 0;
+  /** Idle check-ins waiting for work (the long poll). */
+  readonly waits: QueueWaits;
+  /** FIFO windows shared by this instance's concurrent check-ins. */
+  private readonly windows: SharedWindows;
+
+  constructor(private readonly deps: CheckInDeps) {
+    this.waits = new QueueWaits(deps.operations, deps.clock);
+    this.windows = new SharedWindows(deps.clock, deps.policy.sharedWindowMs);
+  }
 
   async checkIn(worker: WorkerRef, request: CheckInRequestJson, presented?: PresentedLease, arrival?: Arrival): Promise<CheckInResponseJson> {
     // Before anything is awaited: a report is about what the worker held when it arrived.
     const arrivedAt = new Date(this.deps.clock.now().getTime() - (arrival?.ageMs ?? 0));
+    const seen: Seen = {};
+    const response = await this.attemptWithRetries(worker, request, presented, arrivedAt, seen);
+    // A plain poll from a worker that holds nothing and got nothing may wait for work.
+    const waitMs = this.deps.policy.checkInWaitMs;
+    if (response.features || presented || reports(request) || waitMs <= 0 || !seen.idle) return response;
+    const offer = offerOf(seen.idle.capabilities);
+    const deadline = this.deps.clock.now().getTime() + waitMs;
+    for (;;) {
+      const remaining = deadline - this.deps.clock.now().getTime();
+      if (remaining <= 0 || arrival?.signal?.aborted) break;
+      const looked = seen.classes ?? new Map<string, number>();
+      const changed = async () => (await this.runnableClasses(worker.projectId, offer)).some(c => (looked.get(c.key) ?? -1) < c.lastQueuedTime.getTime());
+      if (!(await this.waits.wait(worker.projectId, offer, remaining, arrival?.signal, changed))) break;
+      if (arrival?.signal?.aborted) break;
+      seen.classes = undefined;
+      const next = await this.attemptWithRetries(worker, request, presented, arrivedAt, seen);
+      if (next.features) return next;
+    }
+    return this.idleResponse(this.deps.clock.now());
+  }
+
+  private attemptWithRetries(
+    worker: WorkerRef,
+    request: CheckInRequestJson,
+    presented: PresentedLease | undefined,
+    arrivedAt: Date,
+    seen: Seen,
+  ): Promise<CheckInResponseJson> {
     return retryOnConflict(
       this.deps.clock,
-      () => this.attempt(worker, request, presented, arrivedAt),
+      () => this.attempt(worker, request, presented, arrivedAt, seen),
       () => {
         // Heavy contention. A report must not be answered as if it were recorded: the
         // worker retries it (its events are deduplicated). A plain poll asks again soon.
@@ -104,7 +171,7 @@ export class CheckInService {
     );
   }
 
-  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined, arrivedAt: Date): Promise<CheckInResponseJson> {
+  private async attempt(ref: WorkerRef, request: CheckInRequestJson, presented: PresentedLease | undefined, arrivedAt: Date, seen: Seen): Promise<CheckInResponseJson> {
     const now = this.deps.clock.now();
     const workerRead = await this.deps.workers.read(ref.projectId, ref.workerId);
     const worker: WorkerRecord = {...(workerRead.value ?? ref), lastCheckInTime: now};
@@ -119,7 +186,7 @@ export class CheckInService {
     }
     return worker.operationId
       ? this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt)
-      : this.assignOrIdle(workerRead, worker, request, now, presented);
+      : this.assignOrIdle(workerRead, worker, request, now, presented, seen);
   }
 
   /** A check-in from a worker that holds (or believes it holds) an operation. */
@@ -250,23 +317,35 @@ export class CheckInService {
     request: CheckInRequestJson,
     now: Date,
     presented: PresentedLease | undefined,
+    seen: Seen,
   ): Promise<CheckInResponseJson> {
     // A worker that presents a lease, or reports on work, holds nothing: it must learn
     // it lost that lease, not be handed another operation in its place.
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
-    const window = await this.deps.operations.queued(worker.projectId, policy.assignmentWindow);
-    const candidate = window[Math.floor(Math.random() * window.length)];
-    if (candidate) {
+    const capped = await this.atRunningCap(worker.projectId);
+    const picked = capped ? undefined : await this.pickQueued(worker, seen);
+    // At the cap, waiting for newly queued work would not help: answer at once.
+    seen.idle = capped ? undefined : worker;
+    if (picked) {
+      const {candidate} = picked;
       const {zone, machineType} = worker.capabilities ?? {};
       const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
       const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
       // Conflict (taken by another worker, or this worker's document moved on): re-read.
-      const [committed] = await this.deps.changes.commit([
-        {kind: 'operation', read: candidate, transition},
-        {kind: 'worker', read: workerRead, next: holding},
-      ]);
+      let committed: OperationRecord | undefined;
+      try {
+        [committed] = await this.deps.changes.commit([
+          {kind: 'operation', read: candidate, transition},
+          {kind: 'worker', read: workerRead, next: holding},
+        ]);
+      } catch (err) {
+        if (err instanceof Conflict) this.windows.lost(candidate.value);
+        throw err;
+      }
       if (!committed) throw new Error('a committed assignment returns its operation');
+      // More work waits than this worker took: wake two more waiters that can run it.
+      if (picked.free > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
       return this.holdingResponse(committed);
     }
     // An idle worker polls often; record its check-in (and status) only now and then.
@@ -274,6 +353,63 @@ export class CheckInService {
     if (previous && now.getTime() - previous.getTime() < policy.idleRecordIntervalMs) return this.idleResponse(now);
     await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: worker}]);
     return this.idleResponse(now);
+  }
+
+  /**
+   * The oldest queued operations this worker can run (assignmentWindow of them): the
+   * directory names the classes waiting, the worker's offer picks those it can run, and
+   * one indexed query per 30 classes reads only their oldest operations.
+   */
+  private async runnableClasses(projectId: string, offer: WorkerOffer): Promise<WaitingClass[]> {
+    return (await this.deps.operations.waitingClasses(projectId)).filter(c => canRun(c.requirements, offer));
+  }
+
+  /** One of the oldest queued operations this worker can run (and how many it was picked from), or undefined. */
+  private async pickQueued(worker: WorkerRecord, seen: Seen): Promise<Picked | undefined> {
+    const {projectId} = worker;
+    const runnable = await this.runnableClasses(projectId, offerOf(worker.capabilities));
+    seen.classes = new Map(runnable.map(c => [c.key, c.lastQueuedTime.getTime()]));
+    if (runnable.length === 0) return undefined;
+    // Fair share: the values of the label take turns, the one served longest ago first.
+    const shares = shareOrder(runnable, this.lastServed.get(projectId));
+    if (shares.length > 1) {
+      for (const share of shares.slice(0, SHARE_TRIES)) {
+        const picked = await this.pickFrom(projectId, runnable.filter(c => c.share === share));
+        if (picked) {
+          this.served(projectId, share);
+          return picked;
+        }
+      }
+    }
+    return this.pickFrom(projectId, runnable);
+  }
+
+  /** At random among the oldest operations of these classes that no check-in of this instance is taking. */
+  private async pickFrom(projectId: string, classes: WaitingClass[]): Promise<Picked | undefined> {
+    // Past the per-query limit, the classes queued into longest ago: the likeliest to hold the oldest work.
+    const keys = [...classes]
+      .sort((a, b) => a.lastQueuedTime.getTime() - b.lastQueuedTime.getTime())
+      .slice(0, MAX_QUEUE_CLASSES_PER_QUERY)
+      .map(c => c.key)
+      .sort();
+    const {assignmentWindow, sharedWindowMs} = this.deps.policy;
+    if (sharedWindowMs > 0) return this.windows.pick(projectId, keys, assignmentWindow, limit => this.deps.operations.queued(projectId, keys, limit));
+    const window = await this.deps.operations.queued(projectId, keys, assignmentWindow);
+    const candidate = window[Math.floor(Math.random() * window.length)];
+    return candidate && {candidate, free: window.length};
+  }
+
+  private served(projectId: string, share: string): void {
+    let turns = this.lastServed.get(projectId);
+    if (!turns) this.lastServed.set(projectId, (turns = new Map<string, number>()));
+    turns.set(share, ++this.turn);
+  }
+
+  /** Whether the project runs as many operations as its cap allows (a count query; none without a cap). */
+  private async atRunningCap(projectId: string): Promise<boolean> {
+    const cap = this.deps.policy.runningCap(projectId);
+    if (cap === undefined) return false;
+    return (await this.deps.queueCounts.count(projectId)).running >= cap;
   }
 
   private holdingResponse(op: OperationRecord): CheckInResponseJson {
@@ -328,6 +464,17 @@ export class CheckInService {
       },
     );
   }
+}
+
+/**
+ * The fair-share values of these classes in turn order: never served first, then the one
+ * served longest ago; ties by the value whose classes were queued into longest ago.
+ */
+export function shareOrder(classes: readonly WaitingClass[], lastServed: ReadonlyMap<string, number> | undefined): string[] {
+  const oldest = new Map<string, number>();
+  for (const c of classes) oldest.set(c.share, Math.min(oldest.get(c.share) ?? Infinity, c.lastQueuedTime.getTime()));
+  const turnOf = (share: string) => lastServed?.get(share) ?? 0;
+  return [...oldest.keys()].sort((a, b) => turnOf(a) - turnOf(b) || (oldest.get(a) ?? 0) - (oldest.get(b) ?? 0));
 }
 
 /** A digest of a report, to recognise a second delivery of it. */

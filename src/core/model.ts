@@ -3,6 +3,7 @@
  * Wire shapes (google.longrunning.Operation JSON) are built from this in operationJson.ts.
  */
 import type {AnyJson, RunPipelineRequestJson} from '../wire/genomics';
+import {QueueClass, queueClassOf} from './requirements';
 
 /**
  * Lifecycle states. QUEUED and RUNNING are not done; the other three are terminal.
@@ -75,6 +76,10 @@ export interface OperationRecord {
   /** How many events exist in all (events may hold only the newest of them). */
   eventCount: number;
   eventTypes: string[];
+  /** What it needs of a worker, and its fair-share value: where it waits in the queue while QUEUED. */
+  queueClass: QueueClass;
+  /** The cause of the last DelayedEvent the scheduler recorded, so the same reason is never repeated. */
+  delayCause?: string;
   /** A cancel was asked for while a worker held the operation. */
   cancelRequested: boolean;
   /** The worker holding the operation; present exactly while RUNNING. */
@@ -124,6 +129,7 @@ export function newOperation(
     attempts: 0,
     ...(timeoutTime ? {timeoutTime} : {}),
     recentEventKeys: [],
+    queueClass: queueClassOf(request),
   };
 }
 

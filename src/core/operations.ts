@@ -3,6 +3,7 @@
  * free of HTTP and of Firestore: it validates what the schema can't, decides through
  * the state machine, and keeps state through the store ports.
  */
+import {queueClassOf} from './requirements';
 import {createHash, randomBytes} from 'crypto';
 import type {OperationJson, RunPipelineRequestJson} from '../wire/genomics';
 import {ChangeCommitter} from './changes';
@@ -41,6 +42,8 @@ export interface OperationsDeps {
    * characters but "/", `{project}` for the operation's project.
    */
   pubSubTopics: readonly string[];
+  /** The label whose values share the project's workers round-robin ('' : none); part of each operation's queue class. */
+  fairShareLabel: string;
   /** How long a pipelines.run request id is remembered. */
   requestIdTtlMs: number;
   newId?: () => string;
@@ -113,6 +116,7 @@ export class OperationsService {
     const where = options.placement ?? {location: locationOfRequest(request), apiVersion: 'v2alpha1'};
     const op: OperationRecord = {
       ...newOperation(projectId, this.newId(), request, now, timeoutTime, where),
+      queueClass: queueClassOf(request, this.deps.fairShareLabel || undefined),
       ...(options.submitter ? {submitter: options.submitter} : {}),
     };
     const record = requestId && {...requestId, operationId: op.id, createTime: now, expireTime: new Date(now.getTime() + this.deps.requestIdTtlMs)};

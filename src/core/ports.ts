@@ -12,6 +12,7 @@ import type {OperationQueryPlan} from './filter';
 import type {LogAppendPlan, LogCursor, LogState, StoredLogChunk} from './logs';
 import type {IamPolicyRecord} from './iam';
 import type {OperationEvent, OperationRecord} from './model';
+import type {QueueClass} from './requirements';
 import type {OutboxMessage} from './notifications';
 import type {SampleKind} from '../wire/workers';
 import type {WorkerHealth, WorkerRecord, WorkerRef, WorkerSample} from './worker';
@@ -107,8 +108,28 @@ export interface OperationStore {
   read(projectId: string, id: string): Promise<Versioned<OperationRecord> | undefined>;
   /** One page, newest first, of the operations the plan's queries return, after `after`. */
   list(projectId: string, plan: OperationQueryPlan, pageSize: number, after?: OperationCursor): Promise<OperationPage>;
-  /** Up to `limit` of the project's oldest queued operations, oldest first. */
-  queued(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /**
+   * Up to `limit` of the project's oldest queued operations of the given queue classes
+   * (at most MAX_QUEUE_CLASSES_PER_QUERY of them), oldest first.
+   */
+  queued(projectId: string, classKeys: readonly string[], limit: number): Promise<Array<Versioned<OperationRecord>>>;
+  /**
+   * The project's directory of queue classes: every class an operation was queued in
+   * (and not yet forgotten), with when one last was. Served from a listener shared by
+   * the instance: a call reads no documents once the directory is loaded.
+   */
+  waitingClasses(projectId: string): Promise<WaitingClass[]>;
+  /**
+   * Calls `onQueued` with the class whenever an operation is queued in the project (its
+   * directory entry changes), until unsubscribed; through the same shared listener.
+   */
+  onQueued(projectId: string, onQueued: (queued: WaitingClass) => void): () => void;
+  /**
+   * Removes a class from the project's directory iff it was last queued into at
+   * `lastQueuedTime` (nothing was queued in it since); the caller checked it holds no
+   * queued operation. Returns whether it was removed.
+   */
+  forgetClass(projectId: string, key: string, lastQueuedTime: Date): Promise<boolean>;
   /**
    * Running operations (any project) whose lease expired before `before`, oldest first
    * (ties by name), after `after` when given: a sweep pages past what it already tried.
@@ -123,6 +144,15 @@ export interface OperationStore {
    */
   watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void;
 }
+
+/** A queue class as the project's directory keeps it. */
+export interface WaitingClass extends QueueClass {
+  /** When an operation of the class was last queued (submitted or queued again). */
+  lastQueuedTime: Date;
+}
+
+/** How many queue classes one `queued` call may name (three Firestore `in` queries of 30). */
+export const MAX_QUEUE_CLASSES_PER_QUERY = 90;
 
 // ---------------------------------------------------------------------------------------
 // Workers and their samples
@@ -319,6 +349,8 @@ export interface Stores {
   logs: LogStore;
   committer: Committer;
   stats(): StoreStats;
+  /** Ends the listeners the stores keep open of their own accord (the queue-class directories), before the client closes. */
+  stopListening(): void;
 }
 
 /** The one source of time for every due-time decision and every wait. */

@@ -102,6 +102,8 @@ export function assign(op: OperationRecord, worker: AssignedWorker, now: Date, l
       lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs), grantTime: now},
       leaseEpoch: epoch,
       attempts: op.attempts + 1,
+      // Taken: a later wait (queued again) is explained afresh.
+      delayCause: undefined,
     },
     newEvents: [event(op, 'WorkerAssignedEvent', now, {instance: workerId, zone: worker.zone ?? '', machineType: worker.machineType ?? ''})],
   };

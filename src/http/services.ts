@@ -1,4 +1,5 @@
 /** The core services an RPC handler may call: what handlers get instead of the whole app. */
+import type {DelayExplainer} from '../core/delays';
 import type {AccessPolicy} from '../core/access';
 import type {CheckInService} from '../core/checkIn';
 import type {DeadLettersService} from '../core/deadLetters';
@@ -17,6 +18,8 @@ export interface Services {
   operations: OperationsService;
   checkIns: CheckInService;
   leases: LeaseSweeper;
+  /** DelayedEvents for operations no live worker can take (run beside the lease sweep). */
+  delays: DelayExplainer;
   workers: WorkersService;
   locations: LocationsService;
   queueStats: QueueStatsService;

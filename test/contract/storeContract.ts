@@ -11,6 +11,8 @@ import {LogLimits, NewLogChunk, planLogAppend} from '../../src/core/logs';
 import {INLINE_EVENTS, OperationEvent, OperationRecord, appendEvents, newOperation} from '../../src/core/model';
 import {Conflict, NewOutboxEntry, Stores, Write} from '../../src/core/ports';
 import type {WorkerRecord} from '../../src/core/worker';
+import {queueClassOf} from '../../src/core/requirements';
+import {until} from '../helpers/until';
 
 export interface StoreUnderTest {
   stores: Stores;
@@ -145,15 +147,61 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         assert.deepEqual((await stores.operations.list(p, planOperationQuery('done = true', p), 10)).operations, []);
       });
 
-      it('gives the oldest queued operations of one project, oldest first', async () => {
+      it('gives the oldest queued operations of one project and the named queue classes, oldest first', async () => {
         const p = project();
         const other = project();
         for (let i = 0; i < 4; i++) await stores.operations.create(operation(p, `q${i}`, {createTime: new Date(T0 + (4 - i) * 1000)}));
         await stores.operations.create(operation(p, 'done', {state: 'SUCCESS', createTime: new Date(T0 - 5000)}));
         await stores.operations.create(operation(other, 'elsewhere', {createTime: new Date(T0 - 9000)}));
-        const queued = await stores.operations.queued(p, 3);
+        const gpu = operation(p, 'gpu', {createTime: new Date(T0 - 8000)});
+        gpu.request.pipeline.resources.virtualMachine = {machineType: 'a2-highgpu-1g'};
+        await stores.operations.create({...gpu, queueClass: queueClassOf(gpu.request)});
+        const plain = operation(p, 'x').queueClass.key;
+        const queued = await stores.operations.queued(p, [plain], 3);
         assert.deepEqual(queued.map(r => r.value.id), ['q3', 'q2', 'q1']);
         assert.ok(queued.every(r => r.version !== undefined));
+        const gpuKey = queueClassOf(gpu.request).key;
+        assert.deepEqual((await stores.operations.queued(p, [gpuKey], 3)).map(r => r.value.id), ['gpu']);
+        assert.deepEqual((await stores.operations.queued(p, [plain, gpuKey], 2)).map(r => r.value.id), ['gpu', 'q3']);
+        // More classes than one `in` query takes: merged across queries, still oldest first.
+        const many = [...Array.from({length: 40}, (_, i) => `qnone${i}`), gpuKey, plain];
+        assert.deepEqual((await stores.operations.queued(p, many, 2)).map(r => r.value.id), ['gpu', 'q3']);
+        // The directory names both classes, with what they need.
+        const classes = await stores.operations.waitingClasses(p);
+        assert.deepEqual(classes.map(c => c.key).sort(), [plain, gpuKey].sort());
+        assert.deepEqual(classes.find(c => c.key === gpuKey)?.requirements.accelerators, [{type: 'nvidia-tesla-a100', count: 1}]);
+        assert.deepEqual((await stores.operations.waitingClasses(other)).map(c => c.key), [plain]);
+      });
+
+      it('forgets a class only as it was read: not after something was queued in it since', async () => {
+        const p = project();
+        const op = operation(p, 'a');
+        await stores.operations.create(op);
+        const [listed] = await stores.operations.waitingClasses(p);
+        assert.ok(listed);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, new Date(listed.lastQueuedTime.getTime() - 1)), false);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, listed.lastQueuedTime), true);
+        assert.equal(await stores.operations.forgetClass(p, listed.key, listed.lastQueuedTime), false, 'gone already');
+        await until('the class gone from the directory', async () => (await stores.operations.waitingClasses(p)).length === 0);
+        await stores.operations.create(operation(p, 'b'));
+        await until('the class back', async () => (await stores.operations.waitingClasses(p)).some(c => c.key === listed.key));
+      });
+
+      it('takes an operation out of its class while it runs, and puts it back (and its class in the directory) when queued again', async () => {
+        const p = project();
+        const op = operation(p, 'a');
+        op.request.pipeline.resources.virtualMachine = {machineType: 'n1-standard-8', preemptible: true};
+        await stores.operations.create({...op, queueClass: queueClassOf(op.request)});
+        const key = queueClassOf(op.request).key;
+        const read = (await stores.operations.read(p, 'a'))!;
+        assert.deepEqual(read.value.queueClass, queueClassOf(op.request));
+        const running = {...read.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, expireTime: new Date(T0 + 60_000)}, leaseEpoch: 1};
+        await stores.committer.commit([{kind: 'operation', read, next: running, newEvents: []}]);
+        assert.deepEqual(await stores.operations.queued(p, [key], 5), []);
+        const held = (await stores.operations.read(p, 'a'))!;
+        await stores.committer.commit([{kind: 'operation', read: held, next: {...held.value, state: 'QUEUED', lease: undefined}, newEvents: []}]);
+        assert.deepEqual((await stores.operations.queued(p, [key], 5)).map(r => r.value.id), ['a']);
+        await until('the class back in the directory', async () => (await stores.operations.waitingClasses(p)).some(c => c.key === key));
       });
 
       it('finds expired leases and timed-out operations across projects, before a time, oldest first', async () => {

@@ -29,6 +29,8 @@ export const SHORT_LEASES: Partial<Config> = {
   idleCheckInIntervalMs: 300,
   sweepIntervalMs: 500,
   outboxIntervalMs: 1000,
+  // Idle workers long-poll (shorter than the default 20s, so a stopped worker's last poll ends soon).
+  checkInWaitMs: 2000,
 };
 
 const WORKER_BIN = join(__dirname, '../../../bin/gaffer-worker.js');

@@ -115,6 +115,8 @@ export function coreHarness(options: CoreOptions = {}): CoreHarness {
     // Workers here report right after their grant without presenting a lease: no quarantine,
     // unless a test asks for one (the fencing tests do).
     unfencedReportDelayMs: 0,
+    // Idle check-ins are answered at once unless a test asks for the long poll.
+    checkInWaitMs: 0,
     ...options.policy,
   };
   const services = createServices({

@@ -58,6 +58,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Test workers report right after their grant without presenting a lease: no quarantine
     // (test/integration/fencing.test.ts runs with one).
     unfencedReportDelayMs: 0,
+    // Idle check-ins are answered at once unless a test asks for the long poll.
+    checkInWaitMs: 0,
     ...overrides,
   };
 }

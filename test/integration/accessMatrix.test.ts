@@ -241,8 +241,11 @@ describe('access matrix: every role × every RPC × own and other project', func
     const parts = [];
     for (const project of [OWN, OTHER]) {
       const {op, worker} = existing.get(project)!;
+      // A permitted expireLeases explains why the kept (queued) operation waits: its DelayedEvent is the sweep's to add.
+      const kept = (await asRoot('GET', `/v2alpha1/projects/${project}/operations/${op}`)).json as {metadata?: {events?: Array<{details: {'@type': string}}>}};
+      if (kept.metadata?.events) kept.metadata.events = kept.metadata.events.filter(e => !e.details['@type'].endsWith('.DelayedEvent'));
       parts.push(
-        (await asRoot('GET', `/v2alpha1/projects/${project}/operations/${op}`)).json,
+        kept,
         (await asRoot('GET', `/v2alpha1/projects/${project}/workers/${worker}`)).json,
         (await asRoot('POST', `/v2alpha1/projects/${project}:getIamPolicy`, {})).json,
       );

@@ -95,7 +95,8 @@ describe('gaffer-worker: logs, capabilities, crash recovery (end to end)', funct
   it('reports what it is in its check-ins; WorkerAssignedEvent carries its zone and machine type', async () => {
     const project = randomProject();
     agents.start(project, ['--worker-id', 'placed', '--zone', 'us-central1-a', '--machine-type', 'n1-standard-4', '--pool', 'batch', '--preemptible', '--ignore-machine-type']);
-    const name = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1']}}});
+    // A preemptible worker takes only pipelines that allow preemption.
+    const name = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1'], virtualMachine: {machineType: 'n1-standard-1', preemptible: true}}}});
     const op = await waitDone(server, name);
     assert.equal(op.error, undefined, JSON.stringify(op.error));
     const assigned = op.metadata.events.find(e => e.details['@type'] === `${T}WorkerAssignedEvent`);
@@ -111,11 +112,14 @@ describe('gaffer-worker: logs, capabilities, crash recovery (end to end)', funct
     assert.match(String(capabilities.memoryBytes), /^\d+$/);
     assert.match(String(capabilities.freeDiskBytes), /^\d+$/);
 
-    // A pipeline for another region is refused by this worker, saying why.
+    // A pipeline for another region is never given to this worker: it stays queued while
+    // a later one the worker can run is taken and done.
     const elsewhere = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['europe-west1']}}});
-    const refused = await waitDone(server, elsewhere);
-    assert.equal(refused.error?.code, 9);
-    assert.match(refused.error?.message ?? '', /resources\.regions: this worker is in us-central1 \(us-central1-a\), not in europe-west1/);
+    const later = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1'], virtualMachine: {machineType: 'n1-standard-1', preemptible: true}}}});
+    assert.equal((await waitDone(server, later)).error, undefined);
+    const waiting = (await call(server, 'GET', `/v2alpha1/${elsewhere}`)).json;
+    assert.notEqual(waiting.done, true);
+    assert.equal((waiting.metadata as {events: unknown[]}).events.some(e => JSON.stringify(e).includes('WorkerAssignedEvent')), false);
   });
 
   describe('on a real Docker engine', () => {

@@ -242,6 +242,20 @@ describe('gaffer CLI', function () {
       assert.deepEqual([...positions].sort((a, b) => a - b), positions, `events out of order:\n${out}`);
     });
 
+    it('says why a queued operation waits: its DelayedEvent, with the requirements no worker meets', async () => {
+      const project = randomProject();
+      const request = {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1'], virtualMachine: {machineType: 'a2-ultragpu-8g'}}}};
+      const name = (await call(server, 'POST', '/v2alpha1/pipelines:run', request)).json.name as string;
+      await checkIn(project, 'cpu-only', {capabilities: {cpuCount: 8, memoryBytes: String(32 * 2 ** 30), zone: 'us-central1-a'}});
+      await server.app.services.delays.explain([project]);
+      const result = await gaffer(['describe', name]);
+      assert.equal(result.code, 0, result.stderr);
+      const cause = 'no worker with 8 x nvidia-a100-80gb, 96 vCPUs, 1360 GiB of RAM in us-central1';
+      const lacking = '(lacking: 1360 GiB of RAM, 8 x nvidia-a100-80gb, 96 vCPUs)';
+      assert.ok(result.stdout.includes(`Waiting:  ${cause} ${lacking}\n`), result.stdout);
+      assert.ok(result.stdout.includes(`A resource limit has delayed the operation: ${cause} ${lacking}`), result.stdout);
+    });
+
     it('prints the operation JSON with --json, by full name', async () => {
       const project = randomProject();
       const name = await runOk(project);

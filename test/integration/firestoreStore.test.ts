@@ -7,6 +7,7 @@ import {emulatorHost} from '../helpers/gaffer';
 let db: Firestore | undefined;
 describeStoreContract('firestore', async () => {
   db ??= connectFirestore({projectId: 'gaffer-test', emulatorHost: emulatorHost()});
-  return {stores: firestoreStores(db)};
+  const stores = firestoreStores(db);
+  return {stores, close: async () => stores.stopListening()};
 });
 after(async () => db?.terminate());

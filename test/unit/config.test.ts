@@ -1,5 +1,5 @@
 import {strict as assert} from 'assert';
-import {ConfigError, completionTopicName, parseConfig} from '../../src/config';
+import {ConfigError, completionTopicName, parseConfig, runningCapOf} from '../../src/config';
 
 describe('configuration', () => {
   it('has documented defaults', () => {
@@ -16,6 +16,19 @@ describe('configuration', () => {
     assert.equal(completionTopicName(config), 'projects/gaffer-local/topics/gaffer-operations');
     assert.equal(config.localStateDir, '.gaffer');
     assert.equal(config.localStateIntervalMs, 10_000);
+  });
+
+  it('reads the fair-share label (user-id unless told none) and the per-project running caps', () => {
+    assert.equal(parseConfig({}).fairShareLabel, 'user-id');
+    assert.equal(parseConfig({GAFFER_FAIR_SHARE_LABEL: 'none'}).fairShareLabel, '');
+    assert.equal(parseConfig({GAFFER_FAIR_SHARE_LABEL: 'team'}).fairShareLabel, 'team');
+    assert.throws(() => parseConfig({GAFFER_FAIR_SHARE_LABEL: 'Team!'}), /GAFFER_FAIR_SHARE_LABEL must be a label key/);
+    assert.deepEqual(parseConfig({}).maxRunning, {});
+    const caps = parseConfig({GAFFER_MAX_RUNNING: 'proj-a=10, proj-b=0,*=100'}).maxRunning;
+    assert.deepEqual([runningCapOf(caps, 'proj-a'), runningCapOf(caps, 'proj-b'), runningCapOf(caps, 'other')], [10, 0, 100]);
+    assert.equal(runningCapOf(parseConfig({GAFFER_MAX_RUNNING: '5'}).maxRunning, 'any'), 5);
+    assert.equal(runningCapOf(parseConfig({GAFFER_MAX_RUNNING: 'proj-a=3'}).maxRunning, 'other'), undefined);
+    assert.throws(() => parseConfig({GAFFER_MAX_RUNNING: 'proj-a=-1'}), /GAFFER_MAX_RUNNING must be N or PROJECT=N/);
   });
 
   it('keeps npm start\'s state in a directory unless told "none"', () => {

@@ -107,11 +107,12 @@ describe('gaffer-worker: planning a pipeline, or refusing it', () => {
   });
 
   it('knows the sizes of predefined and custom machine types', () => {
-    assert.deepEqual(machineSize('n1-standard-4'), {cpus: 4, memoryBytes: 15 * GIB});
-    assert.deepEqual(machineSize('custom-2-7680'), {cpus: 2, memoryBytes: 7.5 * GIB});
-    assert.deepEqual(machineSize('n2-custom-8-65536-ext'), {cpus: 8, memoryBytes: 64 * GIB});
-    assert.deepEqual(machineSize('e2-medium'), {cpus: 2, memoryBytes: 4 * GIB});
-    assert.equal(machineSize('a2-ultragpu-1g'), undefined);
+    assert.deepEqual(machineSize('n1-standard-4'), {cpus: 4, memoryBytes: 15 * GIB, accelerators: []});
+    assert.deepEqual(machineSize('custom-2-7680'), {cpus: 2, memoryBytes: 7.5 * GIB, accelerators: []});
+    assert.deepEqual(machineSize('n2-custom-8-65536-ext'), {cpus: 8, memoryBytes: 64 * GIB, accelerators: []});
+    assert.deepEqual(machineSize('e2-medium'), {cpus: 2, memoryBytes: 4 * GIB, accelerators: []});
+    assert.deepEqual(machineSize('a2-ultragpu-8g'), {cpus: 96, memoryBytes: 1360 * GIB, accelerators: [{type: 'nvidia-a100-80gb', count: 8}]});
+    assert.equal(machineSize('some-new-type-96'), undefined);
   });
 
   it('refuses, for host processes, what only containers (or root) can give: mounts, ports, network blocking', () => {

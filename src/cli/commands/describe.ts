@@ -35,6 +35,8 @@ function summaryLines(op: OperationJson): string[] {
     `By:       ${metadata?.submitter ?? '-'}`,
   ];
   if (metadata?.cancelledBy) lines.push(`Cancelled by: ${metadata.cancelledBy}`);
+  const waiting = op.done ? undefined : waitingReason(op);
+  if (waiting) lines.push(`Waiting:  ${waiting}`);
   if (op.error) lines.push(`Error:    ${describeRpcError(op.error)}`);
   else if (op.done) lines.push('Result:   succeeded');
   return lines;
@@ -64,8 +66,30 @@ function actionLines(op: OperationJson): string[] {
   });
 }
 
+const DELAYED = 'type.googleapis.com/google.genomics.v2alpha1.DelayedEvent';
+const ASSIGNED = 'type.googleapis.com/google.genomics.v2alpha1.WorkerAssignedEvent';
+
+/** What a DelayedEvent's metrics (the requirements no worker meets) add to its description. */
+function metricsOf(details: Record<string, unknown>): string {
+  const metrics = Array.isArray(details.metrics) ? details.metrics.map(String) : [];
+  return metrics.length > 0 ? ` (lacking: ${metrics.join(', ')})` : '';
+}
+
+/** Why a queued operation waits: its newest DelayedEvent, unless a worker took it since. */
+function waitingReason(op: OperationJson): string | undefined {
+  for (const event of op.metadata?.events ?? []) {
+    const type = event.details['@type'];
+    if (type === ASSIGNED) return undefined;
+    if (type === DELAYED) return `${String(event.details.cause)}${metricsOf(event.details)}`;
+  }
+  return undefined;
+}
+
 function eventLines(op: OperationJson): string[] {
   const events = [...(op.metadata?.events ?? [])].reverse();
   if (events.length === 0) return ['  (none yet)'];
-  return events.map(event => `  ${formatTime(event.timestamp)}  ${event.description}`);
+  return events.map(event => {
+    const metrics = event.details['@type'] === DELAYED ? metricsOf(event.details) : '';
+    return `  ${formatTime(event.timestamp)}  ${event.description}${metrics}`;
+  });
 }

@@ -10,6 +10,7 @@ import {Counters, conditionally, unchangedSince} from './connection';
 import {toRewrite} from './operationDoc';
 import {eventRef, operationRef} from './operations';
 import {newOutboxRow, outboxCollection} from './outbox';
+import {stageQueued} from './queueClasses';
 import {toWorkerRewrite} from './workerDoc';
 import {workerRef} from './workers';
 
@@ -39,11 +40,13 @@ export class FirestoreCommitter implements Committer {
           const seq = read.value.eventCount + i;
           batch.create(eventRef(ref, seq), {seq, event});
         });
+        // Queued (again): its class is in the project's directory, now.
+        const classWrites = next.state === 'QUEUED' && read.value.state !== 'QUEUED' ? stageQueued(batch, this.db, next) : 0;
         if (sosReport) {
           // Beside the operation, not in it: a report may be 256 KiB.
           batch.set(ref.collection('reports').doc('sos'), {sosReport: sosReport.data, time: Timestamp.fromDate(sosReport.time)});
         }
-        return 1 + newEvents.length + (sosReport ? 1 : 0);
+        return 1 + newEvents.length + (sosReport ? 1 : 0) + classWrites;
       }
       case 'worker': {
         const {read, next} = write;

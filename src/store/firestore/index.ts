@@ -27,8 +27,9 @@ export const FIXED_QUERY_INDEXES = {...OPERATION_QUERY_INDEXES, ...OUTBOX_QUERY_
 
 export function firestoreStores(db: Firestore): Stores {
   const counters = new Counters();
+  const operations = new FirestoreOperationStore(db, counters);
   return {
-    operations: new FirestoreOperationStore(db, counters),
+    operations,
     workers: new FirestoreWorkerStore(db, counters),
     samples: new FirestoreSampleStore(db, counters),
     queueStats: new FirestoreQueueStatsStore(db, counters),
@@ -43,5 +44,6 @@ export function firestoreStores(db: Firestore): Stores {
       documentsWritten: counters.documentsWritten,
       activeListeners: counters.activeListeners,
     }),
+    stopListening: () => operations.stopListening(),
   };
 }

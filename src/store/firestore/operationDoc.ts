@@ -13,6 +13,7 @@ import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, Up
 import {labelPair} from '../../core/filter';
 import {locationOfRequest} from '../../core/lifesciences';
 import {ApiVersion, OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
+import {QueueClass, queueClassOf} from '../../core/requirements';
 import type {RunPipelineRequestJson} from '../../wire/genomics';
 import {projectOf} from './connection';
 
@@ -44,6 +45,9 @@ export const F = {
   leaseGrantTime: 'leaseGrantTime',
   submitter: 'submitter',
   cancelledBy: 'cancelledBy',
+  queueClass: 'queueClass',
+  queueClassInfo: 'queueClassInfo',
+  delayCause: 'delayCause',
 } as const;
 
 /** Fields present only in some states; a rewrite deletes them when absent. */
@@ -57,6 +61,8 @@ const OPTIONAL_FIELDS = [
   F.leaseGrantTime,
   F.timeoutTime,
   F.cancelledBy,
+  F.queueClass,
+  F.delayCause,
 ] as const;
 
 export interface OperationDoc {
@@ -91,6 +97,12 @@ export interface OperationDoc {
   submitter?: string;
   /** Who cancelled it. */
   cancelledBy?: string;
+  /** Indexed, present exactly while QUEUED: the queue class key a check-in asks for. */
+  queueClass?: string;
+  /** The queue class (requirements, share) as JSON; absent on documents from before scheduling. */
+  queueClassInfo?: string;
+  /** The last DelayedEvent's cause (never queried). */
+  delayCause?: string;
 }
 
 interface EventJsonStored {
@@ -146,7 +158,10 @@ export function toDoc(op: OperationRecord): OperationDoc {
     leaseEpoch: op.leaseEpoch,
     attempts: op.attempts,
     recentEventKeys: op.recentEventKeys,
+    queueClassInfo: JSON.stringify(op.queueClass),
   };
+  if (op.state === 'QUEUED') doc.queueClass = op.queueClass.key;
+  if (op.delayCause) doc.delayCause = op.delayCause;
   if (op.lease) {
     doc.workerId = op.lease.workerId;
     doc.leaseExpireTime = Timestamp.fromDate(op.lease.expireTime);
@@ -181,11 +196,13 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
     leaseEpoch: doc.leaseEpoch ?? 0,
     attempts: doc.attempts ?? 0,
     recentEventKeys: doc.recentEventKeys ?? [],
+    queueClass: doc.queueClassInfo ? (JSON.parse(doc.queueClassInfo) as QueueClass) : queueClassOf(request),
   };
   if (doc.workerId && doc.leaseExpireTime) {
     op.lease = {workerId: doc.workerId, epoch: doc.leaseEpoch, expireTime: doc.leaseExpireTime.toDate()};
     if (doc.leaseGrantTime) op.lease.grantTime = doc.leaseGrantTime.toDate();
   }
+  if (doc.delayCause) op.delayCause = doc.delayCause;
   if (doc.submitter) op.submitter = doc.submitter;
   if (doc.cancelledBy) op.cancelledBy = doc.cancelledBy;
   if (doc.timeoutTime) op.timeoutTime = doc.timeoutTime.toDate();

@@ -6,20 +6,34 @@ import {CollectionReference, DocumentReference, FieldPath, Filter, Firestore, Qu
 import type {IndexedConjunct, OperationQueryPlan} from '../../core/filter';
 import {OperationRecord, errorCodeOf} from '../../core/model';
 import {operationName} from '../../core/names';
-import type {DueCursor, OperationCursor, OperationPage, OperationStore, RequestIdRecord, Versioned} from '../../core/ports';
+import {DueCursor, MAX_QUEUE_CLASSES_PER_QUERY, OperationCursor, OperationPage, OperationStore, RequestIdRecord, Versioned, WaitingClass} from '../../core/ports';
+import {QueueClassDoc, queueClassRef, stageQueued, waitingClassOf} from './queueClasses';
 import {Counters, conditionally, versionOf} from './connection';
 import {composite, singleField} from './indexes';
 import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operationPath, timestampFromMicros} from './operationDoc';
 
 /** The indexes the fixed queries of this adapter need (in firestore.indexes.json form). */
 export const OPERATION_QUERY_INDEXES = {
-  /** queued: the FIFO window of a project's queue. */
-  queuedWindow: composite('operations', 'COLLECTION', [F.state, 'ASCENDING'], [F.createTime, 'ASCENDING']),
+  /** queued: the FIFO window of some queue classes of a project's queue (queueClass == or in). */
+  queuedWindow: composite('operations', 'COLLECTION', [F.queueClass, 'ASCENDING'], [F.createTime, 'ASCENDING']),
   /** expiredLeases: every project's running operations past their lease. */
   expiredLeases: singleField('operations', F.leaseExpireTime, 'COLLECTION_GROUP'),
   /** timedOut: every project's operations past their pipeline timeout. */
   timedOut: singleField('operations', F.timeoutTime, 'COLLECTION_GROUP'),
 };
+
+/** A project's queue-class directory as an instance's listener keeps it. */
+interface ClassDirectory {
+  classes: Map<string, WaitingClass>;
+  /** Resolves once the first snapshot arrived. */
+  loaded: Promise<void>;
+  unsubscribe: () => void;
+  /** Told of each class an operation is queued in from then on. */
+  subscribers: Set<(queued: WaitingClass) => void>;
+}
+
+/** Firestore's `in` takes at most 30 values. */
+const IN_LIMIT = 30;
 
 /** One Firestore listener per document, shared by everyone watching it. */
 interface SharedListener {
@@ -58,6 +72,7 @@ function toRequestIdDoc(record: RequestIdRecord): RequestIdDoc {
 
 export class FirestoreOperationStore implements OperationStore {
   private readonly listeners = new Map<string, SharedListener>();
+  private readonly directories = new Map<string, ClassDirectory>();
 
   constructor(
     private readonly db: Firestore,
@@ -76,8 +91,9 @@ export class FirestoreOperationStore implements OperationStore {
     [...op.events].reverse().forEach((event, seq) => batch.create(eventRef(ref, seq), {seq, event}));
     // The request id's record with it: a retried request finds it, or its create fails too.
     if (requestId) batch.create(requestIdRef(this.db, op.projectId, requestId.key), toRequestIdDoc(requestId));
+    const classWrites = op.state === 'QUEUED' ? stageQueued(batch, this.db, op) : 0;
     await conditionally(operationName(op.projectId, op.id), () => batch.commit());
-    this.counters.wrote(1 + op.events.length + (requestId ? 1 : 0));
+    this.counters.wrote(1 + op.events.length + (requestId ? 1 : 0) + classWrites);
   }
 
   async requestId(projectId: string, key: string): Promise<RequestIdRecord | undefined> {
@@ -128,9 +144,93 @@ export class FirestoreOperationStore implements OperationStore {
     return {operations, next, documentsRead: Math.max(1, snap.size)};
   }
 
-  async queued(projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>> {
-    const snap = await this.collection(projectId).where(F.state, '==', 'QUEUED').orderBy(F.createTime, 'asc').limit(limit).get();
-    return this.versioned(snap.docs);
+  async queued(projectId: string, classKeys: readonly string[], limit: number): Promise<Array<Versioned<OperationRecord>>> {
+    if (classKeys.length > MAX_QUEUE_CLASSES_PER_QUERY) throw new Error(`at most ${MAX_QUEUE_CLASSES_PER_QUERY} queue classes per query, not ${classKeys.length}`);
+    const chunks: string[][] = [];
+    for (let i = 0; i < classKeys.length; i += IN_LIMIT) chunks.push(classKeys.slice(i, i + IN_LIMIT));
+    // Each chunk's oldest `limit`, merged: the oldest `limit` of all of them.
+    const snaps = await Promise.all(
+      chunks.map(keys =>
+        (keys.length === 1 ? this.collection(projectId).where(F.queueClass, '==', keys[0]) : this.collection(projectId).where(F.queueClass, 'in', keys))
+          .orderBy(F.createTime, 'asc')
+          .limit(limit)
+          .get(),
+      ),
+    );
+    const docs = snaps.flatMap(snap => snap.docs);
+    this.counters.read(Math.max(chunks.length, docs.length));
+    return docs
+      .map(d => ({value: d.data(), version: versionOf(d)}))
+      .sort((a, b) => a.value.createTime.getTime() - b.value.createTime.getTime())
+      .slice(0, limit);
+  }
+
+  async waitingClasses(projectId: string): Promise<WaitingClass[]> {
+    const directory = this.directory(projectId);
+    await directory.loaded;
+    return [...directory.classes.values()];
+  }
+
+  onQueued(projectId: string, onQueued: (queued: WaitingClass) => void): () => void {
+    const directory = this.directory(projectId);
+    directory.subscribers.add(onQueued);
+    return () => directory.subscribers.delete(onQueued);
+  }
+
+  async forgetClass(projectId: string, key: string, lastQueuedTime: Date): Promise<boolean> {
+    const ref = queueClassRef(this.db, projectId, key);
+    const snap = await ref.get();
+    this.counters.read(1);
+    const doc = snap.data() as QueueClassDoc | undefined;
+    if (!doc || !snap.updateTime || doc.lastQueuedTime?.toMillis() !== lastQueuedTime.getTime()) return false;
+    try {
+      // Only as read: an operation queued meanwhile rewrote the document, and the delete fails.
+      await ref.delete({lastUpdateTime: snap.updateTime});
+    } catch {
+      return false;
+    }
+    this.counters.wrote(1);
+    return true;
+  }
+
+  /** The project's directory, listened to from the first call on. */
+  private directory(projectId: string): ClassDirectory {
+    const existing = this.directories.get(projectId);
+    if (existing) return existing;
+    const classes = new Map<string, WaitingClass>();
+    const subscribers = new Set<(queued: WaitingClass) => void>();
+    let loaded!: () => void;
+    let failed!: (err: Error) => void;
+    const promise = new Promise<void>((resolve, reject) => ((loaded = resolve), (failed = reject)));
+    // Callers that never await `loaded` must not see an unhandled rejection.
+    promise.catch(() => undefined);
+    let first = true;
+    const unsubscribe = this.db.collection(`projects/${projectId}/queueClasses`).onSnapshot(
+      snap => {
+        // A listener is billed for the documents that changed (all of them at first).
+        this.counters.read(snap.docChanges().length);
+        for (const change of snap.docChanges()) {
+          if (change.type === 'removed') {
+            classes.delete(change.doc.id);
+            continue;
+          }
+          const queued = waitingClassOf(change.doc.id, change.doc.data() as QueueClassDoc);
+          classes.set(change.doc.id, queued);
+          // The first snapshot is what was there; later ones are operations queued now.
+          if (!first) subscribers.forEach(subscriber => subscriber(queued));
+        }
+        first = false;
+        loaded();
+      },
+      err => {
+        // The next call listens again.
+        if (this.directories.get(projectId) === created) this.directories.delete(projectId);
+        failed(err);
+      },
+    );
+    const created: ClassDirectory = {classes, loaded: promise, unsubscribe, subscribers};
+    this.directories.set(projectId, created);
+    return created;
   }
 
   expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {
@@ -163,6 +263,12 @@ export class FirestoreOperationStore implements OperationStore {
   private versioned(docs: Array<QueryDocumentSnapshot<OperationRecord>>): Array<Versioned<OperationRecord>> {
     this.counters.read(docs.length);
     return docs.map(d => ({value: d.data(), version: versionOf(d)}));
+  }
+
+  /** Ends every queue-class directory listener (the next waitingClasses listens again). */
+  stopListening(): void {
+    for (const directory of this.directories.values()) directory.unsubscribe();
+    this.directories.clear();
   }
 
   watch(projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): () => void {

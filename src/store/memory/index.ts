@@ -21,11 +21,13 @@ import {
   OperationPage,
   OutboxEntry,
   QueuePoint,
+  MAX_QUEUE_CLASSES_PER_QUERY,
   RequestIdRecord,
   StoreStats,
   Stores,
   StoredSample,
   Versioned,
+  WaitingClass,
   WorkerListFilter,
   WorkerPage,
   Write,
@@ -64,6 +66,9 @@ export class MemoryStores implements Stores {
   private readonly deadLetterDocs = new Map<string, DeadLetter>();
   private readonly policyDocs = new Map<string, Doc<IamPolicyRecord>>();
   private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
+  /** Each project's queue-class directory (key -> class). */
+  private readonly classDirectories = new Map<string, Map<string, WaitingClass>>();
+  private readonly queuedSubscribers = new Map<string, Set<(queued: WaitingClass) => void>>();
   private readonly counters: StoreStats = {documentsRead: 0, documentsWritten: 0, activeListeners: 0};
 
   private nextVersion(): string {
@@ -76,6 +81,10 @@ export class MemoryStores implements Stores {
 
   private wrote(documents: number): void {
     this.counters.documentsWritten += documents;
+  }
+
+  stopListening(): void {
+    // Nothing listens here.
   }
 
   stats(): StoreStats {
@@ -93,7 +102,8 @@ export class MemoryStores implements Stores {
       if (requestKey && this.requestIds.has(requestKey)) throw new Conflict(`request id ${requestKey}`);
       this.operationDocs.set(key, {value: {record: copy(op), events: copy([...op.events].reverse())}, version: this.nextVersion()});
       if (requestKey && requestId) this.requestIds.set(requestKey, copy(requestId));
-      this.wrote(1 + op.events.length + (requestId ? 1 : 0));
+      const classWrites = op.state === 'QUEUED' ? this.recordQueued(op) : 0;
+      this.wrote(1 + op.events.length + (requestId ? 1 : 0) + classWrites);
       this.notify(key);
     },
     requestId: async (projectId: string, key: string): Promise<RequestIdRecord | undefined> => {
@@ -135,14 +145,36 @@ export class MemoryStores implements Stores {
       const next = read.length > pageSize && last ? {createTimeMicros: last.createTime.getTime() * 1000, id: last.id} : undefined;
       return {operations: copy(operations), next, documentsRead: Math.max(1, read.length)};
     },
-    queued: async (projectId: string, limit: number): Promise<Array<Versioned<OperationRecord>>> => {
+    queued: async (projectId: string, classKeys: readonly string[], limit: number): Promise<Array<Versioned<OperationRecord>>> => {
       await tick();
+      if (classKeys.length > MAX_QUEUE_CLASSES_PER_QUERY) throw new Error(`at most ${MAX_QUEUE_CLASSES_PER_QUERY} queue classes per query, not ${classKeys.length}`);
       const found = [...this.operationDocs.values()]
-        .filter(d => d.value.record.projectId === projectId && d.value.record.state === 'QUEUED')
+        .filter(d => d.value.record.projectId === projectId && d.value.record.state === 'QUEUED' && classKeys.includes(d.value.record.queueClass.key))
         .sort((a, b) => a.value.record.createTime.getTime() - b.value.record.createTime.getTime() || compareIds(a.value.record.id, b.value.record.id))
         .slice(0, limit);
       this.read(found.length);
       return found.map(d => ({value: copy(d.value.record), version: d.version}));
+    },
+    waitingClasses: async (projectId: string): Promise<WaitingClass[]> => {
+      await tick();
+      // Like the Firestore store's listener: no document read per call.
+      return copy([...(this.classDirectories.get(projectId)?.values() ?? [])]);
+    },
+    onQueued: (projectId: string, onQueued: (queued: WaitingClass) => void): (() => void) => {
+      let subscribers = this.queuedSubscribers.get(projectId);
+      if (!subscribers) this.queuedSubscribers.set(projectId, (subscribers = new Set<(queued: WaitingClass) => void>()));
+      const set = subscribers;
+      set.add(onQueued);
+      return () => set.delete(onQueued);
+    },
+    forgetClass: async (projectId: string, key: string, lastQueuedTime: Date): Promise<boolean> => {
+      await tick();
+      this.read(1);
+      const directory = this.classDirectories.get(projectId);
+      if (directory?.get(key)?.lastQueuedTime.getTime() !== lastQueuedTime.getTime()) return false;
+      directory.delete(key);
+      this.wrote(1);
+      return true;
     },
     expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
     timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
@@ -162,6 +194,21 @@ export class MemoryStores implements Stores {
       };
     },
   };
+
+  /** The operation's class is in its project's directory, queued now. Returns the documents written. */
+  private recordQueued(op: OperationRecord): number {
+    let directory = this.classDirectories.get(op.projectId);
+    if (!directory) this.classDirectories.set(op.projectId, (directory = new Map<string, WaitingClass>()));
+    // Firestore stamps the server's time; here the operation's own latest time (its creation,
+    // or the event that queued it again), so tests on an injected clock see consistent times.
+    const time = Math.max(op.createTime.getTime(), op.events[0]?.timestamp.getTime() ?? 0);
+    const queued: WaitingClass = {...copy(op.queueClass), lastQueuedTime: new Date(time)};
+    directory.set(op.queueClass.key, queued);
+    // Like a listener: told after the commit, asynchronously.
+    const subscribers = [...(this.queuedSubscribers.get(op.projectId) ?? [])];
+    setImmediate(() => subscribers.forEach(subscriber => subscriber(copy(queued))));
+    return 1;
+  }
 
   private operationsOf(projectId: string): OperationRecord[] {
     return [...this.operationDocs.values()].map(d => d.value.record).filter(op => op.projectId === projectId);
@@ -480,7 +527,8 @@ export class MemoryStores implements Stores {
         const key = operationName(write.next.projectId, write.next.id);
         const events = this.operationDocs.get(key)?.value.events ?? [];
         this.operationDocs.set(key, {value: {record: copy(write.next), events: [...events, ...copy(write.newEvents)]}, version: this.nextVersion()});
-        this.wrote(1 + write.newEvents.length + (write.sosReport ? 1 : 0));
+        const classWrites = write.next.state === 'QUEUED' && write.read.value.state !== 'QUEUED' ? this.recordQueued(write.next) : 0;
+        this.wrote(1 + write.newEvents.length + (write.sosReport ? 1 : 0) + classWrites);
         this.notify(key);
         return;
       }

@@ -202,14 +202,14 @@ describe('core check-in: worker capabilities', () => {
     const bench = new Bench();
     const name = await bench.run();
     await bench.checkIn('w1', {
-      capabilities: {zone: 'europe-west1-b', machineType: 'n1-standard-4', cpuCount: 4, memoryBytes: 16106127360, accelerators: [{type: 'nvidia-tesla-t4', count: 2}], pool: 'gpu'},
+      capabilities: {zone: 'us-central1-b', machineType: 'n1-standard-4', cpuCount: 4, memoryBytes: 16106127360, accelerators: [{type: 'nvidia-tesla-t4', count: 2}], pool: 'gpu'},
     });
     const op = await bench.record(name);
     const assigned = op.events.find(e => e.details['@type'] === `${GENOMICS}WorkerAssignedEvent`);
-    assert.deepEqual(assigned?.details, {'@type': `${GENOMICS}WorkerAssignedEvent`, instance: 'w1', zone: 'europe-west1-b', machineType: 'n1-standard-4'});
+    assert.deepEqual(assigned?.details, {'@type': `${GENOMICS}WorkerAssignedEvent`, instance: 'w1', zone: 'us-central1-b', machineType: 'n1-standard-4'});
     const shown = await bench.services.workers.get(PROJECT, 'w1');
     assert.deepEqual(shown.capabilities, {
-      zone: 'europe-west1-b',
+      zone: 'us-central1-b',
       machineType: 'n1-standard-4',
       cpuCount: 4,
       memoryBytes: '16106127360',
@@ -218,7 +218,7 @@ describe('core check-in: worker capabilities', () => {
     });
     // A later check-in without capabilities keeps them; one with new ones replaces them.
     await bench.checkIn('w1', {events: [reported('ContainerStartedEvent', bench.clock.now(), {actionId: 1})]}, {operationId: idOf(name), epoch: 1});
-    assert.equal((await bench.services.workers.get(PROJECT, 'w1')).capabilities?.zone, 'europe-west1-b');
+    assert.equal((await bench.services.workers.get(PROJECT, 'w1')).capabilities?.zone, 'us-central1-b');
   });
 
   it('leaves zone and machineType empty for a worker that does not say', async () => {
