@@ -44,7 +44,12 @@ export interface DelayReport {
   recorded: number;
   /** Queue classes removed from directories (nothing queued in them). */
   forgotten: number;
+  /** Operations queued before queue classes existed, given theirs. */
+  classified: number;
 }
+
+/** Legacy queued operations classified per run (two writes each). */
+const LEGACY_CLASSIFIED_PER_RUN = 500;
 
 /** The operation with a DelayedEvent for `delay`, or undefined if it already says so (never repeated). */
 export function delayTransition(op: OperationRecord, delay: Delay, now: Date): Transition | undefined {
@@ -58,6 +63,8 @@ export class DelayExplainer {
 
   /** Explains the waits of every project (or only `projectIds`). */
   async explain(projectIds?: readonly string[]): Promise<DelayReport> {
+    // Operations queued before queue classes existed first, so that workers find them.
+    const classified = await this.deps.operations.classifyLegacyQueued(LEGACY_CLASSIFIED_PER_RUN);
     const projects = projectIds ?? (await this.deps.projects.projects());
     let recorded = 0;
     let forgotten = 0;
@@ -65,7 +72,7 @@ export class DelayExplainer {
       recorded += await this.explainProject(projectId);
       forgotten += await this.forgetEmptyClasses(projectId);
     }
-    return {projects: projects.length, recorded, forgotten};
+    return {projects: projects.length, recorded, forgotten, classified};
   }
 
   /**

@@ -131,6 +131,12 @@ export interface OperationStore {
    */
   forgetClass(projectId: string, key: string, lastQueuedTime: Date): Promise<boolean>;
   /**
+   * Gives queued operations stored before queue classes existed (which no check-in finds)
+   * their class and directory entry, at most `limit` per call, any project. Returns how
+   * many it classified; once none are left that is remembered, and a call costs one read.
+   */
+  classifyLegacyQueued(limit: number): Promise<number>;
+  /**
    * Running operations (any project) whose lease expired before `before`, oldest first
    * (ties by name), after `after` when given: a sweep pages past what it already tried.
    */

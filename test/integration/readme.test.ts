@@ -98,8 +98,9 @@ describe('README snippets', function () {
       /^NAME +STATUS +CREATED +LABELS$/m,
       /^readme-worker +yes/m,
     ],
-    // No worker serves the project by then, so the job waits until ddel cancels it.
-    dsub: [/^Job Name +Status +Last Update/m, /^echo +Pending /m, /^1 job deleted$/m, /^ {2}status: CANCELED$/m, /^ {2}status-message: The operation was cancelled$/m],
+    // No worker serves the project by then, so the job waits until ddel cancels it (with
+    // the sweep's DelayedEvent saying why once it has run).
+    dsub: [/^Job Name +Status +Last Update/m, /^echo +(Pending|A resource limit has delayed the operat\.\.\.) /m, /^1 job deleted$/m, /^ {2}status: CANCELED$/m, /^ {2}status-message: The operation was cancelled$/m],
     'dsub-worker': [
       /^tr +Success /m,
       /^ {2}- name: running-docker\n {2}- name: delocalizing-files\n {2}- name: ok\n {2}logging: gs:\/\/my-bucket\/logs\/tr--root--[\d-]+\.log\n {2}status: SUCCESS$/m,

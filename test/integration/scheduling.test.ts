@@ -4,7 +4,9 @@
  * however many kinds of pipeline wait (the pure rules: test/unit/requirements.test.ts).
  */
 import {strict as assert} from 'assert';
+import {FieldValue} from '@google-cloud/firestore';
 import {LocalServer} from '../../src/server';
+import {connectFirestore} from '../../src/store/firestore/connection';
 import {call, helloRequest, randomProject, startGaffer} from '../helpers/gaffer';
 import {until} from '../helpers/until';
 
@@ -83,6 +85,33 @@ describe('scheduling: workers.checkIn gives each worker what it can run', functi
       assert.deepEqual(takes, ['ann', 'bob', 'ann']);
     } finally {
       await capped.close();
+    }
+  });
+
+  it('operations queued before queue classes existed: the sweep gives them theirs, then workers find them, and it stops looking', async () => {
+    const project = randomProject();
+    const name = await run(project, {machineType: 'n1-standard-2'});
+    // Made to look as a Gaffer before queue classes stored it: no class, no directory entry.
+    const db = connectFirestore({projectId: server.app.config.stateProjectId, emulatorHost: server.app.config.firestoreEmulatorHost});
+    try {
+      await db.doc(name).update({queueClass: FieldValue.delete(), queueClassInfo: FieldValue.delete()});
+      for (const ref of await db.collection(`projects/${project}/queueClasses`).listDocuments()) await ref.delete();
+      await db.doc('gaffer/queueClassBackfill').delete();
+      assert.equal(await checkIn(project, 'w1', {cpuCount: 4}), undefined, 'no check-in finds it');
+
+      const first = await server.app.services.delays.explain([project]);
+      assert.ok(first.classified >= 1, JSON.stringify(first));
+      assert.equal((await db.doc(name).get()).get('queueClass')?.startsWith('q'), true);
+      assert.equal(await checkIn(project, 'w1', {cpuCount: 4}), name);
+
+      // Nothing left: remembered, and a later run reads one document for it.
+      assert.equal((await server.app.services.delays.explain([project])).classified, 0);
+      assert.equal((await db.doc('gaffer/queueClassBackfill').get()).get('done'), true);
+      const before = server.app.stores.stats().documentsRead;
+      assert.equal(await server.app.stores.operations.classifyLegacyQueued(10), 0);
+      assert.equal(server.app.stores.stats().documentsRead - before, 1);
+    } finally {
+      await db.terminate();
     }
   });
 

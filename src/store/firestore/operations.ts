@@ -20,7 +20,15 @@ export const OPERATION_QUERY_INDEXES = {
   expiredLeases: singleField('operations', F.leaseExpireTime, 'COLLECTION_GROUP'),
   /** timedOut: every project's operations past their pipeline timeout. */
   timedOut: singleField('operations', F.timeoutTime, 'COLLECTION_GROUP'),
+  /** classifyLegacyQueued: a project's queued operations (the listing's state index). */
+  legacyQueued: composite('operations', 'COLLECTION', [F.state, 'ASCENDING'], [F.createTime, 'DESCENDING']),
 };
+
+/** Where the backfill of queue classes records that no legacy queued operation is left. */
+const LEGACY_QUEUE_BACKFILL = 'gaffer/queueClassBackfill';
+
+/** Queued operations read per query while looking for ones without a class. */
+const LEGACY_SCAN_PAGE = 300;
 
 /** A project's queue-class directory as an instance's listener keeps it. */
 interface ClassDirectory {
@@ -191,6 +199,50 @@ export class FirestoreOperationStore implements OperationStore {
     }
     this.counters.wrote(1);
     return true;
+  }
+
+  async classifyLegacyQueued(limit: number): Promise<number> {
+    const marker = this.db.doc(LEGACY_QUEUE_BACKFILL);
+    const markerSnap = await marker.get();
+    this.counters.read(1);
+    if (markerSnap.get('done') === true) return 0;
+    const projects = await this.db.collection('projects').listDocuments();
+    this.counters.read(projects.length);
+    let classified = 0;
+    let raced = 0;
+    for (const project of projects) {
+      let query = this.collection(project.id).where(F.state, '==', 'QUEUED').orderBy(F.createTime, 'desc').limit(LEGACY_SCAN_PAGE);
+      for (;;) {
+        const snap = await query.get();
+        this.counters.read(Math.max(1, snap.size));
+        for (const doc of snap.docs) {
+          if (doc.get(F.queueClass) !== undefined) continue;
+          if (classified >= limit) return classified; // more next time; the marker stays unset
+          // Read back, a legacy document gets the class its request implies (operationDoc).
+          const op = doc.data();
+          const batch = this.db.batch();
+          batch.update(doc.ref, {[F.queueClass]: op.queueClass.key, [F.queueClassInfo]: JSON.stringify(op.queueClass)}, {lastUpdateTime: doc.updateTime});
+          stageQueued(batch, this.db, op);
+          try {
+            await batch.commit();
+          } catch {
+            raced++; // it changed meanwhile (cancelled, timed out): the next call reads it again
+            continue;
+          }
+          this.counters.wrote(2);
+          classified++;
+        }
+        const last = snap.docs[snap.docs.length - 1];
+        if (snap.size < LEGACY_SCAN_PAGE || !last) break;
+        query = query.startAfter(last);
+      }
+    }
+    // Nothing left without a class: operations are queued with theirs from now on.
+    if (classified === 0 && raced === 0) {
+      await marker.set({done: true, time: Timestamp.now()});
+      this.counters.wrote(1);
+    }
+    return classified;
   }
 
   /** The project's directory, listened to from the first call on. */

@@ -176,6 +176,8 @@ export class MemoryStores implements Stores {
       this.wrote(1);
       return true;
     },
+    // Every operation this store holds was queued with its class.
+    classifyLegacyQueued: async (): Promise<number> => 0,
     expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
     timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
     watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
