@@ -38,10 +38,13 @@ export class GafferWorkerApi {
     private readonly identity: TokenSource,
   ) {}
 
-  /** `lease`: the fencing token of the operation being reported on (features.lease). */
-  checkIn(workerId: string, request: CheckInRequestJson, lease?: string): Promise<CheckInResponseJson> {
+  /**
+   * `lease`: the fencing token of the operation being reported on (features.lease).
+   * `signal` ends the request early (an idle check-in may wait on the server for work).
+   */
+  checkIn(workerId: string, request: CheckInRequestJson, lease?: string, signal?: AbortSignal): Promise<CheckInResponseJson> {
     const query = lease ? `?lease=${encodeURIComponent(lease)}` : '';
-    return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request);
+    return this.post(`/v2alpha1/projects/${this.projectId}/workers/${workerId}:checkIn${query}`, request, signal);
   }
 
   /** Appends what the actions printed, under the lease held; never rejects: says what to do next. */
@@ -60,7 +63,7 @@ export class GafferWorkerApi {
     return this.post(`/v1b3/projects/${this.projectId}/WorkerMessages`, {workerMessages: messages});
   }
 
-  private async post<T>(path: string, body: unknown): Promise<T> {
+  private async post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
     const token = await this.identity.token();
     let res: Response;
     try {
@@ -68,7 +71,7 @@ export class GafferWorkerApi {
         method: 'POST',
         headers: {'Content-Type': 'application/json', ...(token ? {Authorization: `Bearer ${token}`} : {})},
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(60_000),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(60_000), signal]) : AbortSignal.timeout(60_000),
       });
     } catch (err) {
       throw new ApiError(0, 'UNAVAILABLE', `can't reach Gaffer at ${this.server}: ${(err as Error).message}`);

@@ -55,10 +55,17 @@ export class WorkerSlot {
     const health = this.healthLoop();
     while (!this.stopping.signal.aborted) {
       try {
-        const response = await this.options.api.checkIn(this.workerId, await this.status());
+        // Idle, the check-in may wait on the server for work: stop() ends it.
+        const response = await this.options.api.checkIn(this.workerId, await this.status(), undefined, this.stopping.signal);
+        if (this.stopping.signal.aborted) {
+          // Given an operation as it was told to stop: hand it back unstarted (it is queued again).
+          if (response.features?.operation) await this.handBack(response.features.operation);
+          break;
+        }
         if (response.features && response.metadata) await this.work(response.features, response.metadata);
         else await sleep(untilDeadline(response, 10_000), this.stopping.signal);
       } catch (err) {
+        if (this.stopping.signal.aborted) break;
         this.options.log(`check-in failed: ${(err as Error).message}`);
         await sleep(this.options.retryMs ?? 2000, this.stopping.signal);
       }
@@ -74,16 +81,19 @@ export class WorkerSlot {
   /** Stops asking for work; a held operation is handed back with a shutdown notice. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    if (this.holding) {
-      try {
-        await this.options.api.sendMessages([
-          {labels: {WORKER_ID: this.workerId, JOB_ID: this.holding}, time: new Date().toISOString(), workerShutdownNotice: {reason: 'UNKNOWN'}},
-        ]);
-      } catch (err) {
-        this.options.log(`shutdown notice failed: ${(err as Error).message}`);
-      }
-    }
+    if (this.holding) await this.handBack(this.holding);
     this.runner?.cancel();
+  }
+
+  /** A shutdown notice about `operation`: the server takes it back at once. */
+  private async handBack(operation: string): Promise<void> {
+    try {
+      await this.options.api.sendMessages([
+        {labels: {WORKER_ID: this.workerId, JOB_ID: operation}, time: new Date().toISOString(), workerShutdownNotice: {reason: 'UNKNOWN'}},
+      ]);
+    } catch (err) {
+      this.options.log(`shutdown notice failed: ${(err as Error).message}`);
+    }
   }
 
   private async work(features: CheckInFeatures, metadata: MetadataJson): Promise<void> {

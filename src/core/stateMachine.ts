@@ -11,7 +11,7 @@
 import {GafferError, RpcCode} from './errors';
 import type {EventType} from '../wire/genomics';
 import {CANCELLED_MESSAGE, cancelledCause, genomicsEvent} from './events';
-import {OperationError, OperationEvent, OperationRecord, OperationState, isDone} from './model';
+import {OperationError, OperationEvent, OperationRecord, OperationState, eventTypeOf, isDone} from './model';
 import {operationName} from './names';
 
 const ALLOWED: Record<OperationState, readonly OperationState[]> = {
@@ -138,6 +138,16 @@ export function releaseLease(op: OperationRecord, now: Date, cause: ReleaseCause
     const failed = event(op, 'FailedEvent', now, {code: 'CANCELLED', cause: cancelledCause(op.cancelledBy)});
     return finish(op, now, {code: RpcCode.CANCELLED, message: CANCELLED_MESSAGE}, [released, failed]);
   }
+  if (cause === 'shutdown' && !startedAnAction(op)) {
+    // Handed back before any action started (a worker stopping as it was given this):
+    // nothing ran, so it runs elsewhere, preemptible or not, and the attempt is not counted.
+    assertTransition(op, 'QUEUED');
+    const delayed = event(op, 'DelayedEvent', now, {
+      cause: `the assigned worker was shutting down and handed it back before starting it; queued again`,
+      metrics: [],
+    });
+    return {next: {...op, state: 'QUEUED', lease: undefined, attempts: Math.max(0, op.attempts - 1)}, newEvents: [released, delayed]};
+  }
   const preemptible = isPreemptible(op);
   if (preemptible && op.attempts < policy.maxPreemptibleAttempts) {
     assertTransition(op, 'QUEUED');
@@ -154,6 +164,19 @@ export function releaseLease(op: OperationRecord, now: Date, cause: ReleaseCause
       ([RpcCode.ABORTED, `${WORKER_FAILED_MESSAGE}: ${RELEASE_CAUSES[cause]}`] as const);
   const failed = event(op, 'FailedEvent', now, {code: preemptible ? 'UNAVAILABLE' : 'ABORTED', cause: message});
   return finish(op, now, {code, message}, [released, failed]);
+}
+
+/**
+ * Whether an action started since the operation's last assignment (events are newest
+ * first). Without that assignment among the inline events, assume one did.
+ */
+function startedAnAction(op: OperationRecord): boolean {
+  for (const e of op.events) {
+    const type = eventTypeOf(e);
+    if (type === 'ContainerStartedEvent') return true;
+    if (type === 'WorkerAssignedEvent') return false;
+  }
+  return true;
 }
 
 export const TIMEOUT_MESSAGE = 'The pipeline ran past its timeout';

@@ -4,8 +4,9 @@
  * within seconds.
  */
 import {strict as assert} from 'assert';
-import {OperationJson, agentSuite} from '../helpers/agents';
-import {call, randomProject} from '../helpers/gaffer';
+import {AgentProcesses, OperationJson, SHORT_LEASES, agentSuite, submit} from '../helpers/agents';
+import {call, randomProject, testConfig} from '../helpers/gaffer';
+import {LocalServer, startLocalServer} from '../../src/server';
 import {until} from '../helpers/until';
 
 type Json = Record<string, unknown>;
@@ -111,5 +112,37 @@ describe('gaffer-worker end to end', function () {
     assert.equal(op.done, false);
     assert.equal(op.metadata.events.find(e => String(e.details['@type']).endsWith('WorkerReleasedEvent'))!.description, 'Worker released');
     assert.match(op.metadata.events.find(e => String(e.details['@type']).endsWith('DelayedEvent'))!.description, /the assigned worker was lost \(it is shutting down\)/);
+  });
+});
+
+describe('gaffer-worker stopped while its idle check-in waits for work', function () {
+  this.timeout(120_000);
+  let server: LocalServer;
+  const agents = new AgentProcesses(() => server);
+  before(async () => {
+    // The longest wait there is: a worker that sat it out would be noticed.
+    server = await startLocalServer(testConfig({...SHORT_LEASES, checkInWaitMs: 55_000}));
+  });
+  after(async () => {
+    agents.killAll();
+    await server?.close();
+  });
+
+  const types = (op: OperationJson) => op.metadata.events.map(e => String(e.details['@type']).slice(T.length));
+
+  it('ends the wait on SIGTERM, exits, and takes nothing it would not run', async () => {
+    const project = randomProject();
+    const agent = agents.start(project, ['--worker-id', 'sleepy']);
+    const waits = () => server.app.services.checkIns.waits.waiting();
+    await until('the idle check-in waits on the server', () => waits() === 1, 30_000);
+    const exited = new Promise<number | null>(resolve => agent.once('exit', code => resolve(code)));
+    agent.kill('SIGTERM');
+    // The server's wait ends with the request, long before its 55 s.
+    await until('the wait to end', () => waits() === 0, 10_000);
+    assert.equal(await exited, 0);
+    const name = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project}}});
+    const op = (await call(server, 'GET', `/v2alpha1/${name}`)).json as unknown as OperationJson;
+    assert.equal(op.done, false);
+    assert.ok(!types(op).includes('WorkerAssignedEvent'), `given to no one: ${types(op).join()}`);
   });
 });

@@ -139,6 +139,21 @@ describe('operation state machine', () => {
       const {next} = releaseLease(running.transition.next, later(100), 'leaseExpired', policy);
       assert.equal(next.state, 'CANCELED');
     });
+
+    it('queues again what a shutting-down worker hands back before starting an action, and only that', () => {
+      const taken = assign(op(), {workerId: 'w1'}, later(1), 60_000);
+      const assigned = {...taken.next, events: [...taken.newEvents].reverse()};
+      const handedBack = releaseLease(assigned, later(2), 'shutdown', policy);
+      assert.equal(handedBack.next.state, 'QUEUED');
+      assert.equal(handedBack.next.lease, undefined);
+      assert.equal(handedBack.next.attempts, 0, 'the attempt that never ran is not counted');
+      assert.deepEqual(types(handedBack.newEvents), ['WorkerReleasedEvent', 'DelayedEvent']);
+      // Once an action started, a non-preemptible pipeline can't be run again behind the user's back.
+      const started = {...assigned, events: [{timestamp: later(2), description: '', details: {'@type': 'type.googleapis.com/google.genomics.v2alpha1.ContainerStartedEvent', actionId: 1}}, ...assigned.events]};
+      assert.equal(releaseLease(started, later(3), 'shutdown', policy).next.state, 'FAILURE');
+      // A lease that expired (a crash) is not a hand-back.
+      assert.equal(releaseLease(assigned, later(100), 'leaseExpired', policy).next.state, 'FAILURE');
+    });
   });
 
   it('times out queued and running pipelines DEADLINE_EXCEEDED, releasing a held lease', () => {
