@@ -327,11 +327,11 @@ describe('core CheckInService', () => {
   describe('releaseWorker (a shutdown notice)', () => {
     it('re-queues a preemptible operation with attempts left; the next worker gets epoch 2', async () => {
       const name = await bench.run({preemptible: true});
-      await bench.take('vm-1');
+      await bench.takeAndStart('vm-1');
       assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'shutdown'), true);
       const op = await bench.get(name);
       assert.equal(op.done, false);
-      assert.deepEqual(eventTypes(op), ['DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      assert.deepEqual(eventTypes(op), ['DelayedEvent', 'WorkerReleasedEvent', 'ContainerStartedEvent', 'WorkerAssignedEvent']);
       assert.equal(
         op.metadata.events[0]!.description,
         'A resource limit has delayed the operation: the assigned worker was lost (it is shutting down); queued again for attempt 2 of 3',
@@ -355,7 +355,7 @@ describe('core CheckInService', () => {
 
     it('with onlyOperation, releases only that operation', async () => {
       const [held, other] = await bench.runMany(2);
-      const {name} = await bench.take('vm-1');
+      const {name} = await bench.takeAndStart('vm-1');
       const notHeld = name === held ? other! : held!;
       const before = await bench.record(name);
       assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'shutdown', idOf(notHeld)), false);
@@ -363,6 +363,18 @@ describe('core CheckInService', () => {
       assert.equal((await bench.worker('vm-1'))?.operationId, idOf(name));
       assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'shutdown', idOf(name)), true);
       assert.equal((await bench.get(name)).done, true);
+    });
+
+    it('queues again an operation handed back before any action started, preemptible or not, not counting the attempt', async () => {
+      const name = await bench.run();
+      await bench.take('vm-1');
+      assert.equal(await bench.services.checkIns.releaseWorker(ref('vm-1'), 'shutdown'), true);
+      const op = await bench.get(name);
+      assert.equal(op.done, false);
+      assert.deepEqual(eventTypes(op), ['DelayedEvent', 'WorkerReleasedEvent', 'WorkerAssignedEvent']);
+      assert.match(op.metadata.events[0]!.description, /handed it back before starting it; queued again$/);
+      assert.equal((await bench.record(name)).attempts, 0);
+      assert.deepEqual((await bench.take('vm-2')).lease, {operationId: idOf(name), epoch: 2});
     });
 
     it('releases nothing for a worker that holds nothing', async () => {

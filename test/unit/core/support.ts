@@ -106,6 +106,13 @@ export class Bench {
     return {name: response.features!.operation, lease, response};
   }
 
+  /** take(), then the worker reports that its first action started: the user's code runs. */
+  async takeAndStart(workerId: string): Promise<{name: string; lease: PresentedLease; response: CheckInResponseJson}> {
+    const taken = await this.take(workerId);
+    await this.checkIn(workerId, {events: [reported('ContainerStartedEvent', this.clock.now(), {actionId: 1})]}, taken.lease);
+    return taken;
+  }
+
   get(name: string): Promise<OperationJson> {
     return this.services.operations.get(PROJECT, idOf(name));
   }

@@ -94,7 +94,7 @@ describe('core WorkerMessagesService', () => {
 
     it('releases nothing when JOB_ID names another operation; releases when it names the one held', async () => {
       const [first, second] = await bench.runMany(2);
-      const {name: held} = await bench.take('vm-1');
+      const {name: held} = await bench.takeAndStart('vm-1');
       const other = held === first ? second! : first!;
       for (const jobId of [other, idOf(other)]) {
         await send([from('vm-1', {workerShutdownNotice: {reason: 'UNKNOWN'}}, 0, jobId)]);
