@@ -6,48 +6,8 @@
  * (functions-framework-nodejs issue #686); it is still a 400 that changes nothing.
  */
 import {strict as assert} from 'assert';
-import {ChildProcess, spawn} from 'child_process';
-import {join} from 'path';
-import {freePort} from '../../src/dev/emulators';
-import {emulatorHost, helloRequest, pubsubEmulatorHost, randomProject} from '../helpers/gaffer';
-
-const ROOT = join(__dirname, '../../..');
-
-interface Served {
-  url: string;
-  child: ChildProcess;
-}
-
-async function serve(target: string): Promise<Served> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js'),
-      `--target=${target}`,
-      `--source=${join(ROOT, 'build/functions/index.js')}`,
-      `--port=${port}`,
-    ],
-    {
-      env: {
-        ...process.env,
-        FIRESTORE_EMULATOR_HOST: emulatorHost(),
-        PUBSUB_EMULATOR_HOST: pubsubEmulatorHost(),
-        GAFFER_STATE_PROJECT: 'gaffer-test',
-      },
-      stdio: 'pipe',
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!output.includes('Serving function')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`functions framework did not start:\n${output}`);
-    await new Promise(r => setTimeout(r, 100));
-  }
-  return {url: `http://127.0.0.1:${port}`, child};
-}
+import {Served, serveTarget as serve} from '../helpers/framework';
+import {helloRequest, randomProject} from '../helpers/gaffer';
 
 async function send(base: string, method: string, path: string, body?: string) {
   const res = await fetch(`${base}${path}`, {method, body, headers: body ? {'Content-Type': 'application/json'} : {}});

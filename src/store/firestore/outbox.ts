@@ -187,16 +187,9 @@ export class FirestoreOutboxStore implements OutboxStore {
 // ---------------------------------------------------------------------------------------
 // Dead letters: projects/{project}/deadLetters/{eventId}
 
-interface DeadLetterDoc {
-  topic: string;
-  orderingKey: string;
-  queue: string;
-  sequence: number;
-  data: string;
-  attributes: Record<string, string>;
-  createTime: Timestamp;
+/** An outbox entry given up on: when, and the last error, instead of a next attempt. */
+interface DeadLetterDoc extends Omit<OutboxDoc, 'nextAttemptTime' | 'lastError'> {
   deadTime: Timestamp;
-  attempts: number;
   lastError: string;
 }
 
