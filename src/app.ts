@@ -148,6 +148,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     operations: new OperationsService({
       operations: stores.operations,
+      workers: stores.workers,
       changes,
       clock,
       pageTokens,

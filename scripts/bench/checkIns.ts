@@ -522,7 +522,7 @@ export class CheckInBench {
     await Promise.all(Array.from({length: c}, take));
     const leaseEnd = app.config.leaseDurationMs + app.config.leaseGraceMs;
     // Nothing else may hold a lease, or the sweep would act on it too.
-    const leased = await app.stores.operations.expiredLeases(new Date(this.clock.now().getTime() + leaseEnd + 3_600_000), k + 100);
+    const leased = await app.stores.workers.expiredLeases(new Date(this.clock.now().getTime() + leaseEnd + 3_600_000), k + 100);
     if (leased.length !== k || taken !== k) throw new Error(`sweep setup: ${leased.length} leases outstanding, expected ${k}`);
     const operationsInStore = await this.operationsInStore();
 

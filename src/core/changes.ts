@@ -7,7 +7,7 @@
  */
 import {INLINE_EVENTS, OperationRecord, appendEvents} from './model';
 import type {OutboxMessage} from './notifications';
-import type {Clock, Committer, Versioned, Write} from './ports';
+import type {Clock, Committer, Versioned, WorkerStore, Write} from './ports';
 import type {Transition} from './stateMachine';
 import type {WorkerRecord} from './worker';
 
@@ -61,4 +61,18 @@ export class ChangeCommitter {
     if (messages.length > 0) this.options.onCommitted?.(messages);
     return committed;
   }
+}
+
+/**
+ * The change `update` makes to the worker holding `op`'s lease, if that worker's document
+ * still says it holds it (none otherwise: it moved on, or its check-in, which the commit's
+ * precondition catches, is landing now). A change that ends or cancels a lease commits it
+ * with the operation's: a heartbeat reads only the worker's document.
+ */
+export async function holderChange(workers: WorkerStore, op: OperationRecord, update: (holder: WorkerRecord) => WorkerRecord): Promise<Change[]> {
+  if (!op.lease) return [];
+  const read = await workers.read(op.projectId, op.lease.workerId);
+  const holder = read.value;
+  if (!holder || holder.operationId !== op.id || holder.leaseEpoch !== op.lease.epoch) return [];
+  return [{kind: 'worker', read, next: update(holder)}];
 }

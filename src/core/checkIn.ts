@@ -184,9 +184,32 @@ export class CheckInService {
       // The report that ended the worker's last lease, delivered again: it was recorded.
       return this.idleResponse(now);
     }
+    // A heartbeat renews the lease on the worker's document alone (one read, one write).
+    // A lease granted before deadlines moved there goes through report(), which moves it.
+    if (worker.operationId && worker.leaseExpireTime && !reports(request)) return this.renew(workerRead, worker, now, presented);
     return worker.operationId
       ? this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt)
       : this.assignOrIdle(workerRead, worker, request, now, presented, seen);
+  }
+
+  /**
+   * A heartbeat of a lease's holder: only the worker's document is read and rewritten.
+   * It is fenced by that document's version: every change that ends or cancels the lease
+   * rewrites the document too, so a heartbeat racing one either commits first (and the
+   * other change reads again) or fails its precondition, reads again and learns of it.
+   */
+  private async renew(
+    workerRead: Versioned<WorkerRecord | undefined>,
+    worker: WorkerRecord,
+    now: Date,
+    presented: PresentedLease | undefined,
+  ): Promise<CheckInResponseJson> {
+    if (presented && (presented.operationId !== worker.operationId || presented.epoch !== worker.leaseEpoch)) {
+      throw leaseLost(worker, presented);
+    }
+    const renewed: WorkerRecord = {...worker, leaseExpireTime: this.leaseDeadline(now)};
+    await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: renewed}]);
+    return this.holdingResponse(renewed);
   }
 
   /** A check-in from a worker that holds (or believes it holds) an operation. */
@@ -215,13 +238,19 @@ export class CheckInService {
     if (!presented && reports(request)) this.fenceUnfenced(worker, lease, arrivedAt);
     const {transition, released} = this.applyReport(opRead.value, lease, request, now);
     const finished: WorkerRecord = {...idle(worker), lastFinish: {operationId, epoch, digest: digestOf(request)}};
+    // Renewed; the cancel flag copied again, should the copy ever have missed one.
+    const holding: WorkerRecord = {...worker, leaseExpireTime: this.leaseDeadline(now), cancelRequested: transition.next.cancelRequested || undefined};
     const changes: Change[] = [
       {kind: 'operation', read: opRead, transition},
-      {kind: 'worker', read: workerRead, next: released ? finished : worker},
+      {kind: 'worker', read: workerRead, next: released ? finished : holding},
     ];
     const [committed] = await this.deps.changes.commit(changes);
     if (released || !committed) return this.idleResponse(now);
-    return this.holdingResponse(committed);
+    return this.holdingResponse(holding, committed);
+  }
+
+  private leaseDeadline(now: Date): Date {
+    return new Date(now.getTime() + this.deps.policy.leaseDurationMs);
   }
 
   /**
@@ -259,7 +288,8 @@ export class CheckInService {
     const {events, keys} = this.newEvents(op, request, now);
     const renewed: OperationRecord = {
       ...op,
-      lease: {...lease, expireTime: new Date(now.getTime() + this.deps.policy.leaseDurationMs)},
+      // The deadline lives on the worker's document from now on (a lease from before that moves).
+      lease: {workerId: lease.workerId, epoch: lease.epoch, ...(lease.grantTime ? {grantTime: lease.grantTime} : {})},
       recentEventKeys: [...op.recentEventKeys, ...keys].slice(-REMEMBERED_EVENT_KEYS),
     };
     const sosReport = request.sosReport;
@@ -330,8 +360,14 @@ export class CheckInService {
     if (picked) {
       const {candidate} = picked;
       const {zone, machineType} = worker.capabilities ?? {};
-      const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now, policy.leaseDurationMs);
-      const holding: WorkerRecord = {...worker, operationId: candidate.value.id, leaseEpoch: transition.next.leaseEpoch};
+      const transition = assign(candidate.value, {workerId: worker.workerId, zone, machineType}, now);
+      const holding: WorkerRecord = {
+        ...worker,
+        operationId: candidate.value.id,
+        leaseEpoch: transition.next.leaseEpoch,
+        leaseExpireTime: this.leaseDeadline(now),
+        cancelRequested: undefined,
+      };
       // Conflict (taken by another worker, or this worker's document moved on): re-read.
       let committed: OperationRecord | undefined;
       try {
@@ -346,7 +382,7 @@ export class CheckInService {
       if (!committed) throw new Error('a committed assignment returns its operation');
       // More work waits than this worker took: wake two more waiters that can run it.
       if (picked.free > 1) this.waits.wake(worker.projectId, candidate.value.queueClass.requirements, 2);
-      return this.holdingResponse(committed);
+      return this.holdingResponse(holding, committed);
     }
     // An idle worker polls often; record its check-in (and status) only now and then.
     const previous = workerRead.value?.lastCheckInTime;
@@ -412,17 +448,22 @@ export class CheckInService {
     return (await this.deps.queueCounts.count(projectId)).running >= cap;
   }
 
-  private holdingResponse(op: OperationRecord): CheckInResponseJson {
-    const lease = op.lease;
-    if (!lease) throw new Error(`operation ${op.id} is held without a lease`);
+  /**
+   * The answer to the holder of a lease, from its worker's record. The operation's metadata
+   * comes with the answers that read the operation anyway (the grant, reports); a heartbeat
+   * reads only the worker, and its answer carries none.
+   */
+  private holdingResponse(worker: WorkerRecord, op?: OperationRecord): CheckInResponseJson {
+    const {operationId, leaseEpoch, leaseExpireTime} = worker;
+    if (!operationId || leaseEpoch === undefined || !leaseExpireTime) throw new Error(`worker ${worker.workerId} is answered as a holder but holds no lease`);
     const features: CheckInFeatures = {
-      operation: operationName(op.projectId, op.id),
-      lease: `${op.id}:${lease.epoch}`,
-      leaseEpoch: String(lease.epoch),
+      operation: operationName(worker.projectId, operationId),
+      lease: `${operationId}:${leaseEpoch}`,
+      leaseEpoch: String(leaseEpoch),
       checkInInterval: formatDuration(this.deps.policy.checkInIntervalMs),
     };
-    if (op.cancelRequested) features.cancelRequested = true;
-    return {deadline: formatTimestamp(lease.expireTime), metadata: operationToJson(op).metadata, features};
+    if (worker.cancelRequested) features.cancelRequested = true;
+    return {deadline: formatTimestamp(leaseExpireTime), ...(op ? {metadata: operationToJson(op).metadata} : {}), features};
   }
 
   private idleResponse(now: Date): CheckInResponseJson {

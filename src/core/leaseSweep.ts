@@ -1,23 +1,26 @@
 /**
  * The lease sweep (expireLeases): operations whose lease passed its deadline plus the
  * grace are released; operations past their pipeline timeout end DEADLINE_EXCEEDED.
+ * A lease's deadline is on its worker's document (heartbeats rewrite only that), so
+ * expired leases are found by their workers; leases granted by a Gaffer that kept the
+ * deadline on the operation are found there until their holder's next report moves it.
  * It reads about as many documents as it acts on, and is safe to run twice at once:
- * each change commits only if the operation is still as the sweep read it.
+ * each change commits only if the worker and the operation are still as the sweep read them.
  */
-import {Change, ChangeCommitter} from './changes';
+import {Change, ChangeCommitter, holderChange} from './changes';
 import {OperationRecord, isDone} from './model';
-import {operationName} from './names';
+import {operationName, workerName} from './names';
 import {Clock, Conflict, DueCursor, OperationStore, Versioned, WorkerStore} from './ports';
 import {RetryPolicy, Transition, releaseLease, timeOut} from './stateMachine';
-import {idle} from './worker';
+import {WorkerRecord, idle} from './worker';
 
 export interface SweepReport {
   requeued: number;
   ended: number;
   timedOut: number;
-  /** Operations found expired that someone else (a check-in, another sweep) had already changed. */
+  /** Leases found expired that someone else (a check-in, another sweep) had already changed. */
   skipped: number;
-  /** Operations whose change failed (logged); the next sweep tries them again. */
+  /** Changes that failed (logged); the next sweep tries them again. */
   failed: number;
 }
 
@@ -35,80 +38,110 @@ export interface LeaseSweepDeps {
 const SWEEP_BATCH = 100;
 const SWEEP_MAX_BATCHES = 20;
 
+/** What a sweep found due: a document as read, where the next batch starts after it, and its name. */
+interface Due<T> {
+  read: Versioned<T>;
+  cursor: DueCursor;
+  name: string;
+}
+
 export class LeaseSweeper {
   constructor(private readonly deps: LeaseSweepDeps) {}
 
   async expireLeases(): Promise<SweepReport> {
-    const {operations, clock, leaseGraceMs, retry} = this.deps;
+    const {operations, workers, clock, leaseGraceMs} = this.deps;
     const report: SweepReport = {requeued: 0, ended: 0, timedOut: 0, skipped: 0, failed: 0};
     const now = clock.now();
     const cutoff = new Date(now.getTime() - leaseGraceMs);
+    const counted = (transition: Transition | undefined) => {
+      if (!transition) report.skipped++;
+      else if (transition.next.state === 'QUEUED') report.requeued++;
+      else report.ended++;
+    };
     await this.sweep(
-      after => operations.timedOut(now, SWEEP_BATCH, after),
-      op => op.timeoutTime,
-      op => (isDone(op.state) ? undefined : timeOut(op, now)),
+      async after => (await operations.timedOut(now, SWEEP_BATCH, after)).map(read => dueOperation(read, read.value.timeoutTime)),
+      async read => {
+        if (isDone(read.value.state)) return undefined;
+        const transition = timeOut(read.value, now);
+        await this.deps.changes.commit([...(await this.freeHolder(read.value)), {kind: 'operation', read, transition}]);
+        return transition;
+      },
+      transition => (transition ? report.timedOut++ : report.skipped++),
       report,
-      () => report.timedOut++,
     );
     await this.sweep(
-      after => operations.expiredLeases(cutoff, SWEEP_BATCH, after),
-      op => op.lease?.expireTime,
-      op =>
-        op.state === 'RUNNING' && op.lease && op.lease.expireTime < cutoff ? releaseLease(op, now, 'leaseExpired', retry) : undefined,
+      async after => (await workers.expiredLeases(cutoff, SWEEP_BATCH, after)).map(dueWorker),
+      read => this.expireWorkerLease(read, now, cutoff),
+      counted,
       report,
-      transition => (transition.next.state === 'QUEUED' ? report.requeued++ : report.ended++),
+    );
+    await this.sweep(
+      async after => (await operations.legacyExpiredLeases(cutoff, SWEEP_BATCH, after)).map(read => dueOperation(read, read.value.lease?.legacyExpireTime)),
+      async read => {
+        const op = read.value;
+        const deadline = op.lease?.legacyExpireTime;
+        if (op.state !== 'RUNNING' || !deadline || deadline >= cutoff) return undefined;
+        const transition = releaseLease(op, now, 'leaseExpired', this.deps.retry);
+        await this.deps.changes.commit([...(await this.freeHolder(op)), {kind: 'operation', read, transition}]);
+        return transition;
+      },
+      counted,
+      report,
     );
     return report;
   }
 
   /**
-   * The change that frees the worker holding `op`, if its document still says so, to
-   * commit with the operation's release: a dead worker must not stay listed as holding
-   * it. A worker already moved on (or checking in right now, which the commit's
-   * precondition catches) is left alone.
+   * Takes back the operation of a worker whose lease ran out, with the worker freed in
+   * the same commit (conditional on both as read: a heartbeat that lands first wins).
+   * A worker whose document names a lease its operation does not show is only freed.
    */
-  private async freeHolder(op: OperationRecord): Promise<Change[]> {
-    if (!op.lease) return [];
-    const read = await this.deps.workers.read(op.projectId, op.lease.workerId);
+  private async expireWorkerLease(read: Versioned<WorkerRecord>, now: Date, cutoff: Date): Promise<Transition | undefined> {
     const worker = read.value;
-    if (!worker || worker.operationId !== op.id || worker.leaseEpoch !== op.lease.epoch) return [];
-    return [{kind: 'worker', read, next: idle(worker)}];
+    if (!worker.operationId || !worker.leaseExpireTime || worker.leaseExpireTime >= cutoff) return undefined;
+    const freed: Change = {kind: 'worker', read, next: idle(worker)};
+    const opRead = await this.deps.operations.read(worker.projectId, worker.operationId);
+    const lease = opRead?.value.lease;
+    if (!opRead || opRead.value.state !== 'RUNNING' || lease?.workerId !== worker.workerId || lease.epoch !== worker.leaseEpoch) {
+      await this.deps.changes.commit([freed]);
+      return undefined;
+    }
+    const transition = releaseLease(opRead.value, now, 'leaseExpired', this.deps.retry);
+    await this.deps.changes.commit([freed, {kind: 'operation', read: opRead, transition}]);
+    return transition;
+  }
+
+  /** The change that frees the worker holding `op`: a dead worker must not stay listed as holding it. */
+  private freeHolder(op: OperationRecord): Promise<Change[]> {
+    return holderChange(this.deps.workers, op, idle);
   }
 
   /**
    * Batches of what `find` returns, each after the last one read: what could not be
    * changed (or was skipped) is not met again, and never hides what lies behind it.
+   * `act` commits a change, or returns undefined when there was none to make.
    */
-  private async sweep(
-    find: (after: DueCursor | undefined) => Promise<Array<Versioned<OperationRecord>>>,
-    dueTime: (op: OperationRecord) => Date | undefined,
-    decide: (op: OperationRecord) => Transition | undefined,
+  private async sweep<T>(
+    find: (after: DueCursor | undefined) => Promise<Array<Due<T>>>,
+    act: (read: Versioned<T>) => Promise<Transition | undefined>,
+    count: (transition: Transition | undefined) => void,
     report: SweepReport,
-    count: (transition: Transition) => void,
   ): Promise<void> {
     let after: DueCursor | undefined;
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
       const found = await find(after);
-      const last = found[found.length - 1]?.value;
-      const lastTime = last && dueTime(last);
-      if (last && lastTime) after = {time: lastTime, projectId: last.projectId, id: last.id};
-      for (const read of found) {
+      after = found[found.length - 1]?.cursor ?? after;
+      for (const {read, name} of found) {
         try {
-          const transition = decide(read.value);
-          if (!transition) {
-            report.skipped++;
-            continue;
-          }
-          await this.deps.changes.commit([...(await this.freeHolder(read.value)), {kind: 'operation', read, transition}]);
-          count(transition);
+          count(await act(read));
         } catch (err) {
           if (err instanceof Conflict) {
             report.skipped++;
             continue;
           }
-          // One operation that can't be changed must not stop the sweep for every other.
+          // One change that can't be made must not stop the sweep for every other.
           report.failed++;
-          this.log(`${operationName(read.value.projectId, read.value.id)}: ${(err as Error).message}`);
+          this.log(`${name}: ${(err as Error).message}`);
         }
       }
       if (found.length < SWEEP_BATCH) return;
@@ -118,4 +151,18 @@ export class LeaseSweeper {
   private log(message: string): void {
     (this.deps.log ?? (m => console.error(`[gaffer] expireLeases: ${m}`)))(message);
   }
+}
+
+function dueOperation(read: Versioned<OperationRecord>, time: Date | undefined): Due<OperationRecord> {
+  const op = read.value;
+  return {read, cursor: {time: time ?? new Date(0), projectId: op.projectId, id: op.id}, name: operationName(op.projectId, op.id)};
+}
+
+function dueWorker(read: Versioned<WorkerRecord>): Due<WorkerRecord> {
+  const worker = read.value;
+  return {
+    read,
+    cursor: {time: worker.leaseExpireTime ?? new Date(0), projectId: worker.projectId, id: worker.workerId},
+    name: `${workerName(worker.projectId, worker.workerId)} (its lease on ${operationName(worker.projectId, worker.operationId ?? '')})`,
+  };
 }

@@ -136,14 +136,21 @@ export function newOperation(
 /**
  * A worker's hold on an operation. The epoch is a fencing token: every write the
  * worker makes must present the epoch it was granted, so a worker that lost the lease
- * (expired, cancelled, given to another) can change nothing.
+ * (expired, cancelled, given to another) can change nothing. When it runs out is kept
+ * on the worker (WorkerRecord.leaseExpireTime), the one small document a heartbeat
+ * rewrites; every change that grants, ends or cancels a lease writes both.
  */
 export interface Lease {
   workerId: string;
   epoch: number;
-  expireTime: Date;
   /** When it was granted: a report that arrived before then is about an earlier lease. */
   grantTime?: Date;
+  /**
+   * Only on a lease granted by a Gaffer that kept lease deadlines on the operation: the
+   * deadline as that Gaffer last renewed it. The holder's next report moves it to the
+   * worker; until then the lease sweep finds it here.
+   */
+  legacyExpireTime?: Date;
 }
 
 /** The errorCode the filter language sees: absent while not done, 0 on success. */

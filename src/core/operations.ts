@@ -6,14 +6,14 @@
 import {queueClassOf} from './requirements';
 import {createHash, randomBytes} from 'crypto';
 import type {OperationJson, RunPipelineRequestJson} from '../wire/genomics';
-import {ChangeCommitter} from './changes';
+import {ChangeCommitter, holderChange} from './changes';
 import {planOperationQuery} from './filter';
 import {locationOfRequest, v2betaOperationName} from './lifesciences';
 import {OperationRecord, Placement, isDone, newOperation} from './model';
 import {operationName} from './names';
 import {OperationView, V2ALPHA1_VIEW, inView} from './operationJson';
 import {PageTokens, Position, effectivePageSize} from './pageToken';
-import {Conflict, type Clock, type OperationStore, type RequestIdRecord} from './ports';
+import {Conflict, type Clock, type OperationStore, type RequestIdRecord, type WorkerStore} from './ports';
 import {retryOnConflict} from './retry';
 import {GafferError, invalidArgument, notFound} from './errors';
 import {canonicalRunRequest} from './requests';
@@ -30,6 +30,8 @@ export interface ListRequest {
 
 export interface OperationsDeps {
   operations: OperationStore;
+  /** Read and written when a cancel must reach the worker holding the operation. */
+  workers: WorkerStore;
   changes: ChangeCommitter;
   clock: Clock;
   pageTokens: PageTokens;
@@ -220,7 +222,10 @@ export class OperationsService {
         const read = await this.deps.operations.read(projectId, id);
         if (!read || !inView(view, read.value)) throw operationNotFound(projectId, id, view);
         const outcome = cancel(read.value, clock.now(), by);
-        if (outcome.kind !== 'alreadyRequested') await this.deps.changes.commit([{kind: 'operation', read, transition: outcome.transition}]);
+        if (outcome.kind === 'alreadyRequested') return;
+        // A running operation's worker learns of the cancel from its own document (heartbeats read only that).
+        const holder = outcome.kind === 'cancelRequested' ? await holderChange(this.deps.workers, read.value, w => ({...w, cancelRequested: true})) : [];
+        await this.deps.changes.commit([{kind: 'operation', read, transition: outcome.transition}, ...holder]);
       },
       () => {
         throw new GafferError('ABORTED', `Operation ${operationName(projectId, id)} is being changed by others; retry.`, {

@@ -137,10 +137,12 @@ export interface OperationStore {
    */
   classifyLegacyQueued(limit: number): Promise<number>;
   /**
-   * Running operations (any project) whose lease expired before `before`, oldest first
+   * Running operations (any project) whose lease deadline an earlier Gaffer kept on the
+   * operation (Lease.legacyExpireTime) and which expired before `before`, oldest first
    * (ties by name), after `after` when given: a sweep pages past what it already tried.
+   * Leases granted since are found by their workers (WorkerStore.expiredLeases).
    */
-  expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>>;
+  legacyExpiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>>;
   /** Not-done operations (any project) whose pipeline timeout passed before `before`, in the same order. */
   timedOut(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>>;
   /**
@@ -177,6 +179,11 @@ export interface WorkerPage {
 
 export interface WorkerStore {
   read(projectId: string, workerId: string): Promise<Versioned<WorkerRecord | undefined>>;
+  /**
+   * Workers (any project) whose lease ran out before `before`, soonest deadline first
+   * (ties by name), after `after` (`id`: the worker's) when given.
+   */
+  expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<WorkerRecord>>>;
   /** A page of the project's workers in id order, after `afterId`. */
   list(projectId: string, filter: WorkerListFilter, pageSize: number, afterId?: string): Promise<WorkerPage>;
 }

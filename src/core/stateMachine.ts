@@ -89,8 +89,11 @@ export function finish(
   };
 }
 
-/** Grants `workerId` a new lease on a queued operation, with the next epoch. */
-export function assign(op: OperationRecord, worker: AssignedWorker, now: Date, leaseMs: number): Transition {
+/**
+ * Grants `workerId` a new lease on a queued operation, with the next epoch. When the
+ * lease runs out is the worker's record's to say (WorkerRecord.leaseExpireTime).
+ */
+export function assign(op: OperationRecord, worker: AssignedWorker, now: Date): Transition {
   assertTransition(op, 'RUNNING');
   const {workerId} = worker;
   const epoch = op.leaseEpoch + 1;
@@ -99,7 +102,7 @@ export function assign(op: OperationRecord, worker: AssignedWorker, now: Date, l
       ...op,
       state: 'RUNNING',
       startTime: op.startTime ?? now,
-      lease: {workerId, epoch, expireTime: new Date(now.getTime() + leaseMs), grantTime: now},
+      lease: {workerId, epoch, grantTime: now},
       leaseEpoch: epoch,
       attempts: op.attempts + 1,
       // Taken: a later wait (queued again) is explained afresh.

@@ -20,6 +20,14 @@ export interface WorkerRecord extends WorkerRef {
   /** The operation held, with the lease epoch granted; absent when idle. */
   operationId?: string;
   leaseEpoch?: number;
+  /**
+   * When the lease on the operation held runs out: renewed by every check-in of the
+   * worker, alone on a heartbeat. Absent when idle, and on a lease granted by a Gaffer
+   * that kept the deadline on the operation (Lease.legacyExpireTime).
+   */
+  leaseExpireTime?: Date;
+  /** The operation held has a cancel waiting (copied from the operation, so a heartbeat reads only this document). */
+  cancelRequested?: boolean;
   lastCheckInTime?: Date;
   status?: WorkerStatusJson;
   statusTime?: Date;
@@ -50,7 +58,7 @@ export interface WorkerSample {
 
 /** The worker freed of the operation it held. */
 export function idle(worker: WorkerRecord): WorkerRecord {
-  return {...worker, operationId: undefined, leaseEpoch: undefined};
+  return {...worker, operationId: undefined, leaseEpoch: undefined, leaseExpireTime: undefined, cancelRequested: undefined};
 }
 
 export function workerToJson(worker: WorkerRecord): WorkerJson {
@@ -61,6 +69,8 @@ export function workerToJson(worker: WorkerRecord): WorkerJson {
   };
   if (worker.operationId) json.operation = operationName(worker.projectId, worker.operationId);
   if (worker.leaseEpoch !== undefined) json.leaseEpoch = String(worker.leaseEpoch);
+  if (worker.leaseExpireTime) json.leaseExpireTime = worker.leaseExpireTime.toISOString();
+  if (worker.cancelRequested) json.cancelRequested = true;
   if (worker.lastCheckInTime) json.lastCheckInTime = worker.lastCheckInTime.toISOString();
   if (worker.status) json.status = worker.status;
   if (worker.statusTime) json.statusTime = worker.statusTime.toISOString();

@@ -7,6 +7,10 @@ export interface WorkerJson {
   /** The operation held, if any. */
   operation?: string;
   leaseEpoch?: string;
+  /** When its lease runs out unless it checks in again (RFC 3339). */
+  leaseExpireTime?: string;
+  /** The operation held has a cancel waiting; the worker learns it at its next check-in. */
+  cancelRequested?: boolean;
   lastCheckInTime?: string;
   /** The v2alpha1 WorkerStatus of its last check-in that sent one. */
   status?: WorkerStatusJson;

@@ -79,7 +79,7 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         await stores.operations.create(operation(p, '1'));
         const first = (await stores.operations.read(p, '1'))!;
         const workerRead = await stores.workers.read(p, 'w');
-        const running = {...first.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, expireTime: new Date(T0 + 60_000)}, leaseEpoch: 1};
+        const running = {...first.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, grantTime: new Date(T0)}, leaseEpoch: 1};
         await stores.committer.commit([
           {kind: 'operation', read: first, next: appendEvents(running, [event(1)], INLINE_EVENTS), newEvents: [event(1)]},
           {kind: 'worker', read: workerRead, next: {projectId: p, workerId: 'w', operationId: '1', leaseEpoch: 1}},
@@ -195,7 +195,7 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         const key = queueClassOf(op.request).key;
         const read = (await stores.operations.read(p, 'a'))!;
         assert.deepEqual(read.value.queueClass, queueClassOf(op.request));
-        const running = {...read.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, expireTime: new Date(T0 + 60_000)}, leaseEpoch: 1};
+        const running = {...read.value, state: 'RUNNING' as const, lease: {workerId: 'w', epoch: 1, grantTime: new Date(T0)}, leaseEpoch: 1};
         await stores.committer.commit([{kind: 'operation', read, next: running, newEvents: []}]);
         assert.deepEqual(await stores.operations.queued(p, [key], 5), []);
         const held = (await stores.operations.read(p, 'a'))!;
@@ -204,17 +204,41 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         await until('the class back in the directory', async () => (await stores.operations.waitingClasses(p)).some(c => c.key === key));
       });
 
-      it('finds expired leases and timed-out operations across projects, before a time, oldest first', async () => {
+      it('finds expired leases (by their workers, and legacy ones on operations) and timed-out operations across projects, before a time, oldest first', async () => {
         const p = project();
         const long = new Date(Date.UTC(2001, 0, 1));
-        const lease = (offset: number) => ({workerId: 'w', epoch: 1, expireTime: new Date(long.getTime() + offset)});
-        await stores.operations.create(operation(p, 'late', {state: 'RUNNING', lease: lease(2000), leaseEpoch: 1}));
-        await stores.operations.create(operation(p, 'later', {state: 'RUNNING', lease: lease(5000), leaseEpoch: 1}));
-        await stores.operations.create(operation(p, 'fresh', {state: 'RUNNING', lease: lease(3_600_000), leaseEpoch: 1}));
-        await stores.operations.create(operation(p, 'timeout', {timeoutTime: new Date(long.getTime() + 1000)}));
-        const cutoff = new Date(long.getTime() + 10_000);
-        const expired = (await stores.operations.expiredLeases(cutoff, 50)).filter(r => r.value.projectId === p);
+        const at = (offset: number) => new Date(long.getTime() + offset);
+        // Leases as an earlier Gaffer kept them: the deadline on the operation.
+        const legacy = (offset: number) => ({workerId: 'w', epoch: 1, legacyExpireTime: at(offset)});
+        await stores.operations.create(operation(p, 'late', {state: 'RUNNING', lease: legacy(2000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'later', {state: 'RUNNING', lease: legacy(5000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'fresh', {state: 'RUNNING', lease: legacy(3_600_000), leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'current', {state: 'RUNNING', lease: {workerId: 'w', epoch: 1, grantTime: at(0)}, leaseEpoch: 1}));
+        await stores.operations.create(operation(p, 'timeout', {timeoutTime: at(1000)}));
+        // Leases kept on their workers, two with the same deadline (then by name).
+        const holding = async (workerId: string, offset: number | undefined) =>
+          stores.committer.commit([
+            {
+              kind: 'worker',
+              read: {value: undefined},
+              next: {projectId: p, workerId, operationId: `op-${workerId}`, leaseEpoch: 1, ...(offset === undefined ? {} : {leaseExpireTime: at(offset)}), cancelRequested: true},
+            },
+          ]);
+        await holding('w-b', 4000);
+        await holding('w-a', 4000);
+        await holding('w-c', 1000);
+        await holding('w-fresh', 3_600_000);
+        await holding('w-legacy', undefined);
+        const cutoff = at(10_000);
+        const expired = (await stores.operations.legacyExpiredLeases(cutoff, 50)).filter(r => r.value.projectId === p);
         assert.deepEqual(expired.map(r => r.value.id), ['late', 'later']);
+        assert.deepEqual(expired[0]?.value.lease, legacy(2000));
+        const ofWorkers = (await stores.workers.expiredLeases(cutoff, 50)).filter(r => r.value.projectId === p);
+        assert.deepEqual(ofWorkers.map(r => r.value.workerId), ['w-c', 'w-a', 'w-b']);
+        assert.deepEqual(ofWorkers[0]?.value.leaseExpireTime, at(1000));
+        assert.equal(ofWorkers[0]?.value.cancelRequested, true);
+        const afterFirst = (await stores.workers.expiredLeases(cutoff, 50, {time: at(4000), projectId: p, id: 'w-a'})).filter(r => r.value.projectId === p);
+        assert.deepEqual(afterFirst.map(r => r.value.workerId), ['w-b'], 'a page starts after its cursor');
         const timedOut = (await stores.operations.timedOut(cutoff, 50)).filter(r => r.value.projectId === p);
         assert.deepEqual(timedOut.map(r => r.value.id), ['timeout']);
       });

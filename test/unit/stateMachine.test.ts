@@ -45,18 +45,18 @@ describe('operation state machine', () => {
   });
 
   it('assigns with the next epoch, a lease, startTime and a WorkerAssignedEvent', () => {
-    const {next, newEvents} = assign(op({leaseEpoch: 3, attempts: 1}), {workerId: 'w1'}, later(10), 60_000);
+    const {next, newEvents} = assign(op({leaseEpoch: 3, attempts: 1}), {workerId: 'w1'}, later(10));
     assert.equal(next.state, 'RUNNING');
-    assert.deepEqual(next.lease, {workerId: 'w1', epoch: 4, expireTime: later(70), grantTime: later(10)});
+    assert.deepEqual(next.lease, {workerId: 'w1', epoch: 4, grantTime: later(10)});
     assert.equal(next.leaseEpoch, 4);
     assert.equal(next.attempts, 2);
     assert.deepEqual(next.startTime, later(10));
     assert.deepEqual(types(newEvents), ['WorkerAssignedEvent']);
-    assert.throws(() => assign(next, {workerId: 'w2'}, later(11), 60_000), /RUNNING/, 'a running operation is never assigned twice');
+    assert.throws(() => assign(next, {workerId: 'w2'}, later(11)), /RUNNING/, 'a running operation is never assigned twice');
   });
 
   it('finishes once: lease and timeout cleared, and never again', () => {
-    const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+    const running = assign(op(), {workerId: 'w1'}, later(1)).next;
     const {next} = finish(running, later(5), {code: 9, message: 'boom'}, []);
     assert.equal(next.state, 'FAILURE');
     assert.equal(next.lease, undefined);
@@ -74,7 +74,7 @@ describe('operation state machine', () => {
       assert.deepEqual(queued.transition.next.error, {code: 1, message: 'The operation was cancelled'});
       assert.deepEqual(types(queued.transition.newEvents), ['FailedEvent']);
     }
-    const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+    const running = assign(op(), {workerId: 'w1'}, later(1)).next;
     const marked = cancel(running, later(2));
     assert.equal(marked.kind, 'cancelRequested');
     if (marked.kind === 'cancelRequested') {
@@ -96,7 +96,7 @@ describe('operation state machine', () => {
     assert.equal(byAnn.kind === 'cancelled' && byAnn.transition.next.cancelledBy, 'user:ann@example.com');
     assert.equal(cause(cancel(op(), later(1), 'loopback:127.0.0.1')), 'The operation was cancelled');
     // A running one: the event comes when the worker goes (here its lease expires), naming the same caller.
-    const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+    const running = assign(op(), {workerId: 'w1'}, later(1)).next;
     const marked = cancel(running, later(2), 'serviceAccount:ops@p.iam.gserviceaccount.com');
     assert.equal(marked.kind, 'cancelRequested');
     if (marked.kind !== 'cancelRequested') return;
@@ -107,7 +107,7 @@ describe('operation state machine', () => {
   });
   describe('losing a worker', () => {
     it('re-queues a preemptible pipeline while attempts remain, keeping its attempts and epoch', () => {
-      const running = assign(op({}, true), {workerId: 'w1'}, later(1), 60_000).next;
+      const running = assign(op({}, true), {workerId: 'w1'}, later(1)).next;
       const {next, newEvents} = releaseLease(running, later(100), 'leaseExpired', policy);
       assert.equal(next.state, 'QUEUED');
       assert.equal(next.lease, undefined);
@@ -117,9 +117,9 @@ describe('operation state machine', () => {
     });
 
     it('ends a preemptible pipeline UNAVAILABLE when its attempts are used', () => {
-      let record = assign(op({}, true), {workerId: 'w1'}, later(1), 60_000).next;
+      let record = assign(op({}, true), {workerId: 'w1'}, later(1)).next;
       record = releaseLease(record, later(100), 'preempted', policy).next;
-      record = assign(record, {workerId: 'w2'}, later(101), 60_000).next;
+      record = assign(record, {workerId: 'w2'}, later(101)).next;
       const {next, newEvents} = releaseLease(record, later(200), 'preempted', policy);
       assert.equal(next.state, 'FAILURE');
       assert.equal(next.error?.code, 14);
@@ -127,13 +127,13 @@ describe('operation state machine', () => {
     });
 
     it('ends any other pipeline ABORTED, saying the worker failed', () => {
-      const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+      const running = assign(op(), {workerId: 'w1'}, later(1)).next;
       const {next} = releaseLease(running, later(100), 'vmBroken', policy);
       assert.deepEqual(next.error, {code: 10, message: `${WORKER_FAILED_MESSAGE}: it reported its VM broken`});
     });
 
     it('lets a waiting cancel decide: CANCELLED, not re-queued', () => {
-      const running = cancel(assign(op({}, true), {workerId: 'w1'}, later(1), 60_000).next, later(2));
+      const running = cancel(assign(op({}, true), {workerId: 'w1'}, later(1)).next, later(2));
       assert.equal(running.kind, 'cancelRequested');
       if (running.kind !== 'cancelRequested') return;
       const {next} = releaseLease(running.transition.next, later(100), 'leaseExpired', policy);
@@ -141,7 +141,7 @@ describe('operation state machine', () => {
     });
 
     it('queues again what a shutting-down worker hands back before starting an action, and only that', () => {
-      const taken = assign(op(), {workerId: 'w1'}, later(1), 60_000);
+      const taken = assign(op(), {workerId: 'w1'}, later(1));
       const assigned = {...taken.next, events: [...taken.newEvents].reverse()};
       const handedBack = releaseLease(assigned, later(2), 'shutdown', policy);
       assert.equal(handedBack.next.state, 'QUEUED');
@@ -158,7 +158,7 @@ describe('operation state machine', () => {
 
   it('times out queued and running pipelines DEADLINE_EXCEEDED, releasing a held lease', () => {
     assert.equal(timeOut(op(), later(4000)).next.error?.code, 4);
-    const running = assign(op(), {workerId: 'w1'}, later(1), 60_000).next;
+    const running = assign(op(), {workerId: 'w1'}, later(1)).next;
     const {next, newEvents} = timeOut(running, later(4000));
     assert.equal(next.lease, undefined);
     assert.deepEqual(types(newEvents), ['WorkerReleasedEvent', 'FailedEvent']);

@@ -14,7 +14,7 @@ import {FirestorePolicyStore} from './policies';
 import {FirestoreQueueStatsStore} from './queueStats';
 import {FirestoreSampleStore, SAMPLE_QUERY_INDEXES} from './samples';
 import {FirestoreSecretStore} from './secrets';
-import {FirestoreWorkerStore} from './workers';
+import {FirestoreWorkerStore, WORKER_QUERY_INDEXES} from './workers';
 
 export {connectFirestore} from './connection';
 
@@ -23,7 +23,7 @@ export {connectFirestore} from './connection';
  * index-coverage test checks every one is declared. Filtered listing's indexes follow
  * from the planner's shapes instead.
  */
-export const FIXED_QUERY_INDEXES = {...OPERATION_QUERY_INDEXES, ...OUTBOX_QUERY_INDEXES, ...SAMPLE_QUERY_INDEXES, ...LOG_QUERY_INDEXES};
+export const FIXED_QUERY_INDEXES = {...OPERATION_QUERY_INDEXES, ...WORKER_QUERY_INDEXES, ...OUTBOX_QUERY_INDEXES, ...SAMPLE_QUERY_INDEXES, ...LOG_QUERY_INDEXES};
 
 export function firestoreStores(db: Firestore): Stores {
   const counters = new Counters();

@@ -12,7 +12,7 @@
 import {FieldValue, FirestoreDataConverter, QueryDocumentSnapshot, Timestamp, UpdateData} from '@google-cloud/firestore';
 import {labelPair} from '../../core/filter';
 import {locationOfRequest} from '../../core/lifesciences';
-import {ApiVersion, OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
+import {ApiVersion, Lease, OperationError, OperationEvent, OperationRecord, INLINE_EVENTS, OperationState, errorCodeOf} from '../../core/model';
 import {QueueClass, queueClassOf} from '../../core/requirements';
 import type {RunPipelineRequestJson} from '../../wire/genomics';
 import {projectOf} from './connection';
@@ -83,8 +83,13 @@ export interface OperationDoc {
   recentEvents: string;
   eventCount: number;
   cancelRequested: boolean;
-  /** Lease: present exactly while RUNNING. leaseExpireTime is what the sweep queries. */
+  /** Lease: present exactly while RUNNING. Its deadline is on the worker's document. */
   workerId?: string;
+  /**
+   * Only on a lease granted by a Gaffer that kept lease deadlines here (what its sweep
+   * queried): the lease sweep still finds such a lease by it, until its holder's next
+   * report moves the deadline to the worker's document and deletes this field.
+   */
   leaseExpireTime?: Timestamp;
   /** When the lease was granted (fencing of unfenced reports). */
   leaseGrantTime?: Timestamp;
@@ -164,7 +169,7 @@ export function toDoc(op: OperationRecord): OperationDoc {
   if (op.delayCause) doc.delayCause = op.delayCause;
   if (op.lease) {
     doc.workerId = op.lease.workerId;
-    doc.leaseExpireTime = Timestamp.fromDate(op.lease.expireTime);
+    if (op.lease.legacyExpireTime) doc.leaseExpireTime = Timestamp.fromDate(op.lease.legacyExpireTime);
     if (op.lease.grantTime) doc.leaseGrantTime = Timestamp.fromDate(op.lease.grantTime);
   }
   if (op.submitter) doc.submitter = op.submitter;
@@ -198,9 +203,11 @@ export function fromDoc(projectId: string, id: string, doc: OperationDoc): Opera
     recentEventKeys: doc.recentEventKeys ?? [],
     queueClass: doc.queueClassInfo ? (JSON.parse(doc.queueClassInfo) as QueueClass) : queueClassOf(request),
   };
-  if (doc.workerId && doc.leaseExpireTime) {
-    op.lease = {workerId: doc.workerId, epoch: doc.leaseEpoch, expireTime: doc.leaseExpireTime.toDate()};
-    if (doc.leaseGrantTime) op.lease.grantTime = doc.leaseGrantTime.toDate();
+  if (doc.workerId && doc.state === 'RUNNING') {
+    const lease: Lease = {workerId: doc.workerId, epoch: doc.leaseEpoch};
+    if (doc.leaseGrantTime) lease.grantTime = doc.leaseGrantTime.toDate();
+    if (doc.leaseExpireTime) lease.legacyExpireTime = doc.leaseExpireTime.toDate();
+    op.lease = lease;
   }
   if (doc.delayCause) op.delayCause = doc.delayCause;
   if (doc.submitter) op.submitter = doc.submitter;

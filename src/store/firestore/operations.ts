@@ -16,7 +16,7 @@ import {F, StoredEvent, eventConverter, eventDocId, operationConverter, operatio
 export const OPERATION_QUERY_INDEXES = {
   /** queued: the FIFO window of some queue classes of a project's queue (queueClass == or in). */
   queuedWindow: composite('operations', 'COLLECTION', [F.queueClass, 'ASCENDING'], [F.createTime, 'ASCENDING']),
-  /** expiredLeases: every project's running operations past their lease. */
+  /** legacyExpiredLeases: every project's running operations past a lease deadline kept on them. */
   expiredLeases: singleField('operations', F.leaseExpireTime, 'COLLECTION_GROUP'),
   /** timedOut: every project's operations past their pipeline timeout. */
   timedOut: singleField('operations', F.timeoutTime, 'COLLECTION_GROUP'),
@@ -285,7 +285,7 @@ export class FirestoreOperationStore implements OperationStore {
     return created;
   }
 
-  expiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {
+  legacyExpiredLeases(before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<OperationRecord>>> {
     return this.dueAcrossProjects(F.leaseExpireTime, before, limit, after);
   }
 

@@ -18,6 +18,10 @@ export interface WorkerDoc {
   lastMessageTime?: Timestamp;
   operationId?: string;
   leaseEpoch?: number;
+  /** Present while holding: what the lease sweep queries (a collection-group index). */
+  leaseExpireTime?: Timestamp;
+  /** The operation held has a cancel waiting (a copy of the operation's flag, for heartbeats). */
+  cancelRequested?: boolean;
   lastCheckInTime?: Timestamp;
   /** WorkerStatus JSON, as sent: a string, so its arbitrary disk names add no index entries. */
   status?: string;
@@ -40,6 +44,8 @@ export function toWorkerDoc(worker: WorkerRecord): WorkerDoc {
     holding: worker.operationId !== undefined,
     operationId: worker.operationId,
     leaseEpoch: worker.leaseEpoch,
+    leaseExpireTime: ts(worker.leaseExpireTime),
+    cancelRequested: worker.cancelRequested || undefined,
     lastCheckInTime: ts(worker.lastCheckInTime),
     status: worker.status ? JSON.stringify(worker.status) : undefined,
     statusTime: ts(worker.statusTime),
@@ -62,12 +68,14 @@ export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
   return doc;
 }
 
-const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'lastCheckInTime', 'status', 'statusTime', 'capabilities', 'lastFinish'] as const;
+const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'leaseExpireTime', 'cancelRequested', 'lastCheckInTime', 'status', 'statusTime', 'capabilities', 'lastFinish'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
   const worker: WorkerRecord = {projectId, workerId};
   if (doc.operationId !== undefined) worker.operationId = doc.operationId;
   if (doc.leaseEpoch !== undefined) worker.leaseEpoch = doc.leaseEpoch;
+  if (doc.leaseExpireTime) worker.leaseExpireTime = doc.leaseExpireTime.toDate();
+  if (doc.cancelRequested === true) worker.cancelRequested = true;
   if (doc.lastCheckInTime) worker.lastCheckInTime = doc.lastCheckInTime.toDate();
   if (doc.status) worker.status = JSON.parse(doc.status) as WorkerStatusJson;
   if (doc.statusTime) worker.statusTime = doc.statusTime.toDate();

@@ -178,7 +178,8 @@ export class MemoryStores implements Stores {
     },
     // Every operation this store holds was queued with its class.
     classifyLegacyQueued: async (): Promise<number> => 0,
-    expiredLeases: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.lease?.expireTime, before, limit, after),
+    legacyExpiredLeases: async (before: Date, limit: number, after?: DueCursor) =>
+      this.dueAcrossProjects(op => op.lease?.legacyExpireTime, before, limit, after),
     timedOut: async (before: Date, limit: number, after?: DueCursor) => this.dueAcrossProjects(op => op.timeoutTime, before, limit, after),
     watch: (projectId: string, id: string, onChange: (op: OperationRecord | undefined) => void): (() => void) => {
       const key = operationName(projectId, id);
@@ -225,14 +226,13 @@ export class MemoryStores implements Stores {
     await tick();
     // Ordered as Firestore's index orders them: by the time, then by the document's path.
     const key = (op: OperationRecord): [number, string] => [timeOf(op)?.getTime() ?? 0, operationName(op.projectId, op.id)];
-    const compare = ([t1, n1]: [number, string], [t2, n2]: [number, string]) => t1 - t2 || compareIds(n1, n2);
     const start: [number, string] | undefined = after && [after.time.getTime(), operationName(after.projectId, after.id)];
     const found = [...this.operationDocs.values()]
       .filter(d => {
         const time = timeOf(d.value.record);
-        return time !== undefined && time < before && (!start || compare(key(d.value.record), start) > 0);
+        return time !== undefined && time < before && (!start || compareDue(key(d.value.record), start) > 0);
       })
-      .sort((a, b) => compare(key(a.value.record), key(b.value.record)))
+      .sort((a, b) => compareDue(key(a.value.record), key(b.value.record)))
       .slice(0, limit);
     this.read(found.length);
     return found.map(d => ({value: copy(d.value.record), version: d.version}));
@@ -258,6 +258,21 @@ export class MemoryStores implements Stores {
       const doc = this.workerDocs.get(workerName(projectId, workerId));
       this.read(1);
       return doc ? {value: copy(doc.value.record), version: doc.version} : {value: undefined};
+    },
+    expiredLeases: async (before: Date, limit: number, after?: DueCursor): Promise<Array<Versioned<WorkerRecord>>> => {
+      await tick();
+      // Ordered as Firestore's index orders them: by the deadline, then by the document's path.
+      const key = (w: WorkerRecord): [number, string] => [w.leaseExpireTime?.getTime() ?? 0, workerName(w.projectId, w.workerId)];
+      const start: [number, string] | undefined = after && [after.time.getTime(), workerName(after.projectId, after.id)];
+      const found = [...this.workerDocs.values()]
+        .filter(d => {
+          const time = d.value.record.leaseExpireTime;
+          return time !== undefined && time < before && (!start || compareDue(key(d.value.record), start) > 0);
+        })
+        .sort((a, b) => compareDue(key(a.value.record), key(b.value.record)))
+        .slice(0, limit);
+      this.read(found.length);
+      return found.map(d => ({value: copy(d.value.record), version: d.version}));
     },
     list: async (projectId: string, filter: WorkerListFilter, pageSize: number, afterId?: string): Promise<WorkerPage> => {
       await tick();
@@ -604,4 +619,9 @@ function servedBy(conjunct: IndexedConjunct, op: OperationRecord): boolean {
   if (low && !(low.inclusive ? time >= low.time.getTime() : time > low.time.getTime())) return false;
   if (high && !(high.inclusive ? time <= high.time.getTime() : time < high.time.getTime())) return false;
   return true;
+}
+
+/** A due time and a document path, in the order of Firestore's single-field index on the time. */
+function compareDue([t1, n1]: [number, string], [t2, n2]: [number, string]): number {
+  return t1 - t2 || compareIds(n1, n2);
 }

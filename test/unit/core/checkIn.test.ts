@@ -34,7 +34,7 @@ describe('core CheckInService', () => {
 
       const op = await bench.record(name);
       assert.equal(op.state, 'RUNNING');
-      assert.deepEqual(op.lease, {workerId: 'w1', epoch: 1, expireTime: after(bench.policy.leaseDurationMs), grantTime: after(0)});
+      assert.deepEqual(op.lease, {workerId: 'w1', epoch: 1, grantTime: after(0)});
       assert.equal(op.leaseEpoch, 1);
       assert.equal(op.attempts, 1);
       assert.deepEqual(op.startTime, start);
@@ -42,6 +42,7 @@ describe('core CheckInService', () => {
       const worker = await bench.worker('w1');
       assert.equal(worker?.operationId, idOf(name));
       assert.equal(worker?.leaseEpoch, 1);
+      assert.deepEqual(worker?.leaseExpireTime, after(bench.policy.leaseDurationMs), "the lease's deadline is on the worker");
       assert.deepEqual(worker?.status, STATUS);
       assert.deepEqual(worker?.lastCheckInTime, start);
     });
@@ -121,15 +122,29 @@ describe('core CheckInService', () => {
       await bench.take('w1');
     });
 
-    it('renews its lease: the deadline moves with the clock, the epoch stays', async () => {
-      for (const lease of [{operationId: idOf(name), epoch: 1}, undefined]) {
+    it("renews its lease on the worker's document alone: one read, one write; the deadline moves with the clock, the epoch stays", async () => {
+      const {stores} = bench.h;
+      const op = await stores.operations.read(PROJECT, idOf(name));
+      for (const [lease, body] of [
+        [{operationId: idOf(name), epoch: 1}, {}],
+        [undefined, {}],
+        [{operationId: idOf(name), epoch: 1}, {workerStatus: STATUS}],
+      ] as const) {
         bench.clock.advance(60_000);
-        const response = await bench.checkIn('w1', {}, lease);
+        const {documentsRead, documentsWritten} = stores.stats();
+        const response = await bench.checkIn('w1', body, lease);
+        const counted = stores.stats();
+        assert.deepEqual([counted.documentsRead - documentsRead, counted.documentsWritten - documentsWritten], [1, 1], 'the worker, read and written');
         const deadline = after(bench.policy.leaseDurationMs);
         assert.equal(response.deadline, deadline.toISOString());
-        assert.equal(response.features?.lease, `${idOf(name)}:1`);
-        assert.deepEqual({...(await bench.record(name)).lease, grantTime: undefined}, {workerId: 'w1', epoch: 1, expireTime: deadline, grantTime: undefined});
+        assert.deepEqual(response.features, {operation: name, lease: `${idOf(name)}:1`, leaseEpoch: '1', checkInInterval: '30s'});
+        assert.equal(response.metadata, undefined, "a heartbeat's answer carries no metadata: the operation is not read");
+        const worker = await bench.worker('w1');
+        assert.deepEqual(worker?.leaseExpireTime, deadline);
+        assert.deepEqual(worker?.lastCheckInTime, bench.clock.now());
       }
+      assert.deepEqual((await bench.worker('w1'))?.status, STATUS);
+      assert.equal((await stores.operations.read(PROJECT, idOf(name)))?.version, op?.version, 'the operation was not written');
     });
 
     it('appends reported events with their descriptions; a retried check-in adds no duplicates', async () => {
@@ -233,6 +248,85 @@ describe('core CheckInService', () => {
     });
   });
 
+  describe('the lease on the worker document (heartbeats read and write only that)', () => {
+    it('tells a heartbeat of a cancel that landed between its read and its commit: it reads again', async () => {
+      const name = await bench.run();
+      const {lease} = await bench.take('w1');
+      const workers = bench.h.stores.workers;
+      const read = workers.read.bind(workers);
+      let raced = false;
+      workers.read = async (projectId, workerId) => {
+        const found = await read(projectId, workerId);
+        if (!raced) {
+          raced = true;
+          await bench.services.operations.cancel(PROJECT, idOf(name));
+        }
+        return found;
+      };
+      const told = await bench.checkIn('w1', {}, lease);
+      assert.equal(raced, true);
+      assert.equal(told.features?.cancelRequested, true);
+      assert.equal((await bench.worker('w1'))?.cancelRequested, true);
+      workers.read = read;
+      assert.equal((await bench.checkIn('w1', {}, lease)).features?.cancelRequested, true, 'and at every heartbeat after');
+    });
+
+    it('is cleared by every change that ends a lease, so a later heartbeat learns it lost it', async () => {
+      const endings: Record<string, (name: string) => Promise<unknown>> = {
+        result: () => bench.checkIn('w1', {result: {code: 0}}),
+        'shutdown notice': () => bench.services.checkIns.releaseWorker(ref('w1'), 'preempted'),
+        'lease sweep': () => {
+          bench.clock.advance(bench.policy.leaseDurationMs + bench.policy.leaseGraceMs + 1);
+          return bench.sweep();
+        },
+        'timeout sweep': () => {
+          bench.clock.advance(1_000_001);
+          return bench.sweep();
+        },
+        'cancel, then a result': async name => {
+          await bench.services.operations.cancel(PROJECT, idOf(name));
+          return bench.checkIn('w1', {result: {code: RpcCode.CANCELLED}});
+        },
+      };
+      for (const [ending, end] of Object.entries(endings)) {
+        bench = new Bench();
+        // A timeout past the lease and its grace, so the lease sweep is not a timeout.
+        const name = await bench.run({timeout: '1000s'});
+        const {lease} = await bench.take('w1');
+        await end(name);
+        const worker = await bench.worker('w1');
+        assert.deepEqual(
+          [worker?.operationId, worker?.leaseEpoch, worker?.leaseExpireTime, worker?.cancelRequested],
+          [undefined, undefined, undefined, undefined],
+          `${ending}: the worker holds nothing`,
+        );
+        const op = await bench.record(name);
+        assert.notEqual(op.state, 'RUNNING', ending);
+        assert.equal(op.error?.code === RpcCode.DEADLINE_EXCEEDED, ending === 'timeout sweep', `${ending}: ${op.error?.message}`);
+        await refused(bench.checkIn('w1', {}, lease), 'ABORTED', 'LEASE_NOT_HELD');
+      }
+    });
+
+    it('moves a lease granted by an earlier Gaffer (deadline on the operation) to the worker at its first heartbeat', async () => {
+      const name = await bench.run();
+      const {lease} = await bench.take('w1');
+      await bench.asLegacyLease(name, 'w1', after(1000));
+      const {stores} = bench.h;
+      const counted = async (what: string, reads: number, writes: number) => {
+        const {documentsRead, documentsWritten} = stores.stats();
+        const response = await bench.checkIn('w1', {}, lease);
+        const now = stores.stats();
+        assert.deepEqual([now.documentsRead - documentsRead, now.documentsWritten - documentsWritten], [reads, writes], what);
+        return response;
+      };
+      const first = await counted('the first heartbeat reads and rewrites the operation', 2, 2);
+      assert.equal(first.deadline, after(bench.policy.leaseDurationMs).toISOString());
+      assert.equal((await bench.record(name)).lease?.legacyExpireTime, undefined, 'the deadline left the operation');
+      assert.deepEqual((await bench.worker('w1'))?.leaseExpireTime, after(bench.policy.leaseDurationMs));
+      await counted('later heartbeats touch only the worker', 1, 1);
+    });
+  });
+
   describe('fencing', () => {
     it('refuses a lease of another operation or another epoch (ABORTED LEASE_NOT_HELD) and changes nothing', async () => {
       const name = await bench.run({preemptible: true});
@@ -287,7 +381,7 @@ describe('core CheckInService', () => {
       assert.equal((await bench.worker('w1'))?.operationId, undefined);
     });
 
-    it('ABORTs and frees a worker whose record still names an operation that moved on without it', async () => {
+    it('ABORTs and frees, at its next report, a worker whose record still names an operation that moved on without it', async () => {
       const name = await bench.run();
       await bench.take('w1');
       // The operation ends by a write that did not free its worker (its record is left stale).
@@ -296,7 +390,8 @@ describe('core CheckInService', () => {
       await stores.committer.commit([{kind: 'operation', read, next: {...read.value, state: 'FAILURE', lease: undefined, error: {code: 10, message: 'elsewhere'}}, newEvents: []}]);
       const next = await bench.run();
 
-      await refused(bench.checkIn('w1'), 'ABORTED', 'LEASE_NOT_HELD');
+      // A heartbeat trusts the worker's record (every change that ends a lease rewrites it); a report reads the operation.
+      await refused(bench.checkIn('w1', {events: [reported('PullStartedEvent', bench.clock.now(), {imageUri: 'alpine'})]}), 'ABORTED', 'LEASE_NOT_HELD');
       const worker = await bench.worker('w1');
       assert.equal(worker?.operationId, undefined, 'freed');
       assert.equal(worker?.leaseEpoch, undefined);

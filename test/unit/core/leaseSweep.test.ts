@@ -131,9 +131,9 @@ describe('core LeaseSweeper', () => {
     const {lease} = await bench.take('w1');
     expireAll();
     // The check-in lands between the sweep's query and its commit.
-    const operations = bench.h.stores.operations;
-    const expiredLeases = operations.expiredLeases;
-    operations.expiredLeases = async (before, limit) => {
+    const workers = bench.h.stores.workers;
+    const expiredLeases = workers.expiredLeases;
+    workers.expiredLeases = async (before, limit) => {
       const found = await expiredLeases(before, limit);
       await bench.checkIn('w1', {}, lease);
       return found;
@@ -141,9 +141,10 @@ describe('core LeaseSweeper', () => {
     assert.deepEqual(await bench.sweep(), {...NOTHING, skipped: 1});
     const op = await bench.record(name);
     assert.equal(op.state, 'RUNNING');
-    assert.deepEqual(op.lease?.expireTime, new Date(bench.clock.now().getTime() + bench.policy.leaseDurationMs));
     assert.deepEqual(eventTypes(op), ['WorkerAssignedEvent']);
-    assert.equal((await bench.worker('w1'))?.operationId, idOf(name));
+    const worker = await bench.worker('w1');
+    assert.equal(worker?.operationId, idOf(name));
+    assert.deepEqual(worker?.leaseExpireTime, new Date(bench.clock.now().getTime() + bench.policy.leaseDurationMs));
   });
 
   it('never lets both a racing sweep and check-in act: one wins, the other changes nothing', async () => {
@@ -193,6 +194,30 @@ describe('core LeaseSweeper', () => {
     for (let i = 0; i < 6; i++) assert.equal((await bench.worker(`w${i}`))?.operationId, undefined);
   });
 
+  it('takes back a lease granted by an earlier Gaffer, whose deadline is on the operation, and frees its worker', async () => {
+    const name = await bench.run();
+    await bench.take('w1');
+    await bench.asLegacyLease(name, 'w1', new Date(bench.clock.now().getTime() + 1000));
+    bench.clock.advance(1000 + bench.policy.leaseGraceMs - 1);
+    assert.deepEqual(await bench.sweep(), NOTHING, 'not before its deadline and the grace');
+    bench.clock.advance(2);
+    assert.deepEqual(await bench.sweep(), {...NOTHING, ended: 1});
+    assert.equal((await bench.record(name)).state, 'FAILURE');
+    assert.equal((await bench.worker('w1'))?.operationId, undefined);
+  });
+
+  it('only frees a worker whose document names a lease its operation does not show', async () => {
+    const name = await bench.run();
+    await bench.take('w1');
+    const {stores} = bench.h;
+    const read = (await stores.operations.read(PROJECT, idOf(name)))!;
+    await stores.committer.commit([{kind: 'operation', read, next: {...read.value, lease: {...read.value.lease!, epoch: 7}, leaseEpoch: 7}, newEvents: []}]);
+    expireAll();
+    assert.deepEqual(await bench.sweep(), {...NOTHING, skipped: 1});
+    assert.equal((await bench.worker('w1'))?.operationId, undefined, 'freed');
+    assert.equal((await bench.record(name)).state, 'RUNNING', 'the operation is not its to end');
+  });
+
   it('counts what it did, and a change that fails is counted, logged and does not stop the rest', async () => {
     // Each taken while it is the only one queued, so each worker holds a known one.
     const held: string[] = [];
@@ -206,7 +231,7 @@ describe('core LeaseSweeper', () => {
     const logs: string[] = [];
     const sweeper = failingSweeper(new Set([idOf(poisoned!)]), logs);
     assert.deepEqual(await sweeper.expireLeases(), {requeued: 1, ended: 1, timedOut: 1, skipped: 0, failed: 1});
-    assert.deepEqual(logs, [`projects/${PROJECT}/operations/${idOf(poisoned!)}: the disk is on fire`]);
+    assert.deepEqual(logs, [`projects/${PROJECT}/workers/b (its lease on projects/${PROJECT}/operations/${idOf(poisoned!)}): the disk is on fire`]);
     assert.equal((await bench.record(aborted!)).state, 'FAILURE');
     assert.equal((await bench.record(requeued!)).state, 'QUEUED');
     assert.equal((await bench.get(timedOut)).error?.code, RpcCode.DEADLINE_EXCEEDED);

@@ -131,4 +131,20 @@ export class Bench {
   sweep() {
     return this.services.leases.expireLeases();
   }
+
+  /**
+   * Rewrites a held operation's lease as a Gaffer that kept lease deadlines on operations
+   * left it: the deadline (`expireTime`) on the operation, none on the worker.
+   */
+  async asLegacyLease(name: string, workerId: string, expireTime: Date): Promise<void> {
+    const {stores} = this.h;
+    const opRead = await stores.operations.read(PROJECT, idOf(name));
+    const workerRead = await stores.workers.read(PROJECT, workerId);
+    assert.ok(opRead?.value.lease && workerRead.value, `${workerId} holds ${name}`);
+    const {leaseExpireTime: _deadline, ...worker} = workerRead.value;
+    await stores.committer.commit([
+      {kind: 'operation', read: opRead, next: {...opRead.value, lease: {...opRead.value.lease, legacyExpireTime: expireTime}}, newEvents: []},
+      {kind: 'worker', read: workerRead, next: worker},
+    ]);
+  }
 }
