@@ -82,6 +82,8 @@ const CHECK_INS: CheckInBenchOptions = {
   costSamples: 10,
   /** Unmeasured calls before each heartbeat and plain-Firestore row (the emulator's JIT warms up). */
   comparisonWarmup: 500,
+  /** Unmeasured heartbeats before the first heartbeat row (see CheckInBenchOptions). */
+  heartbeatWarmup: 3_000,
   heartbeatCount: 3_000,
   heartbeatStatusCount: 1_500,
   /** Plain Firestore calls per comparison row. */

@@ -484,10 +484,12 @@ ${checkInCostTable(ci.costs)}
 ${co.concurrency} workers each take one of ${co.concurrency} operations, then check in over and over, holding it;
 each worker has one check-in in flight at a time, as a real worker would, so no two
 check-ins touch the same documents (no refused commits). The workerStatus body carries
-RAM, uptime and two disks. Each row follows ${co.comparisonWarmup} unmeasured check-ins, since the
-emulator's JVM keeps speeding up over the first thousands of calls of a new kind; even
-so, the row that runs first tends to come out slower. The documents columns are loaded
-averages (stats deltas over the measured phase).
+RAM, uptime and two disks. A heartbeat reads and rewrites only its worker's document,
+which carries the lease's deadline (docs/design.md, "Leases"). The first row follows
+${fmtInt(co.heartbeatWarmup)} unmeasured check-ins, the second ${co.comparisonWarmup}: the emulator's JVM and Node
+keep speeding up over the first thousands of calls of a new kind, and after only 500 the
+first row came out a third slower than the same row run again later. The documents
+columns are loaded averages (stats deltas over the measured phase).
 
 ${checkInLoadTable(ci.load)}
 
@@ -495,14 +497,15 @@ ${checkInLoadTable(ci.load)}
 
 Right after the heartbeats, the same concurrency against the same emulator through
 Gaffer's own Firestore client (\`app.firestore\`) with no Gaffer in between, each of the
-${co.concurrency} loops on its own small document(s) (4 fields; Gaffer rewrites a whole operation
-document), ${fmtInt(co.baselineCount)} calls per row after ${co.comparisonWarmup} warm-up ones. The last columns are
+${co.concurrency} loops on its own small document(s) (4 fields; a worker document has about a dozen),
+${fmtInt(co.baselineCount)} calls per row after ${co.comparisonWarmup} warm-up ones. The last columns are
 each heartbeat rate divided by each row's rate (below 1: the heartbeat is slower). The
-last row is what a heartbeat asks of Firestore, minus Gaffer: what separates it from
-the heartbeat is Gaffer's own work (HTTP, JSON, schema validation, the state machine,
-larger documents) on the same ${m.cpuCount} cores. The two heartbeat rows do the same Firestore
-work; the gap between them is mostly warm-up and noise (the row that runs first tends
-to be slower), a fair idea of how far to trust any one ratio here.
+"get, then update" row is what a heartbeat asks of Firestore, minus Gaffer: what
+separates it from the heartbeat is Gaffer's own work (HTTP on both ends, JSON, schema
+validation, the check-in logic) on the same ${m.cpuCount} cores, the bench's client included. The
+last row is what a heartbeat asked of Firestore before the lease's deadline moved to the
+worker's document. The two heartbeat rows do the same Firestore work; the gap between
+them is warm-up and noise, a fair idea of how far to trust any one ratio here.
 
 ${baselineTable(ci.load, ci.baselines)}
 

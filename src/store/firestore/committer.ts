@@ -11,7 +11,7 @@ import {toRewrite} from './operationDoc';
 import {eventRef, operationRef} from './operations';
 import {newOutboxRow, outboxCollection} from './outbox';
 import {stageQueued} from './queueClasses';
-import {toWorkerRewrite} from './workerDoc';
+import {toWorkerUpdate} from './workerDoc';
 import {workerRef} from './workers';
 
 export class FirestoreCommitter implements Committer {
@@ -51,7 +51,7 @@ export class FirestoreCommitter implements Committer {
       case 'worker': {
         const {read, next} = write;
         const ref = workerRef(this.db, next.projectId, next.workerId);
-        if (read.version) batch.update(ref, toWorkerRewrite(next), unchangedSince(read.version));
+        if (read.version) batch.update(ref, toWorkerUpdate(next, read.value), unchangedSince(read.version));
         else batch.create(ref, next);
         return 1;
       }

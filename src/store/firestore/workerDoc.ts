@@ -68,6 +68,25 @@ export function toWorkerRewrite(worker: WorkerRecord): UpdateData<WorkerDoc> {
   return doc;
 }
 
+/**
+ * Check-in's fields that differ from the worker as read (the commit's precondition makes
+ * that the stored document), as an update: a heartbeat sends its two or three changed
+ * fields rather than the whole document. With nothing changed, every field.
+ */
+export function toWorkerUpdate(next: WorkerRecord, read: WorkerRecord | undefined): UpdateData<WorkerDoc> {
+  const rewrite = toWorkerRewrite(next);
+  if (!read) return rewrite;
+  const stored: Record<string, unknown> = {...toWorkerDoc(read)};
+  const changed = Object.fromEntries(Object.entries(rewrite).filter(([field, value]) => !sameValue(value, stored[field])));
+  return Object.keys(changed).length > 0 ? changed : rewrite;
+}
+
+function sameValue(written: unknown, stored: unknown): boolean {
+  if (written instanceof FieldValue) return stored === undefined && written.isEqual(FieldValue.delete());
+  if (written instanceof Timestamp) return stored instanceof Timestamp && written.isEqual(stored);
+  return JSON.stringify(written) === JSON.stringify(stored);
+}
+
 const CHECK_IN_OPTIONAL_FIELDS = ['operationId', 'leaseEpoch', 'leaseExpireTime', 'cancelRequested', 'lastCheckInTime', 'status', 'statusTime', 'capabilities', 'lastFinish'] as const;
 
 export function fromWorkerDoc(projectId: string, workerId: string, doc: WorkerDoc): WorkerRecord {
