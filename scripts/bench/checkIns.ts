@@ -131,11 +131,16 @@ function checkInPath(projectId: string, workerId: string): string {
 
 interface CheckInAnswer {
   deadline?: string;
-  features?: {operation?: string; leaseEpoch?: string};
+  features?: {operation?: string; lease?: string; leaseEpoch?: string};
 }
 
 function operationOf(body: string): string | undefined {
   return (JSON.parse(body) as CheckInAnswer).features?.operation;
+}
+
+/** The fencing token an answer grants, as gaffer-worker presents it on later check-ins. */
+function leaseOf(body: string): string | undefined {
+  return (JSON.parse(body) as CheckInAnswer).features?.lease;
 }
 
 function typeName(event: {details: {'@type': string}}): string {
@@ -190,8 +195,9 @@ export class CheckInBench {
     return names;
   }
 
-  private async checkIn(projectId: string, workerId: string, body: string) {
-    return this.client.ok('POST', checkInPath(projectId, workerId), body);
+  /** A check-in; with `lease`, presenting it (`?lease=`) as gaffer-worker does. */
+  private async checkIn(projectId: string, workerId: string, body: string, lease?: string) {
+    return this.client.ok('POST', `${checkInPath(projectId, workerId)}${lease ? `?lease=${encodeURIComponent(lease)}` : ''}`, body);
   }
 
   // ---------------------------------------------------------------- documents per check-in
@@ -199,16 +205,19 @@ export class CheckInBench {
   /** One check-in at a time, nothing else touching the store: documents read and written by each. */
   private async sample(
     what: string,
-    calls: Array<{projectId: string; workerId: string; body: string}>,
+    calls: Array<{projectId: string; workerId: string; body: string; lease?: string}>,
     expect: 'holding' | 'idle',
-  ): Promise<void> {
+  ): Promise<Map<string, string>> {
+    const leases = new Map<string, string>();
     const read: number[] = [];
     const written: number[] = [];
     const latencies: number[] = [];
     for (const call of calls) {
       const before = this.stats();
-      const res = await this.checkIn(call.projectId, call.workerId, call.body);
+      const res = await this.checkIn(call.projectId, call.workerId, call.body, call.lease);
       const after = this.stats();
+      const lease = leaseOf(res.body);
+      if (lease) leases.set(call.workerId, lease);
       read.push(after.documentsRead - before.documentsRead);
       written.push(after.documentsWritten - before.documentsWritten);
       latencies.push(res.latencyMs);
@@ -220,6 +229,7 @@ export class CheckInBench {
     const row: CheckInCostRow = {what, calls: calls.length, documentsRead: read, documentsWritten: written, p50Ms: median(latencies)};
     this.results.costs.push(row);
     this.log(`check-in cost, ${what}: read ${read.join(',')}, wrote ${written.join(',')}, p50 ${row.p50Ms.toFixed(1)} ms`);
+    return leases;
   }
 
   async costs(): Promise<void> {
@@ -232,10 +242,12 @@ export class CheckInBench {
     const calls = (projectId: string, ids: string[], body: string) => ids.map(workerId => ({projectId, workerId, body}));
     await this.sample('idle, nothing queued: a new worker', calls(IDLE_PROJECT, idleWorkers, EMPTY), 'idle');
     await this.sample('idle, nothing queued: a known worker', calls(IDLE_PROJECT, idleWorkers, EMPTY), 'idle');
-    await this.sample(`assigning (a new worker, ≥ ${ASSIGNMENT_WINDOW} queued)`, calls(COST_PROJECT, workers, EMPTY), 'holding');
-    await this.sample('heartbeat `{}`', calls(COST_PROJECT, workers, EMPTY), 'holding');
-    await this.sample('heartbeat with workerStatus', calls(COST_PROJECT, workers, WITH_STATUS), 'holding');
-    await this.sample('result `{result: {code: 0}}`', calls(COST_PROJECT, workers, RESULT_OK), 'idle');
+    const leases = await this.sample(`assigning (a new worker, ≥ ${ASSIGNMENT_WINDOW} queued)`, calls(COST_PROJECT, workers, EMPTY), 'holding');
+    const presenting = (body: string) => calls(COST_PROJECT, workers, body).map(call => ({...call, lease: leases.get(call.workerId)}));
+    await this.sample('heartbeat `{}`', presenting(EMPTY), 'holding');
+    await this.sample('heartbeat with workerStatus', presenting(WITH_STATUS), 'holding');
+    await this.sample("heartbeat `{}` without its lease (Google's client)", calls(COST_PROJECT, workers, EMPTY), 'holding');
+    await this.sample('result `{result: {code: 0}}`', presenting(RESULT_OK), 'idle');
   }
 
   // ---------------------------------------------------------------- heartbeats under load
@@ -244,27 +256,28 @@ export class CheckInBench {
     const c = this.options.concurrency;
     this.log(`heartbeats: ${c} workers each take one of ${c} operations`);
     await this.queue(HEARTBEAT_PROJECT, c);
+    /** Each worker's lease, which it presents as gaffer-worker does. */
     const held = new Map<string, string>();
     for (let k = 0; k < c; k++) {
       const worker = `hb-${k}`;
-      const op = operationOf((await this.checkIn(HEARTBEAT_PROJECT, worker, EMPTY)).body);
-      if (!op) throw new Error(`heartbeat setup: ${worker} was given no operation`);
-      held.set(worker, op);
+      const lease = leaseOf((await this.checkIn(HEARTBEAT_PROJECT, worker, EMPTY)).body);
+      if (!lease) throw new Error(`heartbeat setup: ${worker} was given no operation`);
+      held.set(worker, lease);
     }
     if (new Set(held.values()).size !== c) throw new Error('heartbeat setup: two workers hold the same operation');
     const {heartbeatWarmup, comparisonWarmup, heartbeatCount, heartbeatStatusCount} = this.options;
-    await this.heartbeatLoad('heartbeat `{}`', EMPTY, heartbeatCount, heartbeatWarmup, [...held.keys()]);
-    await this.heartbeatLoad('heartbeat with workerStatus', WITH_STATUS, heartbeatStatusCount, comparisonWarmup, [...held.keys()]);
+    await this.heartbeatLoad('heartbeat `{}`', EMPTY, heartbeatCount, heartbeatWarmup, held);
+    await this.heartbeatLoad('heartbeat with workerStatus', WITH_STATUS, heartbeatStatusCount, comparisonWarmup, held);
     // Finish them, so that only the sweep scenario's leases are left to expire.
-    for (const worker of held.keys()) {
-      if (operationOf((await this.checkIn(HEARTBEAT_PROJECT, worker, RESULT_OK)).body)) throw new Error(`${worker} still holds work`);
+    for (const [worker, lease] of held) {
+      if (operationOf((await this.checkIn(HEARTBEAT_PROJECT, worker, RESULT_OK, lease)).body)) throw new Error(`${worker} still holds work`);
     }
   }
 
-  private async heartbeatLoad(scenario: string, body: string, count: number, warmup: number, workers: string[]): Promise<void> {
-    this.log(`${scenario}: ${count} check-ins, ${workers.length} workers, one check-in each in flight`);
+  private async heartbeatLoad(scenario: string, body: string, count: number, warmup: number, held: ReadonlyMap<string, string>): Promise<void> {
+    this.log(`${scenario}: ${count} check-ins, ${held.size} workers presenting their leases, one check-in each in flight`);
     // Each worker has at most one check-in in flight, as a real worker would.
-    const free = [...workers];
+    const free = [...held.keys()];
     let before = this.stats();
     let probeBefore = this.probe.snapshot();
     let started = false;
@@ -279,7 +292,7 @@ export class CheckInBench {
         const worker = free.pop();
         if (!worker) throw new Error('more check-ins in flight than workers');
         try {
-          const res = await this.checkIn(HEARTBEAT_PROJECT, worker, body);
+          const res = await this.checkIn(HEARTBEAT_PROJECT, worker, body, held.get(worker));
           if (!res.body.includes('"leaseEpoch"')) throw new Error(`${worker} lost its operation: ${res.body.slice(0, 300)}`);
           return res.latencyMs;
         } finally {

@@ -473,15 +473,19 @@ moves the clock.
 ${co.costSamples} sequential check-ins of each kind, nothing else running (range over the
 calls; one number: all equal). A new idle worker creates its worker document; a known
 idle worker that checked in moments ago writes nothing (idle check-ins are recorded only
-now and then); an assignment also writes the WorkerAssignedEvent's document; a result also writes the
-WorkerReleasedEvent's and the completion message's outbox document (same commit; with
-no Pub/Sub emulator here, messages stay in the outbox and cost nothing more).
+now and then); an assignment also writes the WorkerAssignedEvent's document; a
+heartbeat presenting its lease (\`?lease=\`, as gaffer-worker sends it) reads and writes
+only its worker's document; one without its lease also reads the operation, for the
+metadata its answer carries (such a worker may not know what it holds); a result also
+writes the WorkerReleasedEvent's and the completion message's outbox document (same
+commit; with no Pub/Sub emulator here, messages stay in the outbox and cost nothing more).
 
 ${checkInCostTable(ci.costs)}
 
 ### Check-ins under load (HTTP, ${co.concurrency} in flight)
 
-${co.concurrency} workers each take one of ${co.concurrency} operations, then check in over and over, holding it;
+${co.concurrency} workers each take one of ${co.concurrency} operations, then check in over and over, holding it
+and presenting its lease;
 each worker has one check-in in flight at a time, as a real worker would, so no two
 check-ins touch the same documents (no refused commits). The workerStatus body carries
 RAM, uptime and two disks. A heartbeat reads and rewrites only its worker's document,

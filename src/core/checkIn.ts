@@ -184,32 +184,44 @@ export class CheckInService {
       // The report that ended the worker's last lease, delivered again: it was recorded.
       return this.idleResponse(now);
     }
-    // A heartbeat renews the lease on the worker's document alone (one read, one write).
-    // A lease granted before deadlines moved there goes through report(), which moves it.
-    if (worker.operationId && worker.leaseExpireTime && !reports(request)) return this.renew(workerRead, worker, now, presented);
+    // A heartbeat renews the lease on the worker's document (presenting its lease: one read,
+    // one write). A lease granted before deadlines moved there goes through report(), which moves it.
+    const {operationId} = worker;
+    if (operationId && worker.leaseExpireTime && !reports(request)) return this.renew(workerRead, {...worker, operationId}, request, now, presented, arrivedAt);
     return worker.operationId
       ? this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt)
       : this.assignOrIdle(workerRead, worker, request, now, presented, seen);
   }
 
   /**
-   * A heartbeat of a lease's holder: only the worker's document is read and rewritten.
-   * It is fenced by that document's version: every change that ends or cancels the lease
-   * rewrites the document too, so a heartbeat racing one either commits first (and the
-   * other change reads again) or fails its precondition, reads again and learns of it.
+   * A heartbeat of a lease's holder: the worker's document is read and rewritten, nothing
+   * else. It is fenced by that document's version: every change that ends or cancels the
+   * lease rewrites the document too, so a heartbeat racing one either commits first (and
+   * the other change reads again) or fails its precondition, reads again and learns of it.
+   * A worker that presents no lease may not know what it holds (Google's client, a worker
+   * restarted mid-operation): its answer carries the operation's metadata, one more read.
    */
   private async renew(
     workerRead: Versioned<WorkerRecord | undefined>,
-    worker: WorkerRecord,
+    worker: WorkerRecord & {operationId: string},
+    request: CheckInRequestJson,
     now: Date,
     presented: PresentedLease | undefined,
+    arrivedAt: Date,
   ): Promise<CheckInResponseJson> {
-    if (presented && (presented.operationId !== worker.operationId || presented.epoch !== worker.leaseEpoch)) {
-      throw leaseLost(worker, presented);
+    let op: OperationRecord | undefined;
+    if (presented) {
+      if (presented.operationId !== worker.operationId || presented.epoch !== worker.leaseEpoch) throw leaseLost(worker, presented);
+    } else {
+      op = (await this.deps.operations.read(worker.projectId, worker.operationId))?.value;
+      // A record that names a lease its operation does not show: the long way frees the worker and refuses.
+      if (op?.lease?.workerId !== worker.workerId || op.lease.epoch !== worker.leaseEpoch) {
+        return this.report(workerRead, worker, worker.operationId, request, now, presented, arrivedAt);
+      }
     }
     const renewed: WorkerRecord = {...worker, leaseExpireTime: this.leaseDeadline(now)};
     await this.deps.changes.commit([{kind: 'worker', read: workerRead, next: renewed}]);
-    return this.holdingResponse(renewed);
+    return this.holdingResponse(renewed, op);
   }
 
   /** A check-in from a worker that holds (or believes it holds) an operation. */
@@ -449,9 +461,8 @@ export class CheckInService {
   }
 
   /**
-   * The answer to the holder of a lease, from its worker's record. The operation's metadata
-   * comes with the answers that read the operation anyway (the grant, reports); a heartbeat
-   * reads only the worker, and its answer carries none.
+   * The answer to the holder of a lease, from its worker's record, with the operation's
+   * metadata when the operation was read (a grant, a report, a heartbeat without a lease).
    */
   private holdingResponse(worker: WorkerRecord, op?: OperationRecord): CheckInResponseJson {
     const {operationId, leaseEpoch, leaseExpireTime} = worker;

@@ -134,13 +134,14 @@ describe('PipelineRunner on a real Docker engine', function () {
         sh('while [ ! -d /google/logs/action/5 ]; do sleep 0.1; done; echo logger-saw-5', {flags: ['RUN_IN_BACKGROUND'], name: 'logging'}),
         sh('echo hello-out; echo hello-err >&2'),
         sh('echo a-secret >&2', {flags: ['DISABLE_STANDARD_ERROR_CAPTURE']}),
-        sh('test ! -e /google/logs/action/5 && cat /google/logs/action/2/stdout /google/logs/action/2/stderr && grep -c hello /google/logs/output && cat /google/logs/action/3/stderr'),
+        // The count first: what this action prints reaches `output` too, and would race it.
+        sh('test ! -e /google/logs/action/5 && grep -c hello /google/logs/output && cat /google/logs/action/2/stdout /google/logs/action/2/stderr /google/logs/action/3/stderr'),
         sh('sleep 1; cat /google/logs/action/1/stdout', {flags: ['ALWAYS_RUN'], name: 'final_logging'}),
       ],
       resources: {projectId: 'p'},
     });
     assert.deepEqual(await finished(run), {code: 0}, JSON.stringify(run.events));
-    assert.equal(run.logs.text['4:stdout'], 'hello-out\nhello-err\n2\na-secret\n');
+    assert.equal(run.logs.text['4:stdout'], '2\nhello-out\nhello-err\na-secret\n');
     assert.equal(run.logs.text['5:stdout'], 'logger-saw-5\n', 'the background logger saw action 5 start and stopped by itself');
     const stopped = ofType(run.events, 'ContainerStoppedEvent');
     assert.equal(stopped.find(e => e.actionId === 1)?.exitStatus, 0);
