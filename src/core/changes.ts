@@ -7,13 +7,14 @@
  */
 import {INLINE_EVENTS, OperationRecord, appendEvents} from './model';
 import type {OutboxMessage} from './notifications';
-import type {Clock, Committer, Versioned, WorkerStore, Write} from './ports';
+import type {Clock, Committer, RunningGate, Versioned, WorkerStore, Write} from './ports';
 import type {Transition} from './stateMachine';
 import type {WorkerRecord} from './worker';
 
 export type Change =
   | {kind: 'operation'; read: Versioned<OperationRecord>; transition: Transition}
-  | {kind: 'worker'; read: Versioned<WorkerRecord | undefined>; next: WorkerRecord};
+  | {kind: 'worker'; read: Versioned<WorkerRecord | undefined>; next: WorkerRecord}
+  | {kind: 'runningGate'; projectId: string; read: Versioned<RunningGate | undefined>};
 
 export interface ChangeCommitterOptions {
   committer: Committer;
@@ -38,7 +39,7 @@ export class ChangeCommitter {
     const committed: OperationRecord[] = [];
     const messages: OutboxMessage[] = [];
     for (const change of changes) {
-      if (change.kind === 'worker') {
+      if (change.kind !== 'operation') {
         writes.push(change);
         continue;
       }

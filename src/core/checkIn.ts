@@ -25,7 +25,7 @@ import {cancelledCause, describeEvent, eventKey, explainsFailure, genomicsEvent,
 import {Lease, OperationEvent, OperationRecord} from './model';
 import {operationName, workerName} from './names';
 import {operationToJson} from './operationJson';
-import {Clock, Conflict, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, Versioned, WaitingClass, WorkerStore} from './ports';
+import {Clock, Conflict, MAX_QUEUE_CLASSES_PER_QUERY, OperationStore, QueueStatsStore, RunningGate, Versioned, WaitingClass, WorkerStore} from './ports';
 import {QueueWaits} from './queueWaits';
 import {SharedWindows} from './sharedWindows';
 import {WorkerOffer, canRun, offerOf} from './requirements';
@@ -81,8 +81,8 @@ export interface CheckInDeps {
   changes: ChangeCommitter;
   clock: Clock;
   policy: LeasePolicy;
-  /** Counts a project's running operations (a count query) where a cap applies. */
-  queueCounts: Pick<QueueStatsStore, 'count'>;
+  /** Counts a project's running operations (a count query), and its running gate, where a cap applies. */
+  queueCounts: Pick<QueueStatsStore, 'count' | 'runningGate'>;
 }
 
 /** A queued operation a check-in is about to take, and how many it was picked from. */
@@ -365,7 +365,7 @@ export class CheckInService {
     // it lost that lease, not be handed another operation in its place.
     if (presented || reports(request)) throw leaseLost(worker, presented);
     const {policy} = this.deps;
-    const capped = await this.atRunningCap(worker.projectId);
+    const {capped, gate} = await this.runningCapCheck(worker.projectId);
     const picked = capped ? undefined : await this.pickQueued(worker, seen);
     // At the cap, waiting for newly queued work would not help: answer at once.
     seen.idle = capped ? undefined : worker;
@@ -386,6 +386,7 @@ export class CheckInService {
         [committed] = await this.deps.changes.commit([
           {kind: 'operation', read: candidate, transition},
           {kind: 'worker', read: workerRead, next: holding},
+          ...(gate ? [{kind: 'runningGate' as const, projectId: worker.projectId, read: gate}] : []),
         ]);
       } catch (err) {
         if (err instanceof Conflict) this.windows.lost(candidate.value);
@@ -453,11 +454,17 @@ export class CheckInService {
     turns.set(share, ++this.turn);
   }
 
-  /** Whether the project runs as many operations as its cap allows (a count query; none without a cap). */
-  private async atRunningCap(projectId: string): Promise<boolean> {
+  /**
+   * Whether the project runs as many operations as its cap allows (a count query), and the
+   * running gate, read before the count, that an assignment under the cap commits with:
+   * of check-ins racing for the last place, only one commits (ports.ts, RunningGate).
+   * Nothing without a cap.
+   */
+  private async runningCapCheck(projectId: string): Promise<{capped: boolean; gate?: Versioned<RunningGate | undefined>}> {
     const cap = this.deps.policy.runningCap(projectId);
-    if (cap === undefined) return false;
-    return (await this.deps.queueCounts.count(projectId)).running >= cap;
+    if (cap === undefined) return {capped: false};
+    const gate = await this.deps.queueCounts.runningGate(projectId);
+    return {capped: (await this.deps.queueCounts.count(projectId)).running >= cap, gate};
   }
 
   /**

@@ -41,7 +41,9 @@ export type Write =
   /** The worker as read becomes `next` (created if it did not exist). Health fields are not check-in's to change. */
   | {kind: 'worker'; read: Versioned<WorkerRecord | undefined>; next: WorkerRecord}
   /** A message for Pub/Sub, committed with the change that owes it. */
-  | {kind: 'outbox'; entry: NewOutboxEntry};
+  | {kind: 'outbox'; entry: NewOutboxEntry}
+  /** An assignment in a capped project moves the project's running gate on from the version read. */
+  | {kind: 'runningGate'; projectId: string; read: Versioned<RunningGate | undefined>};
 
 export interface SosReport {
   /** base64, as the worker sent it. */
@@ -216,11 +218,24 @@ export interface QueuePoint {
   running: number;
 }
 
+/**
+ * A project's running gate: every assignment in a project with a running cap rewrites it,
+ * conditional on the version read *before* the check-in counted the running operations.
+ * Two check-ins that both counted one place left can't both commit: the second fails its
+ * precondition, counts again, and finds the cap reached.
+ */
+export interface RunningGate {
+  /** Assignments made under the cap (what the document holds; only its version matters). */
+  assignments: number;
+}
+
 export interface QueueStatsStore {
   /** Every project that holds operations or workers, in id order. */
   projects(): Promise<string[]>;
   /** How many of the project's operations are queued and running now (counted, not read). */
   count(projectId: string): Promise<Omit<QueuePoint, 'time'>>;
+  /** The project's running gate as it is now (undefined until the first capped assignment). */
+  runningGate(projectId: string): Promise<Versioned<RunningGate | undefined>>;
   /** Adds a point to the project's series, kept until `expireTime`. */
   record(projectId: string, point: QueuePoint, expireTime: Date): Promise<void>;
   /** The project's points at or after `since`, oldest first. */

@@ -187,6 +187,20 @@ export function describeStoreContract(label: string, open: () => Promise<StoreUn
         await until('the class back', async () => (await stores.operations.waitingClasses(p)).some(c => c.key === listed.key));
       });
 
+      it("moves a project's running gate on only from the version read: of two commits from one read, the second fails", async () => {
+        const p = project();
+        const unread = await stores.queueStats.runningGate(p);
+        assert.equal(unread.value, undefined);
+        assert.equal(unread.version, undefined);
+        await stores.committer.commit([{kind: 'runningGate', projectId: p, read: unread}]);
+        await assert.rejects(stores.committer.commit([{kind: 'runningGate', projectId: p, read: unread}]), Conflict, 'created meanwhile');
+        const first = await stores.queueStats.runningGate(p);
+        assert.equal(first.value?.assignments, 1);
+        await stores.committer.commit([{kind: 'runningGate', projectId: p, read: first}]);
+        await assert.rejects(stores.committer.commit([{kind: 'runningGate', projectId: p, read: first}]), Conflict, 'moved on meanwhile');
+        assert.equal((await stores.queueStats.runningGate(p)).value?.assignments, 2);
+      });
+
       it('takes an operation out of its class while it runs, and puts it back (and its class in the directory) when queued again', async () => {
         const p = project();
         const op = operation(p, 'a');

@@ -76,13 +76,19 @@ describe('scheduling: workers.checkIn gives each worker what it can run', functi
         }
       }
       const takes: string[] = [];
+      const leases: string[] = [];
       for (let i = 0; i < 4; i++) {
         const res = await call(capped, 'POST', `/v2alpha1/projects/${project}/workers/w${i}:checkIn`, {});
-        const op = (res.json.features as {operation?: string} | undefined)?.operation;
-        if (op) takes.push(user.get(op)!);
+        const features = res.json.features as {operation?: string; lease?: string} | undefined;
+        if (features?.operation) takes.push(user.get(features.operation)!);
+        if (features?.lease) leases.push(features.lease);
       }
       // Three run at once (the cap), and bob's turn came second, not after ann's eight.
       assert.deepEqual(takes, ['ann', 'bob', 'ann']);
+      // One ends; of twelve idle workers checking in at once for its place, one gets it.
+      await call(capped, 'POST', `/v2alpha1/projects/${project}/workers/w0:checkIn?lease=${leases[0]}`, {result: {code: 0}});
+      const raced = await Promise.all(Array.from({length: 12}, (_, i) => call(capped, 'POST', `/v2alpha1/projects/${project}/workers/x${i}:checkIn`, {})));
+      assert.equal(raced.filter(res => res.json.features).length, 1, 'the cap holds against racing check-ins');
     } finally {
       await capped.close();
     }

@@ -5,12 +5,13 @@
  */
 import {Firestore, Timestamp, WriteBatch} from '@google-cloud/firestore';
 import {operationName, workerName} from '../../core/names';
-import type {Committer, Write} from '../../core/ports';
+import type {Committer, RunningGate, Write} from '../../core/ports';
 import {Counters, conditionally, unchangedSince} from './connection';
 import {toRewrite} from './operationDoc';
 import {eventRef, operationRef} from './operations';
 import {newOutboxRow, outboxCollection} from './outbox';
 import {stageQueued} from './queueClasses';
+import {runningGateRef} from './queueStats';
 import {toWorkerUpdate} from './workerDoc';
 import {workerRef} from './workers';
 
@@ -58,18 +59,32 @@ export class FirestoreCommitter implements Committer {
       case 'outbox':
         batch.create(outboxCollection(this.db).doc(write.entry.id), newOutboxRow(write.entry));
         return 1;
+      case 'runningGate': {
+        const {projectId, read} = write;
+        const ref = runningGateRef(this.db, projectId);
+        const next: RunningGate = {assignments: (read.value?.assignments ?? 0) + 1};
+        // create() fails if another assignment created it first: a conflict, as an update's precondition.
+        if (read.version) batch.update(ref, {...next}, unchangedSince(read.version));
+        else batch.create(ref, next);
+        return 1;
+      }
     }
   }
 }
 
 function describe(writes: readonly Write[]): string {
-  return writes
-    .map(w =>
-      w.kind === 'operation'
-        ? operationName(w.next.projectId, w.next.id)
-        : w.kind === 'worker'
-          ? workerName(w.next.projectId, w.next.workerId)
-          : `outbox ${w.entry.id}`,
-    )
-    .join(', ');
+  return writes.map(describeWrite).join(', ');
+}
+
+function describeWrite(write: Write): string {
+  switch (write.kind) {
+    case 'operation':
+      return operationName(write.next.projectId, write.next.id);
+    case 'worker':
+      return workerName(write.next.projectId, write.next.workerId);
+    case 'outbox':
+      return `outbox ${write.entry.id}`;
+    case 'runningGate':
+      return `the running cap of project ${write.projectId}`;
+  }
 }

@@ -5,9 +5,9 @@
  * firestore.indexes.json deletes an hour after the retention of its last point. Counting
  * uses Firestore's count aggregation: one read per 1,000 index entries, no documents.
  */
-import {FieldValue, Firestore, Timestamp} from '@google-cloud/firestore';
-import type {QueuePoint, QueueStatsStore} from '../../core/ports';
-import {Counters} from './connection';
+import {DocumentReference, FieldValue, Firestore, Timestamp} from '@google-cloud/firestore';
+import type {QueuePoint, QueueStatsStore, RunningGate, Versioned} from '../../core/ports';
+import {Counters, versionOf} from './connection';
 import {F} from './operationDoc';
 
 interface StoredPoint {
@@ -25,6 +25,11 @@ interface HourDoc {
 const HOUR_MS = 3600_000;
 /** A count aggregation is billed one read per batch of up to this many index entries. */
 const COUNT_ENTRIES_PER_READ = 1000;
+
+/** projects/{p}/gates/running: the running cap's gate (RunningGate in core/ports.ts). */
+export function runningGateRef(db: Firestore, projectId: string): DocumentReference {
+  return db.doc(`projects/${projectId}/gates/running`);
+}
 
 const hourStart = (time: Date): Date => new Date(Math.floor(time.getTime() / HOUR_MS) * HOUR_MS);
 
@@ -57,6 +62,12 @@ export class FirestoreQueueStatsStore implements QueueStatsStore {
       }),
     );
     return {queued: queued ?? 0, running: running ?? 0};
+  }
+
+  async runningGate(projectId: string): Promise<Versioned<RunningGate | undefined>> {
+    const snap = await runningGateRef(this.db, projectId).get();
+    this.counters.read(1);
+    return {value: snap.data() as RunningGate | undefined, version: versionOf(snap)};
   }
 
   async record(projectId: string, point: QueuePoint, expireTime: Date): Promise<void> {

@@ -23,6 +23,7 @@ import {
   QueuePoint,
   MAX_QUEUE_CLASSES_PER_QUERY,
   RequestIdRecord,
+  RunningGate,
   StoreStats,
   Stores,
   StoredSample,
@@ -65,6 +66,7 @@ export class MemoryStores implements Stores {
   private readonly requestIds = new Map<string, RequestIdRecord>();
   private readonly deadLetterDocs = new Map<string, DeadLetter>();
   private readonly policyDocs = new Map<string, Doc<IamPolicyRecord>>();
+  private readonly runningGates = new Map<string, Doc<RunningGate>>();
   private readonly watchers = new Map<string, Set<(op: OperationRecord | undefined) => void>>();
   /** Each project's queue-class directory (key -> class). */
   private readonly classDirectories = new Map<string, Map<string, WaitingClass>>();
@@ -302,6 +304,12 @@ export class MemoryStores implements Stores {
       this.read(projects.size);
       return [...projects].sort();
     },
+    runningGate: async (projectId: string): Promise<Versioned<RunningGate | undefined>> => {
+      await tick();
+      const gate = this.runningGates.get(projectId);
+      this.read(1);
+      return gate ? {value: copy(gate.value), version: gate.version} : {value: undefined};
+    },
     count: async (projectId: string): Promise<Omit<QueuePoint, 'time'>> => {
       await tick();
       const states = this.operationsOf(projectId).map(op => op.state);
@@ -535,6 +543,9 @@ export class MemoryStores implements Stores {
       case 'outbox':
         if (this.outboxDocs.has(write.entry.id)) throw new Conflict(`outbox ${write.entry.id}`);
         return;
+      case 'runningGate':
+        if (this.runningGates.get(write.projectId)?.version !== write.read.version) throw new Conflict(`the running cap of project ${write.projectId}`);
+        return;
     }
   }
 
@@ -565,6 +576,10 @@ export class MemoryStores implements Stores {
       }
       case 'outbox':
         this.outboxDocs.set(write.entry.id, {value: newEntry(write.entry), version: this.nextVersion()});
+        this.wrote(1);
+        return;
+      case 'runningGate':
+        this.runningGates.set(write.projectId, {value: {assignments: (write.read.value?.assignments ?? 0) + 1}, version: this.nextVersion()});
         this.wrote(1);
         return;
     }

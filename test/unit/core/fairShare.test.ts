@@ -68,4 +68,17 @@ describe('core fair sharing and the running cap', () => {
     const other = await bench.services.checkIns.checkIn({projectId: 'another-project', workerId: 'w'}, {});
     assert.ok(other.features?.operation);
   });
+
+  it('never runs more than the cap, however many idle workers check in at the same moment', async () => {
+    const bench = new Bench({policy: {maxRunning: {[PROJECT]: 3}}});
+    await bench.runMany(20);
+    for (const [round, places] of [3, 1, 1].entries()) {
+      const answers = await Promise.all(Array.from({length: 12}, (_, k) => bench.checkIn(`r${round}-w${k}`)));
+      assert.equal(answers.filter(a => a.features).length, places, `round ${round}: one assignment per free place`);
+      assert.equal((await bench.h.stores.queueStats.count(PROJECT)).running, 3);
+      // One ends: in the next round, twelve race for its place.
+      const [holder] = (await bench.h.stores.workers.list(PROJECT, {holding: true}, 1)).workers;
+      await bench.checkIn(holder!.workerId, {result: {code: 0}}, {operationId: holder!.operationId!, epoch: holder!.leaseEpoch!});
+    }
+  });
 });
