@@ -29,6 +29,8 @@ export interface WorkerFacts {
   pool?: string;
   accelerators: Array<{type: string; count: number}>;
   serviceAccount?: string;
+  /** It runs pipelines whatever machine type they ask for (--ignore-machine-type). */
+  anyMachineType?: boolean;
 }
 
 /** The Gaffer extension of CheckInRequest: what this worker is, now. */
@@ -41,6 +43,7 @@ export async function hostCapabilities(facts: WorkerFacts, freeDiskBytes: () => 
   if (facts.machineType) capabilities.machineType = facts.machineType;
   if (facts.preemptible !== undefined) capabilities.preemptible = facts.preemptible;
   if (facts.pool) capabilities.pool = facts.pool;
+  if (facts.anyMachineType) capabilities.anyMachineType = true;
   if (facts.accelerators.length > 0) capabilities.accelerators = facts.accelerators.map(a => ({type: a.type, count: String(a.count)}));
   try {
     capabilities.freeDiskBytes = String(await freeDiskBytes());

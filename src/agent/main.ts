@@ -143,6 +143,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     pool: values.pool,
     accelerators,
     serviceAccount: values['service-account'],
+    anyMachineType: values['ignore-machine-type'],
   };
   // On Compute Engine the metadata server says what the flags did not (in the background: off GCE it never answers).
   if (!facts.zone || !facts.machineType || facts.preemptible === undefined) {

@@ -117,8 +117,10 @@ export function offerOf(capabilities: WorkerCapabilitiesJson | undefined): Worke
   for (const a of capabilities.accelerators ?? size?.accelerators ?? []) accelerators.set(a.type, (accelerators.get(a.type) ?? 0) + Number(a.count));
   const number = (value: string | number | undefined) => (value === undefined ? undefined : Number(value));
   const offer: WorkerOffer = {declared: true, accelerators, preemptible: capabilities.preemptible === true};
-  const cpus = capabilities.cpuCount ?? size?.cpus;
-  const memoryBytes = number(capabilities.memoryBytes) ?? size?.memoryBytes;
+  // A worker that runs any machine type (--ignore-machine-type) is not held to its size.
+  const sized = capabilities.anyMachineType !== true;
+  const cpus = sized ? (capabilities.cpuCount ?? size?.cpus) : undefined;
+  const memoryBytes = sized ? (number(capabilities.memoryBytes) ?? size?.memoryBytes) : undefined;
   const freeDiskBytes = number(capabilities.freeDiskBytes);
   if (capabilities.machineType) offer.machineType = capabilities.machineType;
   if (cpus !== undefined) offer.cpus = cpus;

@@ -60,6 +60,10 @@ describe('requirements', () => {
       // The a2 type comes with its GPUs; a worker of exactly the asked type always fits.
       assert.ok(canRun(needs({machineType: 'a2-highgpu-8g', accelerators: [{type: 'nvidia-tesla-a100', count: '8'}]}), gpuWorker));
       assert.ok(canRun(needs({machineType: 'n1-standard-96'}), offerOf({machineType: 'n1-standard-96', cpuCount: 2})));
+      // --ignore-machine-type: its size is reported, not held against pipelines; the rest still is.
+      const anyType = offerOf({machineType: 'n1-standard-2', cpuCount: 2, memoryBytes: String(7.5 * GIB), anyMachineType: true, zone: 'us-central1-a'});
+      assert.ok(canRun(needs({machineType: 'n1-highmem-96'}), anyType));
+      assert.deepEqual(unmetRequirements(needs({machineType: 'n1-highmem-96'}, {zones: ['europe-west4-a']}), anyType), ['a zone in europe-west4-a']);
       assert.deepEqual(unmetRequirements(needs({machineType: 'a2-ultragpu-8g'}), gpuWorker), ['1360 GiB of RAM', '8 x nvidia-a100-80gb']);
     });
 

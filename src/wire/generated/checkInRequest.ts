@@ -80,6 +80,10 @@ export interface WorkerCapabilities {
    */
   accelerators?: WorkerAccelerator[];
   /**
+   * The worker runs pipelines whatever machine type they ask for (gaffer-worker --ignore-machine-type): the scheduler does not hold vCPUs and RAM against them. cpuCount and memoryBytes still say what the worker has.
+   */
+  anyMachineType?: boolean;
+  /**
    * Number of vCPUs.
    */
   cpuCount?: number;
