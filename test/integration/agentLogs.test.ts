@@ -112,10 +112,13 @@ describe('gaffer-worker: logs, capabilities, crash recovery (end to end)', funct
     assert.match(String(capabilities.memoryBytes), /^\d+$/);
     assert.match(String(capabilities.freeDiskBytes), /^\d+$/);
 
+    assert.equal(capabilities.anyMachineType, true, '--ignore-machine-type');
+
     // A pipeline for another region is never given to this worker: it stays queued while
-    // a later one the worker can run is taken and done.
+    // a later one the worker can run is taken and done, though it asks for a machine far
+    // larger than this one (--ignore-machine-type).
     const elsewhere = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['europe-west1']}}});
-    const later = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1'], virtualMachine: {machineType: 'n1-standard-1', preemptible: true}}}});
+    const later = await submit(server, {pipeline: {actions: [{imageUri: 'alpine', commands: ['true']}], resources: {projectId: project, regions: ['us-central1'], virtualMachine: {machineType: 'n1-highmem-96', preemptible: true}}}});
     assert.equal((await waitDone(server, later)).error, undefined);
     const waiting = (await call(server, 'GET', `/v2alpha1/${elsewhere}`)).json;
     assert.notEqual(waiting.done, true);
