@@ -387,9 +387,7 @@ describe('core CheckInService', () => {
       const name = await bench.run();
       await bench.take('w1');
       // The operation ends by a write that did not free its worker (its record is left stale).
-      const {stores} = bench.h;
-      const read = (await stores.operations.read(PROJECT, idOf(name)))!;
-      await stores.committer.commit([{kind: 'operation', read, next: {...read.value, state: 'FAILURE', lease: undefined, error: {code: 10, message: 'elsewhere'}}, newEvents: []}]);
+      await bench.rewrite(name, op => ({...op, state: 'FAILURE', lease: undefined, error: {code: 10, message: 'elsewhere'}}));
       const next = await bench.run();
 
       // A heartbeat presenting its lease trusts the worker's record (every change that ends a

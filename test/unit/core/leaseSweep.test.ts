@@ -209,9 +209,7 @@ describe('core LeaseSweeper', () => {
   it('only frees a worker whose document names a lease its operation does not show', async () => {
     const name = await bench.run();
     await bench.take('w1');
-    const {stores} = bench.h;
-    const read = (await stores.operations.read(PROJECT, idOf(name)))!;
-    await stores.committer.commit([{kind: 'operation', read, next: {...read.value, lease: {...read.value.lease!, epoch: 7}, leaseEpoch: 7}, newEvents: []}]);
+    await bench.rewrite(name, op => ({...op, lease: {...op.lease!, epoch: 7}, leaseEpoch: 7}));
     expireAll();
     assert.deepEqual(await bench.sweep(), {...NOTHING, skipped: 1});
     assert.equal((await bench.worker('w1'))?.operationId, undefined, 'freed');

@@ -132,6 +132,14 @@ export class Bench {
     return this.services.leases.expireLeases();
   }
 
+  /** Rewrites the stored operation behind everyone's back (its worker's document untouched). */
+  async rewrite(name: string, change: (op: OperationRecord) => OperationRecord): Promise<void> {
+    const {stores} = this.h;
+    const read = await stores.operations.read(PROJECT, idOf(name));
+    assert.ok(read, `${name} is not stored`);
+    await stores.committer.commit([{kind: 'operation', read, next: change(read.value), newEvents: []}]);
+  }
+
   /**
    * Rewrites a held operation's lease as a Gaffer that kept lease deadlines on operations
    * left it: the deadline (`expireTime`) on the operation, none on the worker.
